@@ -1,0 +1,88 @@
+"""What every optimizer shares: the learning-rate argument and the ``init``/``update`` pair.
+
+An optimizer is an immutable record of hyper-parameters with two pure functions:
+
+- ``init(params) -> state``: the optimizer's memory before the first step, a small
+  ``NamedTuple`` of NumPy arrays and counters;
+- ``update(grad, state, params, learning_rate=None) -> (step, state)``: the step to add to
+  ``params`` and the new state. Nothing is modified in place, so a state can be kept, copied,
+  compared or rolled back freely.
+
+``learning_rate`` on an optimizer may be a number, a schedule (a callable of the step count,
+see :mod:`descend.schedules`) or ``"backtracking"`` (see :mod:`descend.linesearch`). The update
+itself always works with the number for the current step: :func:`descend.minimize` evaluates
+the schedule or runs the line search and passes that number in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from descend._validation import check_positive
+from descend.linesearch import Backtracking
+
+LearningRate = float | Callable[[int], float] | Backtracking | str
+
+__all__ = ["EmptyState", "LearningRate", "Optimizer", "check_learning_rate"]
+
+
+class EmptyState(NamedTuple):
+    """State of an optimizer that remembers nothing between steps."""
+
+
+def check_learning_rate(value: Any) -> float | Callable[[int], float] | Backtracking:
+    """Normalise a learning-rate argument, raising on a bad one with the value in the message.
+
+    Accepts a positive finite number, a schedule (any callable of the step count), the string
+    ``"backtracking"`` or a :class:`~descend.linesearch.Backtracking` object.
+    """
+    if isinstance(value, Backtracking):
+        return value
+    if isinstance(value, str):
+        if value == "backtracking":
+            return Backtracking()
+        raise ValueError(
+            f"Invalid learning rate: {value!r}; expected a positive number, a schedule "
+            "or 'backtracking'"
+        )
+    if callable(value):
+        return value
+    return check_positive(value, "learning rate")
+
+
+class Optimizer:
+    """Base class of the optimizers in :mod:`descend.optimizers`.
+
+    Subclasses are frozen dataclasses holding the hyper-parameters; they implement
+    :meth:`init` and :meth:`update` as pure functions.
+    """
+
+    name: str = "optimizer"
+    learning_rate: LearningRate
+
+    def __post_init__(self):
+        object.__setattr__(self, "learning_rate", check_learning_rate(self.learning_rate))
+
+    def init(self, params: np.ndarray) -> NamedTuple:
+        """Return the state before the first step for parameters shaped like ``params``."""
+        raise NotImplementedError
+
+    def update(
+        self, grad: np.ndarray, state: NamedTuple, params: np.ndarray, learning_rate=None
+    ) -> tuple[np.ndarray, NamedTuple]:
+        """Return ``(step, new_state)``; the new parameters are ``params + step``."""
+        raise NotImplementedError
+
+    def _rate(self, learning_rate) -> float:
+        """The learning rate of this step: the one passed in, else the fixed one."""
+        if learning_rate is not None:
+            return float(learning_rate)
+        if isinstance(self.learning_rate, float):
+            return self.learning_rate
+        raise TypeError(
+            f"{type(self).__name__} has learning_rate={self.learning_rate!r}, which is not a "
+            "number: pass the learning rate of this step as update(..., learning_rate=...)"
+        )
