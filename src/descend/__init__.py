@@ -1,0 +1,42 @@
+"""descend: gradient descent to learn, see, use and scale.
+
+The core is one routine, :func:`minimize` (and :func:`maximize`), with every common optimizer
+(:mod:`descend.optimizers`), learning-rate schedules (:mod:`descend.schedules`) and line search
+(:mod:`descend.linesearch`), named stopping rules (:mod:`descend.stopping`), numeric and checked
+gradients, and the full history of every run. :mod:`descend.functions` holds a zoo of test
+functions with known minima.
+
+>>> import descend
+>>> res = descend.minimize(lambda x: x**2 - 6*x + 5, 15.0, learning_rate=0.01, xtol=0.001)
+>>> round(res.x, 2), res.nit, res.reason
+(3.05, 273, 'xtol')
+"""
+
+from descend import functions, linesearch, optimizers, schedules, stopping
+from descend.descent import maximize, minimize
+from descend.errors import DivergenceError, DivergenceWarning, GradientCheckError
+from descend.gradients import check_grad, numeric_grad
+from descend.history import History
+from descend.objective import Objective
+from descend.result import Result
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DivergenceError",
+    "DivergenceWarning",
+    "GradientCheckError",
+    "History",
+    "Objective",
+    "Result",
+    "__version__",
+    "check_grad",
+    "functions",
+    "linesearch",
+    "maximize",
+    "minimize",
+    "numeric_grad",
+    "optimizers",
+    "schedules",
+    "stopping",
+]

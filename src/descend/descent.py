@@ -1,0 +1,557 @@
+"""The descent loop: :func:`minimize` and :func:`maximize`.
+
+One loop serves every optimizer, learning-rate plan and stopping rule. Per iteration it asks
+the optimizer for a step (at a fixed rate, a scheduled one, or one found by line search), moves,
+evaluates f and the gradient at the new point, watches for divergence, records the point and
+asks the stopping rules whether to go on.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from functools import partial
+from time import perf_counter
+
+import numpy as np
+
+from descend import optimizers as _optimizers
+from descend._validation import check_count, scalar_value
+from descend.errors import DivergenceError, DivergenceWarning, GradientCheckError
+from descend.gradients import check_grad, numeric_grad
+from descend.history import History
+from descend.linesearch import Backtracking
+from descend.objective import Objective
+from descend.result import Result
+from descend.stopping import (
+    MESSAGES,
+    AnyOf,
+    Callback,
+    GTol,
+    Info,
+    MaxIter,
+    Patience,
+    Target,
+    Tol,
+    XTol,
+    as_rule,
+)
+
+__all__ = ["maximize", "minimize"]
+
+#: Relative gradient error above which ``grad="check"`` refuses to run.
+GRAD_CHECK_TOLERANCE = 1e-5
+#: f may grow to DIVERGENCE_FACTOR * (|f0| + 1) before the run counts as diverged.
+DIVERGENCE_FACTOR = 1e12
+#: How many times ``on_divergence="recover"`` halves the learning rate before giving up.
+MAX_RECOVERIES = 60
+_DIVERGENCE_MODES = ("stop", "raise", "recover")
+
+
+class _Default(float):
+    """A default float that can be told apart from the same number passed explicitly."""
+
+    def __repr__(self) -> str:
+        return float.__repr__(self)
+
+
+_DEFAULT_LR = _Default(0.01)
+_DEFAULT_MOMENTUM = _Default(0.0)
+
+
+def minimize(
+    fun,
+    x0,
+    *,
+    grad=None,
+    args=(),
+    optimizer="gd",
+    learning_rate=_DEFAULT_LR,
+    momentum=_DEFAULT_MOMENTUM,
+    max_iter=1000,
+    tol=None,
+    xtol=None,
+    gtol=None,
+    target=None,
+    patience=None,
+    callback=None,
+    record=True,
+    on_divergence="stop",
+    stop=None,
+) -> Result:
+    r"""Minimise ``fun`` by gradient descent from ``x0``.
+
+    Each iteration takes one optimizer step :math:`x_{k+1} = x_k + s_k`, where :math:`s_k`
+    comes from the optimizer's update rule (:math:`s_k = -\eta \nabla f(x_k)` for plain
+    gradient descent), then checks the stopping rules.
+
+    Parameters
+    ----------
+    fun : callable
+        ``fun(x, *args) -> float``.
+    x0 : float or array_like
+        Starting point: a float, or a 1-D array. A float in gives a float ``res.x`` out, and
+        ``fun`` and ``grad`` then receive floats.
+    grad : callable, "numeric", "check" or None
+        ``grad(x, *args)``, the gradient, shaped like ``x``. ``"numeric"`` uses central
+        differences (:func:`descend.numeric_grad`). ``None`` uses the gradient the objective
+        carries (a :class:`descend.Objective`, such as the functions of
+        :mod:`descend.functions`) and otherwise the numeric one. ``"check"`` uses the carried
+        gradient after comparing it with the numeric one at ``x0``, and raises
+        :class:`descend.GradientCheckError` showing both when they disagree.
+    args : tuple
+        Extra arguments for ``fun`` and ``grad``.
+    optimizer : str or Optimizer
+        ``"gd"``, ``"momentum"``, ``"nesterov"``, ``"adagrad"``, ``"rmsprop"``, ``"adam"``,
+        ``"adamw"``, or an object from :mod:`descend.optimizers` (which then carries its own
+        learning rate and momentum; passing them here as well is an error). ``"gd"`` with a
+        momentum above zero is the tutorials' momentum routine,
+        :math:`\Delta x \leftarrow -\eta \nabla f + \alpha \Delta x`.
+    learning_rate : float, schedule or "backtracking"
+        The step size :math:`\eta`: a positive number, a schedule from
+        :mod:`descend.schedules` (any callable of the step count), or ``"backtracking"`` for
+        an Armijo line search along the optimizer's step (:mod:`descend.linesearch`).
+    momentum : float
+        :math:`\alpha \in [0, 1)` for ``"gd"``, ``"momentum"``, ``"nesterov"`` and
+        ``"rmsprop"``. Left out, ``"momentum"`` and ``"nesterov"`` use 0.9.
+    max_iter : int
+        Stop after this many iterations (reason ``"max_iter"``, which is not a success).
+    tol : float, optional
+        Stop when :math:`|f_k - f_{k-1}| \le` ``tol``; a negative value never fires.
+    xtol : float, optional
+        Stop when :math:`\lVert x_k - x_{k-1} \rVert_\infty \le` ``xtol``.
+    gtol : float, optional
+        Stop when :math:`\lVert \nabla f(x_k) \rVert_2 \le` ``gtol``.
+    target : float, optional
+        Stop when :math:`f_k \le` ``target`` (:math:`\ge` for :func:`maximize`).
+    patience : int, optional
+        Stop when the best f has not improved for this many iterations.
+    callback : callable, optional
+        ``callback(info)`` after every iteration with a :class:`descend.stopping.Info`;
+        returning True (or raising StopIteration) stops the run (reason ``"callback"``).
+    record : bool
+        Keep every point in ``res.history`` (default), or only the last one.
+    on_divergence : {"stop", "raise", "recover"}
+        When f, the gradient or x stops being finite, or f grows past
+        :math:`10^{12}(|f_0| + 1)`: ``"stop"`` ends the run at the last finite point with
+        reason ``"diverged"`` and a :class:`descend.DivergenceWarning`; ``"raise"`` raises
+        :class:`descend.DivergenceError`; ``"recover"`` returns to the last finite point,
+        halves the learning rate, restarts the optimizer's state and goes on (each recovery
+        is listed in ``res.history.events``).
+    stop : Rule, callable or list, optional
+        Further stopping rules (see :mod:`descend.stopping`), fired by their own name.
+
+    Returns
+    -------
+    Result
+        ``x``, ``fun``, ``grad``, ``nit``, ``nfev``, ``ngev``, ``success``, ``reason``,
+        ``message`` and ``history``.
+
+    Examples
+    --------
+    The tutorial's parabola, from 15 with a learning rate of 0.01, until x moves less than
+    0.001:
+
+    >>> import descend
+    >>> res = descend.minimize(lambda x: x**2 - 6*x + 5, 15.0, grad=lambda x: 2*x - 6,
+    ...                        learning_rate=0.01, xtol=0.001)
+    >>> round(res.x, 4), res.nit, res.reason
+    (3.0483, 273, 'xtol')
+
+    Adam on Rosenbrock's valley, with its analytic gradient:
+
+    >>> from descend import functions
+    >>> res = descend.minimize(functions.rosenbrock, [-1.2, 1.0], optimizer="adam",
+    ...                        learning_rate=0.02, max_iter=20_000, gtol=1e-6)
+    >>> res.x.round(4), res.reason
+    (array([1., 1.]), 'gtol')
+    """
+    return _descend(**locals(), sense=1.0)
+
+
+def maximize(
+    fun,
+    x0,
+    *,
+    grad=None,
+    args=(),
+    optimizer="gd",
+    learning_rate=_DEFAULT_LR,
+    momentum=_DEFAULT_MOMENTUM,
+    max_iter=1000,
+    tol=None,
+    xtol=None,
+    gtol=None,
+    target=None,
+    patience=None,
+    callback=None,
+    record=True,
+    on_divergence="stop",
+    stop=None,
+) -> Result:
+    r"""Maximise ``fun`` by gradient ascent: :math:`x_{k+1} = x_k + \eta \nabla f(x_k)`.
+
+    The same procedure as :func:`minimize` with the sign of the objective flipped, and the same
+    arguments. ``res.fun`` is the maximum found, ``history.f`` holds ``fun`` itself (not its
+    negative), ``target`` fires when :math:`f_k \ge` ``target`` and ``patience`` watches the
+    highest f.
+
+    Examples
+    --------
+    >>> import descend
+    >>> res = descend.maximize(lambda p: p * (1 - p), 0.1, grad=lambda p: 1 - 2 * p,
+    ...                        learning_rate=0.5, gtol=1e-10)
+    >>> res.x, res.fun, res.reason
+    (0.5, 0.25, 'gtol')
+    """
+    return _descend(**locals(), sense=-1.0)
+
+
+# ----------------------------------------------------------------------------------- set-up
+
+
+def _starting_point(x0) -> tuple[np.ndarray, bool]:
+    """x0 as a fresh 1-D float array, and whether the user gave a scalar."""
+    if isinstance(x0, str | bytes) or x0 is None:
+        raise TypeError(f"Invalid x0: {x0!r}; expected a float or a 1-D array of floats")
+    try:
+        array = np.array(x0)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"Invalid x0: {x0!r}; expected a float or a 1-D array ({err})") from None
+    if array.dtype == object or not (
+        np.issubdtype(array.dtype, np.floating)
+        or np.issubdtype(array.dtype, np.integer)
+        or np.issubdtype(array.dtype, np.bool_)
+    ):
+        raise TypeError(f"Invalid x0: {x0!r}; expected real numbers, got dtype {array.dtype}")
+    if array.ndim > 1:
+        raise ValueError(f"Invalid x0: expected a float or a 1-D array, got shape {array.shape}")
+    if array.size == 0:
+        raise ValueError("Invalid x0: it is empty; give at least one starting coordinate")
+    scalar = array.ndim == 0
+    array = np.atleast_1d(array).astype(float)
+    bad = np.flatnonzero(~np.isfinite(array))
+    if bad.size:
+        where = "x0" if scalar else f"x0[{bad[0]}]"
+        raise ValueError(f"Invalid x0: {where} = {float(array[bad[0]])!r} is not finite")
+    return array, scalar
+
+
+def _resolve_optimizer(optimizer, learning_rate, momentum) -> _optimizers.Optimizer:
+    lr_given = learning_rate is not _DEFAULT_LR
+    momentum_given = momentum is not _DEFAULT_MOMENTUM
+    if isinstance(optimizer, _optimizers.Optimizer):
+        if lr_given or momentum_given:
+            given = " and ".join(
+                name
+                for name, flag in (("learning_rate", lr_given), ("momentum", momentum_given))
+                if flag
+            )
+            raise ValueError(
+                f"{given} passed together with the optimizer object {optimizer!r}: set it on "
+                "the object instead"
+            )
+        return optimizer
+    if isinstance(optimizer, type) and issubclass(optimizer, _optimizers.Optimizer):
+        raise TypeError(
+            f"Invalid optimizer: {optimizer.__name__} is a class; pass an instance such as "
+            f"{optimizer.__name__}(learning_rate=0.01) or its name"
+        )
+    if type(learning_rate) is _Default:
+        learning_rate = float(learning_rate)
+    return _optimizers.make(optimizer, learning_rate, momentum if momentum_given else None)
+
+
+def _rules(max_iter, tol, xtol, gtol, target, patience, callback, stop) -> AnyOf:
+    """All stopping rules of a run, in the order their reasons are preferred."""
+    rules = []
+    for value, rule in ((tol, Tol), (xtol, XTol), (gtol, GTol), (target, Target)):
+        if value is not None:
+            rules.append(rule(value))
+    if patience is not None:
+        rules.append(Patience(patience))
+    if callback is not None:
+        rules.append(Callback(callback))
+    if stop is not None:
+        rules.append(as_rule(stop))
+    rules.append(MaxIter(max_iter))  # last: any other rule firing with it is the reason
+    combined = AnyOf(*rules)
+    combined.reset()
+    return combined
+
+
+class _Counted:
+    """The objective and gradient as the loop sees them: on a 1-D float array, sign-adjusted
+    so that the loop always minimises, and counting their calls."""
+
+    def __init__(self, fun, grad, args, scalar, sense, dim):
+        self.fun, self.grad, self.args = fun, grad, args
+        self.scalar, self.sense, self.dim = scalar, sense, dim
+        self.nfev = self.ngev = 0
+
+    def user_x(self, x):
+        return float(x[0]) if self.scalar else x
+
+    def user_fun(self, x):
+        self.nfev += 1
+        return self.fun(x, *self.args)
+
+    def value(self, x) -> float:
+        self.nfev += 1
+        return self.sense * scalar_value(self.fun(self.user_x(x), *self.args))
+
+    def gradient(self, x) -> np.ndarray:
+        self.ngev += 1
+        if self.grad is None:
+            g = numeric_grad(self.user_fun, self.user_x(x), self.args)
+        else:
+            g = self.grad(self.user_x(x), *self.args)
+        g = np.asarray(g, dtype=float)
+        if g.shape != (self.dim,):
+            if self.scalar and g.size == 1:
+                g = g.reshape(1)
+            else:
+                want = "a float" if self.scalar else f"shape ({self.dim},)"
+                raise ValueError(f"grad returned shape {g.shape}, but x needs {want}")
+        return -g if self.sense < 0 else g
+
+
+def _resolve_grad(fun, grad, x0, args):
+    """The analytic gradient to use (None for numeric), checked if asked."""
+    carried = fun.grad if isinstance(fun, Objective) else None
+    if grad is None:
+        return carried
+    if isinstance(grad, str):
+        if grad == "numeric":
+            return None
+        if grad == "check":
+            if carried is None:
+                raise ValueError(
+                    "grad='check' needs an analytic gradient to check: pass the objective as "
+                    "descend.Objective(fun, grad), or call descend.check_grad(fun, grad, x0)"
+                )
+            error = check_grad(fun, carried, x0, args)
+            if not error <= GRAD_CHECK_TOLERANCE:
+                analytic = np.asarray(carried(x0, *args), dtype=float)
+                numeric = np.asarray(numeric_grad(fun, x0, args))
+                raise GradientCheckError(
+                    f"The analytic gradient does not match finite differences at x0 = "
+                    f"{np.array2string(np.asarray(x0), precision=6)}:\n"
+                    f"  analytic: {np.array2string(analytic, precision=8)}\n"
+                    f"  numeric:  {np.array2string(numeric, precision=8)}\n"
+                    f"  relative error {error:.3g} > {GRAD_CHECK_TOLERANCE:g}",
+                    analytic,
+                    numeric,
+                    error,
+                )
+            return carried
+        raise ValueError(f"Invalid grad: {grad!r}; expected a callable, 'numeric' or 'check'")
+    if not callable(grad):
+        raise TypeError(f"Invalid grad: {grad!r}; expected a callable, 'numeric' or 'check'")
+    return grad
+
+
+# ------------------------------------------------------------------------------------ loop
+
+
+def _descend(
+    fun,
+    x0,
+    *,
+    grad,
+    args,
+    optimizer,
+    learning_rate,
+    momentum,
+    max_iter,
+    tol,
+    xtol,
+    gtol,
+    target,
+    patience,
+    callback,
+    record,
+    on_divergence,
+    stop,
+    sense,
+) -> Result:
+    if not callable(fun):
+        raise TypeError(f"Invalid fun: {fun!r} is not callable")
+    if not isinstance(args, tuple):
+        args = (args,)
+    if on_divergence not in _DIVERGENCE_MODES:
+        raise ValueError(
+            f"Invalid on_divergence: {on_divergence!r}; expected one of {_DIVERGENCE_MODES}"
+        )
+    x, scalar = _starting_point(x0)
+    opt = _resolve_optimizer(optimizer, learning_rate, momentum)
+    max_iter = check_count(max_iter, "max_iter")
+    rules = _rules(max_iter, tol, xtol, gtol, target, patience, callback, stop)
+    problem = _Counted(fun, None, args, scalar, sense, x.size)
+    problem.grad = _resolve_grad(fun, grad, problem.user_x(x), args)
+
+    f = problem.value(x)
+    if not math.isfinite(f):
+        raise ValueError(f"fun(x0) is not finite: {sense * f!r}")
+    g = problem.gradient(x)
+    if not np.all(np.isfinite(g)):
+        raise ValueError(f"The gradient at x0 is not finite: {sense * g}")
+    limit = DIVERGENCE_FACTOR * (abs(f) + 1.0)
+
+    plan = opt.learning_rate
+    line_search = plan if isinstance(plan, Backtracking) else None
+    schedule = plan if line_search is None and callable(plan) else None
+    fixed_rate = plan if isinstance(plan, float) else None
+
+    history = History(x.size, scalar, capacity=min(max_iter + 1, 4096), keep_all=bool(record))
+    start = perf_counter()
+    maximizing = sense < 0
+    grad_norm = math.sqrt(float(g @ g))
+    history.append(0, x, sense * f, grad_norm, math.nan, 0.0)
+    best_f, best_nit = f, 0
+    info = Info(
+        nit=0,
+        x=problem.user_x(x),
+        f=sense * f,
+        grad=_user_grad(g, sense, scalar),
+        grad_norm=grad_norm,
+        f_prev=None,
+        step=None,
+        learning_rate=math.nan,
+        best_f=sense * f,
+        best_nit=0,
+        time=0.0,
+        maximize=maximizing,
+    )
+    fired = rules.fired(info)
+
+    state = opt.init(x)
+    nit, scale, recoveries = 0, 1.0, 0
+    divergence = None
+    while fired is None:
+        if line_search is not None:
+            found = line_search.search(
+                problem.value, x, f, g, partial(opt.update, g, state, x), scale
+            )
+            if found is None:  # a stale momentum may point uphill: retry once from rest
+                found = line_search.search(
+                    problem.value, x, f, g, partial(opt.update, g, opt.init(x), x), scale
+                )
+            if found is None:
+                break
+            rate, step, new_state, x_new, f_new = found
+        else:
+            rate = scale * (fixed_rate if schedule is None else _scheduled(schedule, nit))
+            step, new_state = opt.update(g, state, x, rate)
+            x_new = x + step
+            f_new = problem.value(x_new)
+
+        why = _divergence(f_new, limit, sense)
+        g_new = None
+        if why is None:
+            g_new = problem.gradient(x_new)
+            grad_norm = math.sqrt(float(g_new @ g_new))
+            if not math.isfinite(grad_norm):
+                why = "the gradient is not finite"
+            elif not np.all(np.isfinite(x_new)):
+                why = "x is not finite"
+        if why is not None:
+            if on_divergence == "recover" and recoveries < MAX_RECOVERIES:
+                recoveries += 1
+                scale *= 0.5
+                state = opt.init(x)
+                history.events.append(
+                    (
+                        nit + 1,
+                        f"diverged ({why}); rolled back to iteration {nit} and halved "
+                        f"the learning rate to {rate / 2:.6g}",
+                    )
+                )
+                continue
+            divergence = (nit + 1, why, rate)
+            break
+
+        x, f, g, state = x_new, f_new, g_new, new_state
+        nit += 1
+        elapsed = perf_counter() - start
+        history.append(nit, x, sense * f, grad_norm, rate, elapsed)
+        if f < best_f:
+            best_f, best_nit = f, nit
+        info = Info(
+            nit=nit,
+            x=problem.user_x(x),
+            f=sense * f,
+            grad=_user_grad(g, sense, scalar),
+            grad_norm=grad_norm,
+            f_prev=info.f,
+            step=problem.user_x(step),
+            learning_rate=rate,
+            best_f=sense * best_f,
+            best_nit=best_nit,
+            time=elapsed,
+            maximize=maximizing,
+        )
+        fired = rules.fired(info)
+
+    if fired is not None:
+        reason, message = fired.name, fired.message()
+        success = reason != "max_iter"
+    elif divergence is not None:
+        iteration, why, rate = divergence
+        reason, success = "diverged", False
+        message = MESSAGES["diverged"].format(iteration=iteration, why=why)
+    else:
+        reason, success, message = "line_search", False, MESSAGES["line_search"]
+
+    result = Result(
+        x=problem.user_x(x),
+        fun=sense * f,
+        grad=_user_grad(g, sense, scalar),
+        nit=nit,
+        nfev=problem.nfev,
+        ngev=problem.ngev,
+        success=success,
+        reason=reason,
+        message=message,
+        history=history,
+    )
+    if divergence is not None:
+        text = (
+            f"descend: the run diverged at iteration {iteration} ({why}) with learning rate "
+            f"{rate:.6g}; stopped at the last finite point (iteration {nit}). "
+            "Try a smaller learning rate, or on_divergence='recover'."
+        )
+        if on_divergence == "raise":
+            raise DivergenceError(text, iteration, result)
+        warnings.warn(text, DivergenceWarning, stacklevel=3)
+    return result
+
+
+def _divergence(f_new: float, limit: float, sense: float) -> str | None:
+    """Why the new value means divergence, or None."""
+    if not math.isfinite(f_new):
+        return f"f is {sense * f_new}"
+    if f_new > limit:
+        return f"f = {sense * f_new:.6g} ran past the divergence limit {sense * limit:.6g}"
+    return None
+
+
+def _scheduled(schedule, t: int) -> float:
+    rate = schedule(t)
+    try:
+        rate = float(rate)
+    except (TypeError, ValueError):
+        raise TypeError(f"The learning-rate schedule returned {rate!r} at step {t}") from None
+    if not (rate >= 0.0 and math.isfinite(rate)):
+        raise ValueError(
+            f"Invalid learning rate: the schedule returned {rate!r} at step {t}; "
+            "it must be >= 0 and finite"
+        )
+    return rate
+
+
+def _user_grad(g: np.ndarray, sense: float, scalar: bool):
+    """The gradient of the user's objective, as the user shaped x."""
+    if sense < 0:
+        g = -g
+    return float(g[0]) if scalar else g

@@ -1,0 +1,44 @@
+"""Exceptions and warnings raised by descend."""
+
+from __future__ import annotations
+
+__all__ = ["DivergenceError", "DivergenceWarning", "GradientCheckError"]
+
+
+class DivergenceWarning(RuntimeWarning):
+    """A run stopped because it diverged (``on_divergence="stop"``)."""
+
+
+class DivergenceError(ArithmeticError):
+    """A run diverged and ``on_divergence="raise"`` was asked for.
+
+    Attributes
+    ----------
+    iteration : int
+        The iteration whose step diverged.
+    result : descend.Result
+        The run up to its last finite point, as ``on_divergence="stop"`` would return it.
+    """
+
+    def __init__(self, message: str, iteration: int, result=None):
+        super().__init__(message)
+        self.iteration = iteration
+        self.result = result
+
+
+class GradientCheckError(ValueError):
+    """An analytic gradient disagrees with finite differences (``grad="check"``).
+
+    Attributes
+    ----------
+    analytic, numeric : numpy.ndarray
+        The two gradients compared.
+    error : float
+        Their relative difference, as :func:`descend.check_grad` measures it.
+    """
+
+    def __init__(self, message: str, analytic, numeric, error: float):
+        super().__init__(message)
+        self.analytic = analytic
+        self.numeric = numeric
+        self.error = error

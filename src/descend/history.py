@@ -1,0 +1,143 @@
+"""The full record of a run: every point visited, with f, the gradient norm, the learning rate
+and the time."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+__all__ = ["History"]
+
+_COLUMNS = ("x", "f", "grad_norm", "learning_rate", "time")
+
+
+class History:
+    """Per-iteration record of a run, row 0 being the starting point.
+
+    Attributes
+    ----------
+    x : numpy.ndarray
+        Points visited, shape ``(n,)`` for a one-variable problem started from a float, else
+        ``(n, d)``.
+    f : numpy.ndarray
+        The objective at each point.
+    grad_norm : numpy.ndarray
+        Euclidean norm of the gradient at each point.
+    learning_rate : numpy.ndarray
+        The learning rate of the step that led to each point (NaN for the start).
+    time : numpy.ndarray
+        Seconds since the run started when each point was recorded.
+    iteration : numpy.ndarray
+        The iteration number of each row (``0 .. nit``; only the last one when the run kept
+        only its last point).
+    events : list of (int, str)
+        Notable events by iteration, such as a recovery from divergence.
+
+    Notes
+    -----
+    Storage grows by doubling, so recording costs amortised constant time per iteration and
+    a million iterations are no trouble. With ``record=False`` only the latest point is kept.
+    """
+
+    def __init__(self, dim: int, scalar: bool = False, capacity: int = 1024, keep_all=True):
+        self._scalar = scalar
+        self._keep_all = keep_all
+        capacity = max(1, int(capacity)) if keep_all else 1
+        self._x = np.empty((capacity, dim))
+        self._cols = {name: np.empty(capacity) for name in _COLUMNS[1:]}
+        self._iteration = np.empty(capacity, dtype=np.int64)
+        self._n = 0
+        self.events: list[tuple[int, str]] = []
+
+    def append(self, iteration, x, f, grad_norm, learning_rate, time) -> None:
+        """Record one point (overwriting the previous one when keeping only the last)."""
+        n = self._n if self._keep_all else 0
+        if n == len(self._iteration):
+            self._grow()
+        self._x[n] = x
+        cols = self._cols
+        cols["f"][n] = f
+        cols["grad_norm"][n] = grad_norm
+        cols["learning_rate"][n] = learning_rate
+        cols["time"][n] = time
+        self._iteration[n] = iteration
+        self._n = n + 1
+
+    def _grow(self) -> None:
+        capacity = 2 * len(self._iteration)
+        self._x = _resized(self._x, capacity)
+        self._cols = {name: _resized(col, capacity) for name, col in self._cols.items()}
+        self._iteration = _resized(self._iteration, capacity)
+
+    def __len__(self) -> int:
+        return self._n
+
+    @property
+    def x(self) -> np.ndarray:
+        x = self._x[: self._n]
+        return x[:, 0] if self._scalar else x
+
+    @property
+    def f(self) -> np.ndarray:
+        return self._cols["f"][: self._n]
+
+    @property
+    def grad_norm(self) -> np.ndarray:
+        return self._cols["grad_norm"][: self._n]
+
+    @property
+    def learning_rate(self) -> np.ndarray:
+        return self._cols["learning_rate"][: self._n]
+
+    @property
+    def time(self) -> np.ndarray:
+        return self._cols["time"][: self._n]
+
+    @property
+    def iteration(self) -> np.ndarray:
+        return self._iteration[: self._n]
+
+    def to_dict(self) -> dict[str, np.ndarray]:
+        """Copies of the columns as a dict: ``iteration``, ``x``, ``f``, ``grad_norm``,
+        ``learning_rate``, ``time``."""
+        out = {"iteration": self.iteration.copy()}
+        out.update({name: getattr(self, name).copy() for name in _COLUMNS})
+        return out
+
+    def to_pandas(self):
+        """The history as a :class:`pandas.DataFrame` indexed by iteration, one column per
+        coordinate of x (``x`` alone for a one-variable problem, else ``x[0]``, ``x[1]``, ...).
+
+        Requires pandas (``pip install "descend[pandas]"``).
+        """
+        try:
+            import pandas as pd
+        except ImportError:  # pragma: no cover - depends on the environment
+            raise ImportError(
+                'History.to_pandas needs pandas: pip install "descend[pandas]"'
+            ) from None
+        x = self.x
+        data = {"x": x} if x.ndim == 1 else {f"x[{i}]": x[:, i] for i in range(x.shape[1])}
+        for name in _COLUMNS[1:]:
+            data[name] = getattr(self, name)
+        frame = pd.DataFrame(data, index=pd.Index(self.iteration, name="iteration"))
+        return frame.copy()
+
+    def __repr__(self) -> str:
+        if not self._n:
+            return "History(empty)"
+        first, last = self.iteration[0], self.iteration[-1]
+        span = f"iteration {last}" if first == last else f"iterations {first}..{last}"
+        f_last = self.f[-1]
+        return f"History({self._n} points, {span}, last f = {_fmt(f_last)})"
+
+
+def _resized(array: np.ndarray, capacity: int) -> np.ndarray:
+    out = np.empty((capacity, *array.shape[1:]), dtype=array.dtype)
+    out[: len(array)] = array
+    return out
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.6g}" if math.isfinite(value) else str(value)

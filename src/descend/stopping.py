@@ -1,0 +1,367 @@
+"""Stopping rules: small callables on the record of each iteration, combined with any/all.
+
+Every rule is called with an :class:`Info` after each iteration (and once at the start, with
+``nit == 0``) and answers ``True`` to stop. Rules carry a ``name``, which a run reports as
+``Result.reason`` when the rule fires, and a sentence for ``Result.message``, taken from the
+one table :data:`MESSAGES`.
+
+Combine rules with ``|`` (any fires) and ``&`` (all fire together), or :class:`AnyOf` /
+:class:`AllOf`; write your own as a :class:`Rule` subclass or a plain function of ``info``
+(its ``__name__`` becomes the reason) and pass it as ``descend.minimize(..., stop=rule)``.
+
+Examples
+--------
+>>> import descend
+>>> from descend.stopping import GTol, Patience
+>>> res = descend.minimize(lambda x: (x - 1.0) ** 2, 5.0, learning_rate=0.1, max_iter=10_000,
+...                        stop=GTol(1e-6) | Patience(20))
+>>> res.reason, res.success
+('gtol', True)
+
+A rule of your own, as a function:
+
+>>> def small_step(info):
+...     return info.nit > 0 and abs(info.step) < 1e-3
+>>> descend.minimize(lambda x: (x - 1.0) ** 2, 5.0, learning_rate=0.1, stop=small_step).reason
+'small_step'
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from descend._validation import check_count, check_real
+
+__all__ = [
+    "MESSAGES",
+    "AllOf",
+    "AnyOf",
+    "Callback",
+    "FunctionRule",
+    "GTol",
+    "Info",
+    "MaxIter",
+    "Patience",
+    "Rule",
+    "Target",
+    "Tol",
+    "XTol",
+    "as_rule",
+]
+
+#: Why a run stopped, one sentence per reason; ``{...}`` fields are the rule's settings.
+MESSAGES: dict[str, str] = {
+    "max_iter": "Stopped at the maximum number of iterations (max_iter = {max_iter}).",
+    "tol": "The change in f between iterations fell to tol = {tol:g} or below.",
+    "xtol": "The largest change in x between iterations fell to xtol = {xtol:g} or below.",
+    "gtol": "The norm of the gradient fell to gtol = {gtol:g} or below.",
+    "target": "f reached the target {target:g}.",
+    "patience": "f did not improve on its best value for {patience} iterations.",
+    "callback": "The callback asked to stop.",
+    "diverged": "The run diverged at iteration {iteration}: {why}. Try a smaller learning rate.",
+    "line_search": (
+        "The line search found no step that decreases f: x is at a minimum to machine "
+        "precision, or the gradient does not match the function."
+    ),
+    "all": "All of these held: {parts}.",
+    "custom": "The stopping rule {name!r} fired.",
+}
+
+
+class Info(NamedTuple):
+    """What a stopping rule or callback sees after each iteration.
+
+    Attributes
+    ----------
+    nit : int
+        Iterations done; 0 at the starting point.
+    x : float or numpy.ndarray
+        The current point (a float for a one-variable problem started from a float).
+    f : float
+        The objective at ``x``, as the user defined it (not negated when maximizing).
+    grad : float or numpy.ndarray
+        The gradient of the user's objective at ``x``.
+    grad_norm : float
+        Euclidean norm of ``grad``.
+    f_prev : float or None
+        ``f`` at the previous iteration (``None`` at the start).
+    step : float or numpy.ndarray or None
+        ``x - x_prev`` (``None`` at the start).
+    learning_rate : float
+        The learning rate of the step just taken (NaN at the start).
+    best_f : float
+        The best ``f`` so far (lowest, or highest when maximizing).
+    best_nit : int
+        The iteration at which ``best_f`` was reached.
+    time : float
+        Seconds since the run started.
+    maximize : bool
+        Whether the run climbs instead of descends.
+    """
+
+    nit: int
+    x: Any
+    f: float
+    grad: Any
+    grad_norm: float
+    f_prev: float | None
+    step: Any
+    learning_rate: float
+    best_f: float
+    best_nit: int
+    time: float
+    maximize: bool = False
+
+
+class Rule:
+    """Base of the stopping rules. Subclasses set ``name`` and implement ``__call__``."""
+
+    name: str = "custom"
+
+    def __call__(self, info: Info) -> bool:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def reset(self) -> None:
+        """Forget any state from a previous run (called when a run starts)."""
+
+    def fired(self, info: Info) -> Rule | None:
+        """The rule that fires on ``info`` (``self`` or, for combinations, a member), or None."""
+        return self if self(info) else None
+
+    def message(self) -> str:
+        """A sentence saying why the run stopped, from :data:`MESSAGES`."""
+        template = MESSAGES.get(self.name, MESSAGES["custom"])
+        return template.format(name=self.name, **vars(self))
+
+    def __or__(self, other) -> AnyOf:
+        return AnyOf(self, other)
+
+    def __and__(self, other) -> AllOf:
+        return AllOf(self, other)
+
+
+@dataclass
+class MaxIter(Rule):
+    """Stop once ``max_iter`` iterations are done. The only rule whose firing is no success."""
+
+    max_iter: int
+    name = "max_iter"
+
+    def __post_init__(self):
+        self.max_iter = check_count(self.max_iter, "max_iter")
+
+    def __call__(self, info):
+        return info.nit >= self.max_iter
+
+
+@dataclass
+class Tol(Rule):
+    r"""Stop when f changes little: :math:`|f_k - f_{k-1}| \le \text{tol}`.
+
+    A negative ``tol`` never fires, so the run goes to ``max_iter``.
+    """
+
+    tol: float
+    name = "tol"
+
+    def __post_init__(self):
+        self.tol = check_real(self.tol, "tol")
+
+    def __call__(self, info):
+        return info.f_prev is not None and abs(info.f - info.f_prev) <= self.tol
+
+
+@dataclass
+class XTol(Rule):
+    r"""Stop when x moves little: :math:`\lVert x_k - x_{k-1} \rVert_\infty \le \text{xtol}`."""
+
+    xtol: float
+    name = "xtol"
+
+    def __post_init__(self):
+        self.xtol = check_real(self.xtol, "xtol")
+
+    def __call__(self, info):
+        return info.step is not None and float(np.max(np.abs(info.step))) <= self.xtol
+
+
+@dataclass
+class GTol(Rule):
+    r"""Stop when the gradient is small: :math:`\lVert \nabla f(x_k) \rVert_2 \le \text{gtol}`."""
+
+    gtol: float
+    name = "gtol"
+
+    def __post_init__(self):
+        self.gtol = check_real(self.gtol, "gtol")
+
+    def __call__(self, info):
+        return info.grad_norm <= self.gtol
+
+
+@dataclass
+class Target(Rule):
+    r"""Stop when f is good enough: :math:`f_k \le \text{target}` (:math:`\ge` when maximizing)."""
+
+    target: float
+    name = "target"
+
+    def __post_init__(self):
+        self.target = check_real(self.target, "target")
+
+    def __call__(self, info):
+        return info.f >= self.target if info.maximize else info.f <= self.target
+
+
+@dataclass
+class Patience(Rule):
+    """Stop when the best f has not improved by more than ``min_delta`` for ``patience``
+    iterations in a row."""
+
+    patience: int
+    min_delta: float = 0.0
+    name = "patience"
+    _best: float = field(default=math.nan, init=False, repr=False)
+    _since: int = field(default=0, init=False, repr=False)
+
+    def __post_init__(self):
+        self.patience = check_count(self.patience, "patience", minimum=1)
+        self.min_delta = check_real(self.min_delta, "min_delta")
+
+    def reset(self):
+        self._best, self._since = math.nan, 0
+
+    def __call__(self, info):
+        value = -info.f if info.maximize else info.f
+        if info.nit == 0 or math.isnan(self._best) or value < self._best - self.min_delta:
+            self._best, self._since = value, 0
+            return False
+        self._since += 1
+        return self._since >= self.patience
+
+    def message(self):
+        return MESSAGES["patience"].format(patience=self.patience)
+
+
+class Callback(Rule):
+    """Call ``fn(info)`` after every iteration; stop when it returns True or raises
+    StopIteration."""
+
+    name = "callback"
+
+    def __init__(self, fn):
+        if not callable(fn):
+            raise TypeError(f"Invalid callback: {fn!r} is not callable")
+        self.fn = fn
+
+    def __call__(self, info):
+        if info.nit == 0:
+            return False
+        try:
+            answer = self.fn(info)
+        except StopIteration:
+            return True
+        return isinstance(answer, bool | np.bool_) and bool(answer)
+
+    def message(self):
+        return MESSAGES["callback"]
+
+    def __repr__(self):
+        return f"Callback({self.fn!r})"
+
+
+class FunctionRule(Rule):
+    """A plain function ``fn(info) -> bool`` used as a rule; reported by ``name``."""
+
+    def __init__(self, fn, name: str | None = None):
+        if not callable(fn):
+            raise TypeError(f"Invalid stopping rule: {fn!r} is not callable")
+        self.fn = fn
+        self.name = name or getattr(fn, "__name__", None) or "custom"
+        if self.name == "<lambda>":
+            self.name = "custom"
+
+    def __call__(self, info):
+        return bool(self.fn(info))
+
+    def message(self):
+        return MESSAGES["custom"].format(name=self.name)
+
+    def __repr__(self):
+        return f"FunctionRule({self.fn!r}, name={self.name!r})"
+
+
+def as_rule(obj) -> Rule:
+    """Return ``obj`` as a :class:`Rule`: rules pass through, functions are wrapped, and a list
+    or tuple becomes :class:`AnyOf` of its members."""
+    if isinstance(obj, Rule):
+        return obj
+    if isinstance(obj, list | tuple):
+        return AnyOf(*obj)
+    if callable(obj):
+        return FunctionRule(obj)
+    raise TypeError(f"Invalid stopping rule: {obj!r}; expected a Rule or a function of info")
+
+
+class AnyOf(Rule):
+    """Fires when any member fires; reports the first member (in order) that did.
+
+    Every member sees every iteration, so rules that keep state (such as :class:`Patience`)
+    stay up to date whichever member fires first.
+    """
+
+    name = "any"
+
+    def __init__(self, *rules):
+        self.rules = tuple(as_rule(r) for r in rules)
+
+    def reset(self):
+        for rule in self.rules:
+            rule.reset()
+
+    def fired(self, info):
+        first = None
+        for rule in self.rules:
+            hit = rule.fired(info)
+            if first is None:
+                first = hit
+        return first
+
+    def __call__(self, info):
+        return self.fired(info) is not None
+
+    def message(self):  # pragma: no cover - a combination reports its member
+        return " / ".join(rule.message() for rule in self.rules)
+
+    def __repr__(self):
+        return f"AnyOf{self.rules!r}"
+
+
+class AllOf(Rule):
+    """Fires when every member fires on the same iteration; reported as their names joined
+    by ``"+"`` (e.g. ``"tol+xtol"``)."""
+
+    def __init__(self, *rules):
+        if not rules:
+            raise ValueError("AllOf needs at least one rule")
+        self.rules = tuple(as_rule(r) for r in rules)
+        self.name = "+".join(rule.name for rule in self.rules)
+
+    def reset(self):
+        for rule in self.rules:
+            rule.reset()
+
+    def __call__(self, info):
+        hits = [rule.fired(info) is not None for rule in self.rules]
+        return all(hits)
+
+    def message(self):
+        parts = "; ".join(rule.message().rstrip(".") for rule in self.rules)
+        return MESSAGES["all"].format(parts=parts)
+
+    def __repr__(self):
+        return f"AllOf{self.rules!r}"
