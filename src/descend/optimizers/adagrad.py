@@ -8,7 +8,7 @@ from typing import NamedTuple
 import numpy as np
 
 from descend._validation import check_nonnegative
-from descend.optimizers.base import LearningRate, Optimizer
+from descend.optimizers.base import LearningRate, Optimizer, state_array
 
 __all__ = ["AdaGrad", "AdaGradState"]
 
@@ -67,7 +67,7 @@ class AdaGrad(Optimizer):
             object.__setattr__(self, field, value)
 
     def init(self, params):
-        return AdaGradState(count=0, sum_sq=np.full_like(params, self.initial_accumulator_value))
+        return AdaGradState(count=0, sum_sq=state_array(params, self.initial_accumulator_value))
 
     def update(self, grad, state, params, learning_rate=None):
         count = state.count + 1

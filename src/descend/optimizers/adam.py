@@ -9,7 +9,7 @@ from typing import NamedTuple
 import numpy as np
 
 from descend._validation import check_nonnegative, check_unit_interval
-from descend.optimizers.base import LearningRate, Optimizer
+from descend.optimizers.base import LearningRate, Optimizer, state_array
 
 __all__ = ["Adam", "AdamState", "AdamW"]
 
@@ -87,7 +87,7 @@ class Adam(Optimizer):
         object.__setattr__(self, "amsgrad", bool(self.amsgrad))
 
     def init(self, params):
-        zeros = np.zeros_like(params)
+        zeros = state_array(params)
         return AdamState(count=0, mu=zeros, nu=zeros, nu_max=zeros if self.amsgrad else None)
 
     def update(self, grad, state, params, learning_rate=None):
@@ -99,7 +99,7 @@ class Adam(Optimizer):
     def _adam_step(self, grad, state, rate):
         beta1, beta2 = self.betas
         count = state.count + 1
-        mu = beta1 * state.mu + (1.0 - beta1) * grad
+        mu = state.mu + (1.0 - beta1) * (grad - state.mu)  # rounds like torch's lerp
         nu = beta2 * state.nu + (1.0 - beta2) * grad * grad
         nu_max = np.maximum(state.nu_max, nu) if self.amsgrad else None
         second = nu if nu_max is None else nu_max

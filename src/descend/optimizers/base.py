@@ -26,7 +26,7 @@ from descend.linesearch import Backtracking
 
 LearningRate = float | Callable[[int], float] | Backtracking | str
 
-__all__ = ["EmptyState", "LearningRate", "Optimizer", "check_learning_rate"]
+__all__ = ["EmptyState", "LearningRate", "Optimizer", "check_learning_rate", "state_array"]
 
 
 class EmptyState(NamedTuple):
@@ -51,6 +51,13 @@ def check_learning_rate(value: Any) -> float | Callable[[int], float] | Backtrac
     if callable(value):
         return value
     return check_positive(value, "learning rate")
+
+
+def state_array(params: np.ndarray, fill: float = 0.0) -> np.ndarray:
+    """A state buffer shaped like ``params``: floating like them (integers become float64)."""
+    params = np.asarray(params)
+    dtype = params.dtype if np.issubdtype(params.dtype, np.floating) else np.float64
+    return np.full(params.shape, fill, dtype=dtype)
 
 
 class Optimizer:

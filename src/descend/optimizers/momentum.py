@@ -8,7 +8,7 @@ from typing import NamedTuple
 import numpy as np
 
 from descend._validation import check_unit_interval
-from descend.optimizers.base import LearningRate, Optimizer
+from descend.optimizers.base import LearningRate, Optimizer, state_array
 
 __all__ = ["Momentum", "MomentumState", "Nesterov", "NesterovState"]
 
@@ -66,7 +66,7 @@ class Momentum(Optimizer):
         object.__setattr__(self, "momentum", check_unit_interval(self.momentum, "momentum"))
 
     def init(self, params):
-        return MomentumState(velocity=np.zeros_like(params))
+        return MomentumState(velocity=state_array(params))
 
     def update(self, grad, state, params, learning_rate=None):
         step = -self._rate(learning_rate) * grad + self.momentum * state.velocity
@@ -112,7 +112,7 @@ class Nesterov(Optimizer):
         object.__setattr__(self, "momentum", check_unit_interval(self.momentum, "momentum"))
 
     def init(self, params):
-        return NesterovState(buffer=np.zeros_like(params))
+        return NesterovState(buffer=state_array(params))
 
     def update(self, grad, state, params, learning_rate=None):
         buffer = self.momentum * state.buffer + grad

@@ -8,7 +8,7 @@ from typing import NamedTuple
 import numpy as np
 
 from descend._validation import check_nonnegative, check_unit_interval
-from descend.optimizers.base import LearningRate, Optimizer
+from descend.optimizers.base import LearningRate, Optimizer, state_array
 
 __all__ = ["RMSProp", "RMSPropState"]
 
@@ -76,7 +76,7 @@ class RMSProp(Optimizer):
         object.__setattr__(self, "centered", bool(self.centered))
 
     def init(self, params):
-        zeros = np.zeros_like(params)
+        zeros = state_array(params)
         return RMSPropState(
             square_avg=zeros,
             grad_avg=zeros if self.centered else None,
@@ -88,7 +88,9 @@ class RMSProp(Optimizer):
         square_avg = a * state.square_avg + (1.0 - a) * grad * grad
         grad_avg = None
         if self.centered:
-            grad_avg = a * state.grad_avg + (1.0 - a) * grad
+            # The interpolating form rounds like torch's lerp; the centred denominator below
+            # cancels badly, so a last-bit difference here would grow along the run.
+            grad_avg = state.grad_avg + (1.0 - a) * (grad - state.grad_avg)
             denom = np.sqrt(square_avg - grad_avg * grad_avg) + self.eps
         else:
             denom = np.sqrt(square_avg) + self.eps
