@@ -1,0 +1,379 @@
+"""descend.minimize / maximize: the loop, its result, divergence handling and bad arguments."""
+
+import math
+import re
+import warnings
+
+import numpy as np
+import pytest
+
+import descend
+from descend import functions
+from descend.optimizers import GD, Adam, Momentum
+
+
+def parabola(x):
+    return x**2 - 6 * x + 5
+
+
+def parabola_grad(x):
+    return 2 * x - 6
+
+
+def bowl(w):
+    return float(w @ w)
+
+
+def bowl_grad(w):
+    return 2 * w
+
+
+# --------------------------------------------------------------------------- the tutorials
+
+
+def test_t1_parabola_stops_on_xtol_after_273_steps():
+    res = descend.minimize(parabola, 15.0, grad=parabola_grad, learning_rate=0.01, xtol=0.001)
+    assert res.nit == 273
+    assert res.reason == "xtol" and res.success
+    assert isinstance(res.x, float)
+    assert res.x == pytest.approx(3.0483, abs=5e-5)
+    assert f"{res.x:.2f}" == "3.05"
+    # The rule fired on the last step and on no earlier one.
+    steps = np.abs(np.diff(res.history.x))
+    assert steps[-1] <= 0.001 < steps[-2]
+
+
+def test_t1_with_numeric_gradient_matches_the_analytic_run():
+    exact = descend.minimize(parabola, 15.0, grad=parabola_grad, learning_rate=0.01, xtol=0.001)
+    numeric = descend.minimize(parabola, 15.0, learning_rate=0.01, xtol=0.001)
+    assert numeric.nit == exact.nit == 273
+    np.testing.assert_allclose(numeric.history.x, exact.history.x, rtol=1e-8)
+    assert numeric.nfev == 274 + 2 * 274  # one value and two differences per point
+    assert numeric.ngev == exact.ngev == 274
+
+
+@pytest.mark.parametrize(("steps", "expected"), [(30, 0.02476), (100, 4.07e-9)])
+def test_t2_square_fixed_number_of_steps(steps, expected):
+    res = descend.minimize(
+        lambda w: w**2, 20.0, grad=lambda w: 2 * w, learning_rate=0.1, max_iter=steps
+    )
+    assert res.nit == steps and res.reason == "max_iter" and not res.success
+    assert res.x == pytest.approx(expected, rel=2e-3)  # the tutorial rounds to 3-4 digits
+    np.testing.assert_allclose(res.history.x[:4], [20, 16, 12.8, 10.24], rtol=1e-12)
+
+
+def test_t3_grid_every_history_has_six_points_and_momentum_matters():
+    w0 = np.random.RandomState(19).uniform(-10, 10, 2)
+    final = {}
+    for lr in (0.05, 0.2, 0.5, 0.8):
+        for alpha in (0.0, 0.5, 0.9):
+            res = descend.minimize(
+                bowl, w0, grad=bowl_grad, learning_rate=lr, momentum=alpha, max_iter=5, tol=-1
+            )
+            assert res.history.x.shape == (6, 2)
+            assert res.history.f.shape == (6,)
+            np.testing.assert_array_equal(res.history.x[0], w0)
+            final[lr, alpha] = res.fun
+    f0 = bowl(w0)
+    assert final[0.05, 0.0] > 0.25 * f0  # the small step is still far from the minimum
+    assert final[0.5, 0.0] == 0.0  # η = 1/L lands on the minimum at once
+    assert final[0.05, 0.9] < 0.01 * final[0.05, 0.0]  # momentum rescues the small step
+    assert final[0.5, 0.9] > 0.25 * f0  # and overshoots with a large one
+
+
+def test_t3_momentum_matches_the_tutorial_update_by_hand():
+    w0 = np.random.RandomState(19).uniform(-10, 10, 2)
+    res = descend.minimize(
+        bowl, w0, grad=bowl_grad, learning_rate=0.2, momentum=0.5, max_iter=5, tol=-1
+    )
+    w, dw = w0.copy(), np.zeros(2)
+    expected = [w.copy()]
+    for _ in range(5):
+        dw = -0.2 * 2 * w + 0.5 * dw
+        w = w + dw
+        expected.append(w.copy())
+    np.testing.assert_allclose(res.history.x, expected, rtol=1e-14)
+
+
+def test_t3_tol_threshold_stops_when_f_changes_little():
+    res = descend.minimize(
+        bowl, [3.0, 4.0], grad=bowl_grad, learning_rate=0.1, tol=1e-6, max_iter=10_000
+    )
+    assert res.reason == "tol"
+    changes = np.abs(np.diff(res.history.f))
+    assert changes[-1] <= 1e-6 < changes[-2]
+
+
+# ------------------------------------------------------------------------ the result record
+
+
+def test_result_fields_and_repr():
+    res = descend.minimize(bowl, [3.0, 4.0], grad=bowl_grad, learning_rate=0.1, gtol=1e-8)
+    assert res.reason == "gtol" and res.success
+    assert isinstance(res, descend.Result)
+    np.testing.assert_allclose(res.grad, 2 * res.x)
+    assert res.fun == pytest.approx(bowl(res.x))
+    assert res.nfev == res.ngev == res.nit + 1
+    assert "gtol" in res.message
+    text = repr(res)
+    for key in (
+        "message",
+        "success",
+        "reason",
+        "fun",
+        "x",
+        "grad",
+        "nit",
+        "nfev",
+        "ngev",
+        "history",
+    ):
+        assert re.search(rf"^\s*{key}: ", text, re.MULTILINE), key
+
+
+def test_array_x0_gives_array_and_leaves_input_untouched():
+    x0 = np.array([3.0, 4.0])
+    res = descend.minimize(bowl, x0, grad=bowl_grad, learning_rate=0.1, max_iter=3)
+    np.testing.assert_array_equal(x0, [3.0, 4.0])
+    assert isinstance(res.x, np.ndarray) and res.x.shape == (2,)
+
+
+def test_integer_and_list_x0_are_accepted():
+    res = descend.minimize(parabola, 15, grad=parabola_grad, learning_rate=0.01, xtol=0.001)
+    assert isinstance(res.x, float) and res.nit == 273
+    res = descend.minimize(bowl, [3, 4], grad=bowl_grad, learning_rate=0.1, max_iter=2)
+    assert res.x.dtype == float
+
+
+def test_size_one_array_returned_by_fun_is_accepted():
+    res = descend.minimize(lambda x: x**2, np.array([2.0]), learning_rate=0.25, max_iter=1)
+    assert res.x.shape == (1,) and res.x[0] == pytest.approx(1.0, rel=1e-9)
+
+
+def test_args_are_passed_to_fun_and_grad():
+    res = descend.minimize(
+        lambda x, a, b: a * (x - b) ** 2,
+        0.0,
+        args=(2.0, 5.0),
+        grad=lambda x, a, b: 2 * a * (x - b),
+        learning_rate=0.1,
+        gtol=1e-9,
+    )
+    assert res.x == pytest.approx(5.0)
+
+
+def test_carried_gradient_is_used_by_default():
+    res = descend.minimize(
+        functions.booth, [0.0, 0.0], learning_rate=0.05, gtol=1e-8, max_iter=5000
+    )
+    assert res.nfev == res.ngev  # no finite differences were needed
+    np.testing.assert_allclose(res.x, [1.0, 3.0], atol=1e-7)
+
+
+def test_grad_check_accepts_a_correct_gradient_and_rejects_a_wrong_one():
+    good = descend.Objective(parabola, parabola_grad)
+    assert descend.minimize(good, 15.0, grad="check", learning_rate=0.01, xtol=0.001).nit == 273
+    bad = descend.Objective(parabola, lambda x: 2 * x)
+    with pytest.raises(descend.GradientCheckError, match="analytic") as info:
+        descend.minimize(bad, 15.0, grad="check")
+    message = str(info.value)
+    assert "30" in message and "24" in message  # both gradients are shown
+    assert info.value.error > 1e-5
+
+
+def test_grad_check_needs_an_analytic_gradient():
+    with pytest.raises(ValueError, match="needs an analytic gradient"):
+        descend.minimize(parabola, 15.0, grad="check")
+
+
+def test_record_false_keeps_only_the_last_point():
+    res = descend.minimize(
+        parabola, 15.0, grad=parabola_grad, learning_rate=0.01, xtol=0.001, record=False
+    )
+    assert len(res.history) == 1
+    assert res.history.x[0] == res.x and res.history.iteration[0] == 273
+
+
+# -------------------------------------------------------------------------------- maximize
+
+
+def test_maximize_is_descent_on_the_negated_function():
+    up = descend.maximize(
+        lambda x: -parabola(x),
+        15.0,
+        grad=lambda x: -parabola_grad(x),
+        learning_rate=0.01,
+        xtol=0.001,
+    )
+    down = descend.minimize(parabola, 15.0, grad=parabola_grad, learning_rate=0.01, xtol=0.001)
+    np.testing.assert_array_equal(up.history.x, down.history.x)
+    np.testing.assert_array_equal(up.history.f, -down.history.f)
+    assert up.fun == -down.fun == pytest.approx(4.0, abs=3e-3)
+    assert up.grad == -down.grad
+
+
+def test_maximize_target_fires_upwards():
+    res = descend.maximize(lambda p: p * (1 - p), 0.1, learning_rate=0.1, target=0.2)
+    assert res.reason == "target"
+    assert res.fun >= 0.2 > res.history.f[-2]
+
+
+def test_maximize_patience_watches_the_highest_value():
+    # Ascent on -|x| with a step that overshoots forever: f oscillates below its best.
+    res = descend.maximize(
+        lambda x: -abs(x),
+        0.35,
+        grad=lambda x: -math.copysign(1.0, x),
+        learning_rate=1.0,
+        patience=4,
+        max_iter=100,
+    )
+    assert res.reason == "patience" and res.nit == 4
+
+
+# ------------------------------------------------------------------------------ divergence
+
+
+def test_t1_with_a_large_learning_rate_diverges_cleanly():
+    with pytest.warns(descend.DivergenceWarning, match=r"iteration 76.*smaller learning rate"):
+        res = descend.minimize(parabola, 15.0, grad=parabola_grad, learning_rate=1.1, xtol=0.001)
+    assert res.reason == "diverged" and not res.success
+    assert res.nit == 75 and len(res.history) == 76
+    assert np.all(np.isfinite(res.history.x)) and np.all(np.isfinite(res.history.f))
+    assert res.x == res.history.x[-1] and math.isfinite(res.fun)
+    assert "iteration 76" in res.message
+
+
+def test_divergence_raise():
+    with pytest.raises(descend.DivergenceError, match="iteration 76") as info:
+        descend.minimize(
+            parabola, 15.0, grad=parabola_grad, learning_rate=1.1, on_divergence="raise"
+        )
+    assert info.value.iteration == 76
+    assert info.value.result.reason == "diverged" and info.value.result.nit == 75
+
+
+def test_divergence_recover_still_reaches_three():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = descend.minimize(
+            parabola,
+            15.0,
+            grad=parabola_grad,
+            learning_rate=1.1,
+            xtol=0.001,
+            on_divergence="recover",
+        )
+    assert res.success and res.reason == "xtol"
+    assert res.x == pytest.approx(3.0, abs=1e-3)
+    assert res.history.events and "halved" in res.history.events[0][1]
+    rates = res.history.learning_rate[1:]
+    assert rates[0] == 1.1 and rates[-1] == pytest.approx(0.55)
+
+
+@pytest.mark.parametrize(
+    ("fun", "grad", "why"),
+    [
+        (lambda x: x**2 if abs(x) < 1e3 else math.nan, lambda x: 2 * x, "f is nan"),
+        (lambda x: x**2, lambda x: 2 * x if abs(x) < 1e3 else math.inf, "gradient is not"),
+    ],
+)
+def test_non_finite_values_count_as_divergence(fun, grad, why):
+    with pytest.warns(descend.DivergenceWarning, match=why):
+        res = descend.minimize(fun, 1.0, grad=grad, learning_rate=1.5)
+    assert res.reason == "diverged"
+    assert abs(res.x) < 1e3
+
+
+def test_maximize_diverges_when_f_falls_without_bound():
+    with pytest.warns(descend.DivergenceWarning):
+        res = descend.maximize(lambda x: -(x**2), 1.0, grad=lambda x: -2 * x, learning_rate=1.5)
+    assert res.reason == "diverged"
+
+
+# --------------------------------------------------------------------------- bad arguments
+
+
+BAD_ARGUMENTS = [
+    ({"learning_rate": 0.0}, ValueError, "Invalid learning rate: 0.0"),
+    ({"learning_rate": -0.1}, ValueError, "Invalid learning rate: -0.1"),
+    ({"learning_rate": math.nan}, ValueError, "Invalid learning rate: nan"),
+    ({"learning_rate": math.inf}, ValueError, "Invalid learning rate: inf"),
+    ({"learning_rate": "fast"}, ValueError, "Invalid learning rate: 'fast'"),
+    ({"learning_rate": True}, TypeError, "Invalid learning rate: True"),
+    ({"momentum": 1.0}, ValueError, r"Invalid momentum: 1.0; it must lie in \[0, 1\)"),
+    ({"momentum": -0.5}, ValueError, "Invalid momentum: -0.5"),
+    ({"optimizer": "adam", "momentum": 0.5}, ValueError, "'adam' has no momentum"),
+    (
+        {"optimizer": "sgdd"},
+        ValueError,
+        "Unknown optimizer: 'sgdd'; known optimizers are "
+        "'gd', 'momentum', 'nesterov', 'adagrad', 'rmsprop', 'adam', 'adamw'",
+    ),
+    ({"optimizer": 3}, TypeError, "Invalid optimizer: 3"),
+    ({"optimizer": Adam}, TypeError, "Adam is a class"),
+    (
+        {"optimizer": Adam(0.1), "learning_rate": 0.1},
+        ValueError,
+        "learning_rate passed together with the optimizer object",
+    ),
+    ({"optimizer": Momentum(0.1, 0.5), "momentum": 0.9}, ValueError, "momentum passed together"),
+    ({"max_iter": -1}, ValueError, "Invalid max_iter: -1"),
+    ({"max_iter": 2.5}, TypeError, "Invalid max_iter: 2.5"),
+    ({"tol": "small"}, TypeError, "Invalid tol: 'small'"),
+    ({"xtol": math.nan}, ValueError, "Invalid xtol: nan"),
+    ({"gtol": None, "target": "low"}, TypeError, "Invalid target: 'low'"),
+    ({"patience": 0}, ValueError, "Invalid patience: 0"),
+    ({"callback": 5}, TypeError, "Invalid callback: 5"),
+    ({"stop": 5}, TypeError, "Invalid stopping rule: 5"),
+    ({"on_divergence": "ignore"}, ValueError, "Invalid on_divergence: 'ignore'"),
+    ({"grad": "analytic"}, ValueError, "Invalid grad: 'analytic'"),
+    ({"grad": 5}, TypeError, "Invalid grad: 5"),
+    ({"x0": []}, ValueError, "x0: it is empty"),
+    ({"x0": [1.0, math.nan]}, ValueError, r"x0\[1\] = nan is not finite"),
+    ({"x0": math.inf}, ValueError, "x0 = inf is not finite"),
+    ({"x0": [[1.0, 2.0]]}, ValueError, r"got shape \(1, 2\)"),
+    ({"x0": "abc"}, TypeError, "Invalid x0: 'abc'"),
+    ({"x0": [1 + 2j, 0]}, TypeError, "expected real numbers"),
+    ({"fun": 3}, TypeError, "Invalid fun: 3 is not callable"),
+    ({"fun": lambda x: x}, ValueError, r"must return a scalar.*shape \(2,\)"),
+    ({"fun": lambda x: "low"}, TypeError, "must return a real number"),
+    ({"fun": lambda x: math.nan}, ValueError, "fun\\(x0\\) is not finite: nan"),
+    ({"grad": lambda x: np.ones(3)}, ValueError, r"grad returned shape \(3,\)"),
+    ({"grad": lambda x: np.array([np.inf, 0.0])}, ValueError, "gradient at x0 is not finite"),
+]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"), BAD_ARGUMENTS, ids=[str(i) for i in range(len(BAD_ARGUMENTS))]
+)
+def test_bad_arguments_are_rejected_with_the_value_named(kwargs, error, match):
+    call = {"fun": bowl, "x0": [1.0, 2.0], "grad": bowl_grad}
+    call.update(kwargs)
+    fun, x0 = call.pop("fun"), call.pop("x0")
+    with pytest.raises(error, match=match):
+        descend.minimize(fun, x0, **call)
+
+
+def test_optimizer_object_carries_its_own_settings():
+    res = descend.minimize(bowl, [3.0, 4.0], grad=bowl_grad, optimizer=GD(0.5), max_iter=1)
+    np.testing.assert_array_equal(res.x, [0.0, 0.0])
+
+
+def test_named_momentum_optimizer_defaults_to_point_nine():
+    a = descend.minimize(bowl, [3.0, 4.0], grad=bowl_grad, optimizer="momentum", max_iter=20)
+    b = descend.minimize(
+        bowl, [3.0, 4.0], grad=bowl_grad, optimizer=Momentum(0.01, 0.9), max_iter=20
+    )
+    np.testing.assert_array_equal(a.history.x, b.history.x)
+
+
+def test_a_million_iterations_with_full_history():
+    res = descend.minimize(
+        lambda x: x * x, 1.0, grad=lambda x: 2 * x, learning_rate=1e-7, max_iter=1_000_000
+    )
+    assert res.nit == 1_000_000
+    h = res.history
+    assert h.x.shape == h.f.shape == h.time.shape == (1_000_001,)
+    np.testing.assert_allclose(h.x[-1], (1 - 2e-7) ** 1_000_000, rtol=1e-9)
+    assert np.all(np.diff(h.time) >= 0)
