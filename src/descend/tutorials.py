@@ -93,7 +93,7 @@ def t2() -> Report:
     long = minimize(functions.square, 20.0, learning_rate=0.1, max_iter=100)
     report.runs.update({"30 steps": short, "100 steps": long})
     report.log.append("first steps: " + ", ".join(f"{w:g}" for w in long.history.x[1:4]) + ", …")
-    quartic = minimize(functions.quartic, [1.5, 1.5], learning_rate=0.1, max_iter=1000, gtol=1e-6)
+    quartic = minimize(functions.quartic, [1.5, 1.5], learning_rate=0.1, max_iter=1000)
     report.runs["w1² + w2⁴"] = quartic
     # Ascent on -w² must walk exactly the path descent walks on w².
     ascent = maximize(
@@ -101,6 +101,7 @@ def t2() -> Report:
     )
     report.runs["ascent on −w²"] = ascent
     same_path = bool(np.array_equal(ascent.history.x, short.history.x))
+    far = float(np.max(np.abs(quartic.x)))
     report.log.append(
         f"w1² + w2⁴ from (1.5, 1.5): ({quartic.x[0]:.2e}, {quartic.x[1]:.2e}) after "
         f"{quartic.nit} steps, {quartic.reason}"
@@ -122,10 +123,10 @@ def t2() -> Report:
             "w after 100 steps", float(f"{long.x:.3g}"), 4.07e-9, _close(long.x, 4.07e-9, rel=5e-3)
         ),
         Check(
-            "w1² + w2⁴ reaches the origin",
-            bool(np.max(np.abs(quartic.x)) < 0.05),
-            True,
-            bool(np.max(np.abs(quartic.x)) < 0.05),
+            "w1² + w2⁴: largest |w| after 1000 steps (flat w2⁴ bottom)",
+            float(f"{far:.3g}"),
+            "→ 0",
+            far < 0.05,
         ),
         Check("ascent on −w² = descent on w²", same_path, True, same_path),
     ]
