@@ -377,3 +377,124 @@ def test_a_million_iterations_with_full_history():
     assert h.x.shape == h.f.shape == h.time.shape == (1_000_001,)
     np.testing.assert_allclose(h.x[-1], (1 - 2e-7) ** 1_000_000, rtol=1e-9)
     assert np.all(np.diff(h.time) >= 0)
+
+
+# ------------------------------------------------------------------ robustness of the loop
+
+
+def test_args_reach_fun_with_the_numeric_gradient():
+    res = descend.minimize(
+        lambda x, a: (x - a) ** 2, 3.0, args=(2.0,), learning_rate=0.1, gtol=1e-8
+    )
+    assert res.x == pytest.approx(2.0)
+    res = descend.maximize(
+        lambda x, a: -((x - a) ** 2), 3.0, args=2.0, learning_rate=0.1, gtol=1e-8
+    )
+    assert res.x == pytest.approx(2.0)
+
+
+def test_python_float_overflow_is_divergence_not_a_crash():
+    with pytest.warns(descend.DivergenceWarning, match="f is inf"):
+        res = descend.minimize(lambda x: x**2, 1.0, learning_rate=1e200)
+    assert res.reason == "diverged" and res.x == 1.0
+    with pytest.warns(descend.DivergenceWarning, match="gradient is not finite"):
+        res = descend.minimize(
+            lambda x: x**2,
+            1.0,
+            grad=lambda x: 2 * x if x > 0.5 else 1.0 / (x - x),
+            learning_rate=0.1,
+        )
+    assert res.reason == "diverged"
+
+
+def test_recovery_from_a_python_float_overflow():
+    # math.exp raises OverflowError past 709 where NumPy would return inf.
+    res = descend.minimize(
+        lambda x: math.exp(x) + math.exp(-x),
+        1.0,
+        grad=lambda x: math.exp(x) - math.exp(-x),
+        learning_rate=500.0,
+        on_divergence="recover",
+        max_iter=100,
+    )
+    assert "f is inf" in res.history.events[0][1]
+    assert res.reason == "max_iter" and res.fun < res.history.f[1]  # recovered, going down
+    assert np.all(np.isfinite(res.history.f))
+
+
+def test_user_code_cannot_change_the_run_through_shared_arrays():
+    def meddle(info):
+        with pytest.raises(ValueError, match="read-only"):
+            info.x[:] = 100.0
+        info.step[:] = 0.0  # a private copy: harmless
+        if not info.maximize:
+            with pytest.raises(ValueError, match="read-only"):
+                info.grad[:] = 0.0
+
+    plain = descend.minimize(
+        bowl, [3.0, 4.0], grad=bowl_grad, optimizer="momentum", learning_rate=0.1, max_iter=10
+    )
+    meddled = descend.minimize(
+        bowl,
+        [3.0, 4.0],
+        grad=bowl_grad,
+        optimizer="momentum",
+        learning_rate=0.1,
+        max_iter=10,
+        callback=meddle,
+    )
+    np.testing.assert_array_equal(plain.history.x, meddled.history.x)
+    meddled.x[0] = 7.0  # the result is the user's to change
+    assert meddled.history.x[-1, 0] != 7.0
+
+
+def test_xtol_sees_a_step_that_rounds_away():
+    res = descend.minimize(
+        lambda x: 1e-3 * x, 1e17, grad=lambda x: 1e-3, learning_rate=1.0, xtol=1e-6, max_iter=50
+    )
+    assert (res.reason, res.nit) == ("xtol", 1)
+
+
+def test_huge_finite_gradients_are_not_divergence():
+    res = descend.minimize(
+        lambda x: 1e155 * float(np.sum(x)),
+        [0.0, 0.0],
+        grad=lambda x: np.full(2, 1e155),
+        learning_rate=1e-170,
+        max_iter=3,
+    )
+    assert res.reason == "max_iter"
+    np.testing.assert_allclose(res.history.grad_norm, 1e155 * math.sqrt(2))
+
+
+def test_a_schedule_reaching_zero_is_an_error_not_a_false_success():
+    schedule = descend.schedules.cosine_decay(0.001, decay_steps=50)
+    with pytest.raises(ValueError, match="schedule returned 0.0 at step 50"):
+        descend.minimize(lambda x: (x - 1) ** 2, 3.0, learning_rate=schedule, xtol=1e-9)
+
+
+def test_more_bad_arguments():
+    with pytest.raises(TypeError, match="Invalid learning rate: None"):
+        descend.minimize(bowl, [1.0, 2.0], learning_rate=None)
+    with pytest.raises(TypeError, match="Invalid momentum: None"):
+        descend.minimize(bowl, [1.0, 2.0], momentum=None)
+    with pytest.raises(TypeError, match="Invalid x0: True"):
+        descend.minimize(bowl, True)
+    with pytest.raises(TypeError, match="Invalid record: 'no'"):
+        descend.minimize(bowl, [1.0, 2.0], record="no")
+    with pytest.raises(TypeError, match="grad returned None"):
+        descend.minimize(parabola, 1.0, grad=lambda x: None)
+    with pytest.raises(TypeError, match="Constant is a class"):
+        descend.minimize(parabola, 1.0, learning_rate=descend.schedules.constant)
+
+
+def test_recovery_events_reach_the_exports():
+    res = descend.minimize(
+        parabola,
+        15.0,
+        grad=parabola_grad,
+        learning_rate=1.1,
+        on_divergence="recover",
+        max_iter=200,
+    )
+    assert res.history.to_dict()["events"] == res.history.events != []

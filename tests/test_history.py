@@ -38,7 +38,7 @@ def test_scalar_problem_history_is_one_dimensional():
 def test_to_dict_copies():
     h = run(max_iter=3).history
     d = h.to_dict()
-    assert set(d) == {"iteration", "x", "f", "grad_norm", "learning_rate", "time"}
+    assert set(d) == {"iteration", "x", "f", "grad_norm", "learning_rate", "time", "events"}
     d["f"][0] = -1.0
     assert h.f[0] == 25.0
 

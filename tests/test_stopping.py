@@ -226,3 +226,27 @@ def test_as_rule_rejects_what_is_not_a_rule():
     with pytest.raises(TypeError, match="Invalid stopping rule: 'x'"):
         as_rule("x")
     assert isinstance(as_rule(MaxIter(3)), MaxIter)
+
+
+def test_custom_rules_with_their_own_name_attribute_report_it():
+    from dataclasses import dataclass
+
+    @dataclass
+    class Mine(Rule):
+        limit: float = 1.0
+        name: str = "mine"
+
+        def __call__(self, info):
+            return info.f < self.limit
+
+    class Borrowed(Rule):  # a user rule that reuses a built-in reason name
+        def __init__(self):
+            self.name = "tol"
+
+        def __call__(self, info):
+            return info.nit == 2
+
+    res = run(stop=Mine())
+    assert res.reason == "mine" and "mine" in res.message
+    res = run(stop=Borrowed())
+    assert res.reason == "tol" and "tol" in res.message

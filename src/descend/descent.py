@@ -137,7 +137,8 @@ def minimize(
         reason ``"diverged"`` and a :class:`descend.DivergenceWarning`; ``"raise"`` raises
         :class:`descend.DivergenceError`; ``"recover"`` returns to the last finite point,
         halves the learning rate, restarts the optimizer's state and goes on (each recovery
-        is listed in ``res.history.events``).
+        is listed in ``res.history.events``). The limit is far away on purpose, so a run
+        that blows up geometrically takes some dozens of iterations to reach it.
     stop : Rule, callable or list, optional
         Further stopping rules (see :mod:`descend.stopping`), fired by their own name.
 
@@ -219,9 +220,7 @@ def _starting_point(x0) -> tuple[np.ndarray, bool]:
     except (TypeError, ValueError) as err:
         raise TypeError(f"Invalid x0: {x0!r}; expected a float or a 1-D array ({err})") from None
     if array.dtype == object or not (
-        np.issubdtype(array.dtype, np.floating)
-        or np.issubdtype(array.dtype, np.integer)
-        or np.issubdtype(array.dtype, np.bool_)
+        np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer)
     ):
         raise TypeError(f"Invalid x0: {x0!r}; expected real numbers, got dtype {array.dtype}")
     if array.ndim > 1:
@@ -234,12 +233,18 @@ def _starting_point(x0) -> tuple[np.ndarray, bool]:
     if bad.size:
         where = "x0" if scalar else f"x0[{bad[0]}]"
         raise ValueError(f"Invalid x0: {where} = {float(array[bad[0]])!r} is not finite")
-    return array, scalar
+    return _read_only(array), scalar
 
 
 def _resolve_optimizer(optimizer, learning_rate, momentum) -> _optimizers.Optimizer:
     lr_given = learning_rate is not _DEFAULT_LR
     momentum_given = momentum is not _DEFAULT_MOMENTUM
+    if learning_rate is None:
+        raise TypeError(
+            "Invalid learning rate: None; expected a positive number, a schedule or 'backtracking'"
+        )
+    if momentum is None:
+        raise TypeError("Invalid momentum: None; expected a number in [0, 1)")
     if isinstance(optimizer, _optimizers.Optimizer):
         if lr_given or momentum_given:
             given = " and ".join(
@@ -292,28 +297,44 @@ class _Counted:
     def user_x(self, x):
         return float(x[0]) if self.scalar else x
 
-    def user_fun(self, x):
+    def user_fun(self, x, *args):
+        """``fun`` as the user wrote it, counted (for numeric differentiation)."""
         self.nfev += 1
-        return self.fun(x, *self.args)
+        return self.fun(x, *args)
+
+    # Python floats raise where NumPy returns inf or nan: a run started from a float must
+    # diverge just as cleanly as one started from an array.
+    _OFF_SCALE = (OverflowError, ZeroDivisionError)
 
     def value(self, x) -> float:
         self.nfev += 1
-        return self.sense * scalar_value(self.fun(self.user_x(x), *self.args))
+        try:
+            return self.sense * scalar_value(self.fun(self.user_x(x), *self.args))
+        except self._OFF_SCALE:
+            return math.inf
 
     def gradient(self, x) -> np.ndarray:
+        """The gradient at x: a fresh, read-only array, so user code cannot change the run."""
         self.ngev += 1
-        if self.grad is None:
-            g = numeric_grad(self.user_fun, self.user_x(x), self.args)
-        else:
-            g = self.grad(self.user_x(x), *self.args)
-        g = np.asarray(g, dtype=float)
+        try:
+            if self.grad is None:
+                g = numeric_grad(self.user_fun, self.user_x(x), self.args)
+            else:
+                g = self.grad(self.user_x(x), *self.args)
+        except self._OFF_SCALE:
+            g = np.full(self.dim, math.nan)
+        if g is None:
+            raise TypeError("grad returned None; it must return the gradient, shaped like x")
+        g = np.array(g, dtype=float)
         if g.shape != (self.dim,):
             if self.scalar and g.size == 1:
                 g = g.reshape(1)
             else:
                 want = "a float" if self.scalar else f"shape ({self.dim},)"
                 raise ValueError(f"grad returned shape {g.shape}, but x needs {want}")
-        return -g if self.sense < 0 else g
+        if self.sense < 0:
+            np.negative(g, out=g)
+        return _read_only(g)
 
 
 def _resolve_grad(fun, grad, x0, args):
@@ -386,6 +407,8 @@ def _descend(
     x, scalar = _starting_point(x0)
     opt = _resolve_optimizer(optimizer, learning_rate, momentum)
     max_iter = check_count(max_iter, "max_iter")
+    if not isinstance(record, bool | np.bool_):
+        raise TypeError(f"Invalid record: {record!r}; expected True or False")
     rules = _rules(max_iter, tol, xtol, gtol, target, patience, callback, stop)
     problem = _Counted(fun, None, args, scalar, sense, x.size)
     problem.grad = _resolve_grad(fun, grad, problem.user_x(x), args)
@@ -406,7 +429,7 @@ def _descend(
     history = History(x.size, scalar, capacity=min(max_iter + 1, 4096), keep_all=bool(record))
     start = perf_counter()
     maximizing = sense < 0
-    grad_norm = math.sqrt(float(g @ g))
+    grad_norm = _norm(g)
     history.append(0, x, sense * f, grad_norm, math.nan, 0.0)
     best_f, best_nit = f, 0
     info = Info(
@@ -450,7 +473,7 @@ def _descend(
         g_new = None
         if why is None:
             g_new = problem.gradient(x_new)
-            grad_norm = math.sqrt(float(g_new @ g_new))
+            grad_norm = _norm(g_new)
             if not math.isfinite(grad_norm):
                 why = "the gradient is not finite"
             elif not np.all(np.isfinite(x_new)):
@@ -471,7 +494,8 @@ def _descend(
             divergence = (nit + 1, why, rate)
             break
 
-        x, f, g, state = x_new, f_new, g_new, new_state
+        moved = x_new - x  # the real change: a step can round away at large |x|
+        x, f, g, state = _read_only(x_new), f_new, g_new, new_state
         nit += 1
         elapsed = perf_counter() - start
         history.append(nit, x, sense * f, grad_norm, rate, elapsed)
@@ -484,7 +508,7 @@ def _descend(
             grad=_user_grad(g, sense, scalar),
             grad_norm=grad_norm,
             f_prev=info.f,
-            step=problem.user_x(step),
+            step=problem.user_x(moved),
             learning_rate=rate,
             best_f=sense * best_f,
             best_nit=best_nit,
@@ -504,9 +528,9 @@ def _descend(
         reason, success, message = "line_search", False, MESSAGES["line_search"]
 
     result = Result(
-        x=problem.user_x(x),
+        x=problem.user_x(x.copy()),
         fun=sense * f,
-        grad=_user_grad(g, sense, scalar),
+        grad=_user_grad(g.copy(), sense, scalar),
         nit=nit,
         nfev=problem.nfev,
         ngev=problem.ngev,
@@ -521,10 +545,31 @@ def _descend(
             f"{rate:.6g}; stopped at the last finite point (iteration {nit}). "
             "Try a smaller learning rate, or on_divergence='recover'."
         )
+        if on_divergence == "recover":
+            text = text.replace(
+                "Try a smaller learning rate, or on_divergence='recover'.",
+                f"It still diverged after halving the learning rate {MAX_RECOVERIES} times.",
+            )
         if on_divergence == "raise":
             raise DivergenceError(text, iteration, result)
         warnings.warn(text, DivergenceWarning, stacklevel=3)
     return result
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    array.flags.writeable = False
+    return array
+
+
+def _norm(g: np.ndarray) -> float:
+    """Euclidean norm without overflow for huge finite entries; inf or nan when g has them."""
+    if g.size <= 64:
+        return math.hypot(*g)
+    scale = float(np.max(np.abs(g)))
+    if scale == 0.0 or not math.isfinite(scale):
+        return scale
+    scaled = g / scale
+    return scale * math.sqrt(float(scaled @ scaled))
 
 
 def _divergence(f_new: float, limit: float, sense: float) -> str | None:
@@ -542,10 +587,10 @@ def _scheduled(schedule, t: int) -> float:
         rate = float(rate)
     except (TypeError, ValueError):
         raise TypeError(f"The learning-rate schedule returned {rate!r} at step {t}") from None
-    if not (rate >= 0.0 and math.isfinite(rate)):
+    if not (rate > 0.0 and math.isfinite(rate)):
         raise ValueError(
-            f"Invalid learning rate: the schedule returned {rate!r} at step {t}; "
-            "it must be >= 0 and finite"
+            f"Invalid learning rate: the schedule returned {rate!r} at step {t}; it must be "
+            "positive and finite (a decay that reaches 0 must end before the run does)"
         )
     return rate
 

@@ -46,6 +46,8 @@ def numeric_grad(fun, x, args=(), h=None):
     >>> descend.numeric_grad(lambda w: w[0]**2 + w[1]**4, [1.0, 2.0]).round(6)
     array([ 2., 32.])
     """
+    if not isinstance(args, tuple):
+        args = (args,)
     scalar = np.ndim(x) == 0
     point = np.atleast_1d(np.asarray(x, dtype=float)).copy()
     if h is None:
@@ -92,6 +94,8 @@ def check_grad(fun, grad, x, args=()) -> float:
     >>> round(descend.check_grad(f, lambda x: 2*x, 15.0), 2)   # forgot the -6
     0.2
     """
+    if not isinstance(args, tuple):
+        args = (args,)
     analytic = np.atleast_1d(np.asarray(grad(x, *args), dtype=float))
     numeric = np.atleast_1d(numeric_grad(fun, x, args))
     if analytic.shape != numeric.shape:

@@ -98,18 +98,21 @@ class History:
     def iteration(self) -> np.ndarray:
         return self._iteration[: self._n]
 
-    def to_dict(self) -> dict[str, np.ndarray]:
-        """Copies of the columns as a dict: ``iteration``, ``x``, ``f``, ``grad_norm``,
-        ``learning_rate``, ``time``."""
+    def to_dict(self) -> dict:
+        """Copies of the columns as a dict of arrays: ``iteration``, ``x``, ``f``,
+        ``grad_norm``, ``learning_rate``, ``time``; and ``events``, a list of
+        ``(iteration, text)``."""
         out = {"iteration": self.iteration.copy()}
         out.update({name: getattr(self, name).copy() for name in _COLUMNS})
+        out["events"] = list(self.events)
         return out
 
     def to_pandas(self):
         """The history as a :class:`pandas.DataFrame` indexed by iteration, one column per
         coordinate of x (``x`` alone for a one-variable problem, else ``x[0]``, ``x[1]``, ...).
 
-        Requires pandas (``pip install "descend[pandas]"``).
+        The events (recoveries from divergence) are in ``frame.attrs["events"]``. Requires
+        pandas (``pip install "descend[pandas]"``).
         """
         try:
             import pandas as pd
@@ -121,8 +124,9 @@ class History:
         data = {"x": x} if x.ndim == 1 else {f"x[{i}]": x[:, i] for i in range(x.shape[1])}
         for name in _COLUMNS[1:]:
             data[name] = getattr(self, name)
-        frame = pd.DataFrame(data, index=pd.Index(self.iteration, name="iteration"))
-        return frame.copy()
+        frame = pd.DataFrame(data, index=pd.Index(self.iteration, name="iteration")).copy()
+        frame.attrs["events"] = list(self.events)
+        return frame
 
     def __repr__(self) -> str:
         if not self._n:

@@ -64,8 +64,9 @@ MESSAGES: dict[str, str] = {
     "callback": "The callback asked to stop.",
     "diverged": "The run diverged at iteration {iteration}: {why}. Try a smaller learning rate.",
     "line_search": (
-        "The line search found no step that decreases f: x is at a minimum to machine "
-        "precision, or the gradient does not match the function."
+        "The line search found no step that decreases f within its trials: x is at a minimum "
+        "to machine precision, the gradient does not match the function, or the first trial "
+        "step is far too long for max_trials shrinks."
     ),
     "all": "All of these held: {parts}.",
     "custom": "The stopping rule {name!r} fired.",
@@ -135,7 +136,10 @@ class Rule:
     def message(self) -> str:
         """A sentence saying why the run stopped, from :data:`MESSAGES`."""
         template = MESSAGES.get(self.name, MESSAGES["custom"])
-        return template.format(name=self.name, **vars(self))
+        try:
+            return template.format(**{**vars(self), "name": self.name})
+        except (KeyError, IndexError, ValueError):  # a rule of one's own under a built-in name
+            return MESSAGES["custom"].format(name=self.name)
 
     def __or__(self, other) -> AnyOf:
         return AnyOf(self, other)
@@ -249,7 +253,12 @@ class Patience(Rule):
 
 class Callback(Rule):
     """Call ``fn(info)`` after every iteration; stop when it returns True or raises
-    StopIteration."""
+    StopIteration.
+
+    Only a boolean True stops the run: any other return value (None, a number, a string) is
+    ignored, so a callback that logs or collects may return whatever it likes. A rule passed as
+    ``stop=`` is a predicate instead, and stops on any truthy answer.
+    """
 
     name = "callback"
 
@@ -287,9 +296,6 @@ class FunctionRule(Rule):
 
     def __call__(self, info):
         return bool(self.fn(info))
-
-    def message(self):
-        return MESSAGES["custom"].format(name=self.name)
 
     def __repr__(self):
         return f"FunctionRule({self.fn!r}, name={self.name!r})"

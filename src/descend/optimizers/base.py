@@ -48,6 +48,11 @@ def check_learning_rate(value: Any) -> float | Callable[[int], float] | Backtrac
             f"Invalid learning rate: {value!r}; expected a positive number, a schedule "
             "or 'backtracking'"
         )
+    if isinstance(value, type):
+        raise TypeError(
+            f"Invalid learning rate: {value.__name__} is a class; pass a schedule built with "
+            "its settings, such as schedules.constant(0.1)"
+        )
     if callable(value):
         return value
     return check_positive(value, "learning rate")
