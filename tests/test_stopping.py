@@ -104,7 +104,8 @@ def test_patience_min_delta_ignores_tiny_improvements():
     res = run(stop=Patience(3, min_delta=1e-2), max_iter=10_000)
     assert res.reason == "patience"
     f = res.history.f
-    assert f[-4] - f[-1] <= 1e-2 * 3  # the last improvements were all small
+    # No point since the best of three iterations ago beat it by more than min_delta.
+    assert f[-4] - f[-1] <= 1e-2
 
 
 def test_callback_returning_true_stops():

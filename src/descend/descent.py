@@ -410,8 +410,8 @@ def _descend(
     if not isinstance(record, bool | np.bool_):
         raise TypeError(f"Invalid record: {record!r}; expected True or False")
     rules = _rules(max_iter, tol, xtol, gtol, target, patience, callback, stop)
-    problem = _Counted(fun, None, args, scalar, sense, x.size)
-    problem.grad = _resolve_grad(fun, grad, problem.user_x(x), args)
+    analytic = _resolve_grad(fun, grad, float(x[0]) if scalar else x, args)
+    problem = _Counted(fun, analytic, args, scalar, sense, x.size)
 
     f = problem.value(x)
     if not math.isfinite(f):

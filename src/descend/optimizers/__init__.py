@@ -95,10 +95,10 @@ def make(name: str, learning_rate=None, momentum=None) -> Optimizer:
         if key in _WITH_MOMENTUM:
             kwargs["momentum"] = momentum
         elif momentum != 0:
+            hint = f" (its moment decay is betas=, on {OPTIMIZERS[key].__name__})" * (
+                key in ("adam", "adamw")
+            )
             raise ValueError(
-                f"Invalid momentum: {momentum!r}; optimizer {name!r} has no momentum setting "
-                f"(for {key!r}, set betas on descend.optimizers.{OPTIMIZERS[key].__name__})"
-                if key.startswith("adam")
-                else f"Invalid momentum: {momentum!r}; optimizer {name!r} has no momentum setting"
+                f"Invalid momentum: {momentum!r}; optimizer {name!r} has no momentum setting{hint}"
             )
     return OPTIMIZERS[key](**kwargs)
