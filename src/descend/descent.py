@@ -4,11 +4,15 @@ One loop serves every optimizer, learning-rate plan and stopping rule. Per itera
 the optimizer for a step (at a fixed rate, a scheduled one, or one found by line search), moves,
 evaluates f and the gradient at the new point, watches for divergence, records the point and
 asks the stopping rules whether to go on.
+
+With ``data=`` and a ``batch_size`` smaller than the data, one iteration is an epoch instead:
+a step per batch of rows, then f (and the gradient, when a rule needs it) on all the rows.
 """
 
 from __future__ import annotations
 
 import math
+import sys
 import warnings
 from functools import partial
 from time import perf_counter
@@ -17,6 +21,7 @@ import numpy as np
 
 from descend import optimizers as _optimizers
 from descend._validation import check_count, scalar_value
+from descend.batches import batch_indices, check_batch_size, take_rows
 from descend.errors import DivergenceError, DivergenceWarning, GradientCheckError
 from descend.gradients import check_grad, numeric_grad
 from descend.history import History
@@ -65,6 +70,10 @@ def minimize(
     *,
     grad=None,
     args=(),
+    data=None,
+    batch_size=None,
+    shuffle=True,
+    random_state=None,
     optimizer="gd",
     learning_rate=_DEFAULT_LR,
     momentum=_DEFAULT_MOMENTUM,
@@ -85,22 +94,47 @@ def minimize(
     comes from the optimizer's update rule (:math:`s_k = -\eta \nabla f(x_k)` for plain
     gradient descent), then checks the stopping rules.
 
+    With ``data=`` the objective is a function of x and of rows of data, and ``batch_size``
+    picks how many rows each step sees: all of them (the default; one step per iteration),
+    one (stochastic gradient descent) or a few (mini-batch). With batches, each iteration is
+    an *epoch*: one pass over the rows in batches, a step per batch, with the optimizer's
+    state (momentum, Adam's moments) carried from batch to batch and from epoch to epoch.
+    f is then evaluated on all the rows, and that is the f that ``res.history``, the stopping
+    rules and the divergence checks see; ``nit`` and ``max_iter`` count epochs.
+
     Parameters
     ----------
     fun : callable
-        ``fun(x, *args) -> float``.
+        ``fun(x, *args) -> float``; with ``data=``, ``fun(x, *batch, *args)``, where ``batch``
+        holds the rows of each data array that the step uses.
     x0 : float or array_like
         Starting point: a float, or a 1-D array. A float in gives a float ``res.x`` out, and
         ``fun`` and ``grad`` then receive floats.
     grad : callable, "numeric", "check" or None
-        ``grad(x, *args)``, the gradient, shaped like ``x``. ``"numeric"`` uses central
-        differences (:func:`descend.numeric_grad`). ``None`` uses the gradient the objective
-        carries (a :class:`descend.Objective`, such as the functions of
-        :mod:`descend.functions`) and otherwise the numeric one. ``"check"`` uses the carried
-        gradient after comparing it with the numeric one at ``x0``, and raises
-        :class:`descend.GradientCheckError` showing both when they disagree.
+        ``grad(x, *args)`` (``grad(x, *batch, *args)`` with ``data=``), the gradient, shaped
+        like ``x``. ``"numeric"`` uses central differences (:func:`descend.numeric_grad`).
+        ``None`` uses the gradient the objective carries (a :class:`descend.Objective`, such
+        as the functions of :mod:`descend.functions`) and otherwise the numeric one.
+        ``"check"`` uses the carried gradient after comparing it with the numeric one at
+        ``x0`` (on all the data), and raises :class:`descend.GradientCheckError` showing both
+        when they disagree.
     args : tuple
         Extra arguments for ``fun`` and ``grad``.
+    data : array_like or tuple of array_like, optional
+        Arrays sharing their first dimension, one row per sample, such as ``(X, y)``; a single
+        array is a tuple of one. NumPy arrays and SciPy sparse matrices are used as they are
+        (not copied); anything else goes through :func:`numpy.asarray`. Pass several arrays
+        as a tuple: a list is read as one array.
+    batch_size : int, optional
+        Rows per step: ``None`` (or the number of rows or more) is full batch, exactly as if
+        the arrays were passed in front of ``args``; 1 is stochastic gradient descent; k is
+        mini-batch, the last batch of an epoch taking the rows left over.
+    shuffle : bool
+        Visit the rows in a fresh random order every epoch (default), or in their order.
+    random_state : None, int, numpy.random.SeedSequence or numpy.random.Generator
+        Seed of the one generator (:func:`numpy.random.default_rng`) that orders the rows of a
+        run: the same seed gives the same run. ``batch_size``, ``shuffle`` and
+        ``random_state`` need ``data=``.
     optimizer : str or Optimizer
         ``"gd"``, ``"momentum"``, ``"nesterov"``, ``"adagrad"``, ``"rmsprop"``, ``"adam"``,
         ``"adamw"``, or an object from :mod:`descend.optimizers` (which then carries its own
@@ -110,18 +144,25 @@ def minimize(
     learning_rate : float, schedule or "backtracking"
         The step size :math:`\eta`: a positive number, a schedule from
         :mod:`descend.schedules` (any callable of the step count), or ``"backtracking"`` for
-        an Armijo line search along the optimizer's step (:mod:`descend.linesearch`).
+        an Armijo line search along the optimizer's step (:mod:`descend.linesearch`). With
+        batches a schedule is a function of the epoch (0, 1, ...), constant within an epoch,
+        and the line search runs on each batch's objective (``res.history.learning_rate``
+        then holds the rate of the epoch's last step).
     momentum : float
         :math:`\alpha \in [0, 1)` for ``"gd"``, ``"momentum"``, ``"nesterov"`` and
         ``"rmsprop"``. Left out, ``"momentum"`` and ``"nesterov"`` use 0.9.
     max_iter : int
-        Stop after this many iterations (reason ``"max_iter"``, which is not a success).
+        Stop after this many iterations (reason ``"max_iter"``, which is not a success); with
+        batches, epochs.
     tol : float, optional
         Stop when :math:`|f_k - f_{k-1}| \le` ``tol``; a negative value never fires.
     xtol : float, optional
         Stop when :math:`\lVert x_k - x_{k-1} \rVert_\infty \le` ``xtol``.
     gtol : float, optional
-        Stop when :math:`\lVert \nabla f(x_k) \rVert_2 \le` ``gtol``.
+        Stop when :math:`\lVert \nabla f(x_k) \rVert_2 \le` ``gtol``. With batches this is
+        the gradient on all the data, which costs an evaluation per epoch: it is computed only
+        for ``gtol``, ``callback`` and ``stop``, and otherwise ``history.grad_norm`` is NaN
+        and ``info.grad`` is None.
     target : float, optional
         Stop when :math:`f_k \le` ``target`` (:math:`\ge` for :func:`maximize`).
     patience : int, optional
@@ -138,7 +179,10 @@ def minimize(
         :class:`descend.DivergenceError`; ``"recover"`` returns to the last finite point,
         halves the learning rate, restarts the optimizer's state and goes on (each recovery
         is listed in ``res.history.events``). The limit is far away on purpose, so a run
-        that blows up geometrically takes some dozens of iterations to reach it.
+        that blows up geometrically takes some dozens of iterations to reach it. With
+        batches, a step that makes x or the batch's gradient non-finite ends the epoch as
+        diverged, and f is checked at the end of each epoch; a recovery returns to the start
+        of the epoch and reruns it, same rows in the same order, at half the rate.
     stop : Rule, callable or list, optional
         Further stopping rules (see :mod:`descend.stopping`), fired by their own name.
 
@@ -146,7 +190,8 @@ def minimize(
     -------
     Result
         ``x``, ``fun``, ``grad``, ``nit``, ``nfev``, ``ngev``, ``success``, ``reason``,
-        ``message`` and ``history``.
+        ``message`` and ``history``. With data, ``fun`` and ``grad`` are taken on all the
+        rows, and ``nfev`` and ``ngev`` count the calls on batches too.
 
     Examples
     --------
@@ -166,6 +211,25 @@ def minimize(
     ...                        learning_rate=0.02, max_iter=20_000, gtol=1e-6)
     >>> res.x.round(4), res.reason
     (array([1., 1.]), 'gtol')
+
+    Least squares on data, by mini-batches of 10 rows with Adam; f and the gradient receive
+    the rows of ``X`` and ``y`` of each batch:
+
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(100, 2))
+    >>> y = X @ [2.0, -1.0] + 0.5
+    >>> def loss(w, X, y):
+    ...     r = X @ w[:2] + w[2] - y
+    ...     return 0.5 * float(r @ r) / len(y)
+    >>> def loss_grad(w, X, y):
+    ...     r = X @ w[:2] + w[2] - y
+    ...     return np.append(X.T @ r, r.sum()) / len(y)
+    >>> res = descend.minimize(loss, np.zeros(3), grad=loss_grad, data=(X, y), batch_size=10,
+    ...                        optimizer="adam", learning_rate=0.05, max_iter=300,
+    ...                        tol=1e-12, random_state=0)
+    >>> res.x.round(3), len(res.history) == res.nit + 1   # one history row per epoch
+    (array([ 2. , -1. ,  0.5]), True)
     """
     return _descend(**locals(), sense=1.0)
 
@@ -176,6 +240,10 @@ def maximize(
     *,
     grad=None,
     args=(),
+    data=None,
+    batch_size=None,
+    shuffle=True,
+    random_state=None,
     optimizer="gd",
     learning_rate=_DEFAULT_LR,
     momentum=_DEFAULT_MOMENTUM,
@@ -195,7 +263,7 @@ def maximize(
     The same procedure as :func:`minimize` with the sign of the objective flipped, and the same
     arguments. ``res.fun`` is the maximum found, ``history.f`` holds ``fun`` itself (not its
     negative), ``target`` fires when :math:`f_k \ge` ``target`` and ``patience`` watches the
-    highest f.
+    highest f. Ascent over ``data=`` by batches works as in :func:`minimize`.
 
     Examples
     --------
@@ -372,6 +440,102 @@ def _resolve_grad(fun, grad, x0, args):
     return grad
 
 
+def _is_sparse(array) -> bool:
+    """Whether ``array`` is a SciPy sparse matrix or array (without importing SciPy: a sparse
+    matrix can only exist once ``scipy.sparse`` has been imported)."""
+    sparse = sys.modules.get("scipy.sparse")
+    return sparse is not None and sparse.issparse(array)
+
+
+def _check_data(data) -> tuple:
+    """``data`` as a tuple of arrays (NumPy or SciPy sparse) sharing their first dimension."""
+    single = not isinstance(data, tuple)
+    arrays = (data,) if single else data
+    if not arrays:
+        raise ValueError(
+            "Invalid data: (), an empty tuple; expected one or more arrays sharing their first "
+            "dimension, such as data=(X, y)"
+        )
+
+    def name(i):
+        return "data" if single else f"data[{i}]"
+
+    checked = []
+    for i, array in enumerate(arrays):
+        if not (isinstance(array, np.ndarray) or _is_sparse(array)):
+            try:
+                array = np.asarray(array)
+            except (TypeError, ValueError) as err:
+                hint = "; pass several arrays as a tuple, data=(X, y)" if single else ""
+                raise TypeError(
+                    f"Invalid {name(i)}: {_short_repr(arrays[i])} is not an array ({err}){hint}"
+                ) from None
+        if array.ndim == 0:
+            raise ValueError(
+                f"Invalid {name(i)}: {_short_repr(arrays[i])} is 0-d; each data array needs "
+                "a first dimension, one row per sample"
+            )
+        checked.append(array)
+    n_rows = checked[0].shape[0]
+    for i, array in enumerate(checked[1:], start=1):
+        if array.shape[0] != n_rows:
+            raise ValueError(
+                f"Invalid data: data[{i}] has {array.shape[0]} rows but data[0] has {n_rows}; "
+                "the arrays must share their first dimension"
+            )
+    if n_rows == 0:
+        raise ValueError(
+            f"Invalid data: {name(0)} has 0 rows (shape {checked[0].shape}); there is nothing "
+            "to descend over"
+        )
+    return tuple(checked)
+
+
+def _short_repr(value, limit: int = 80) -> str:
+    """``repr(value)`` on one line, cut to ``limit`` characters."""
+    text = " ".join(repr(value).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _check_sampling(data, batch_size, shuffle, random_state):
+    """The checked ``data``, batch size, ``shuffle`` and the run's generator. Without data, four
+    Nones, once it is clear that no sampling setting was given without it."""
+    shuffle_default = isinstance(shuffle, bool | np.bool_) and bool(shuffle)
+    if data is None:
+        given = [
+            f"{name}={value!r}"
+            for name, value, default in (
+                ("batch_size", batch_size, batch_size is None),
+                ("shuffle", shuffle, shuffle_default),
+                ("random_state", random_state, random_state is None),
+            )
+            if not default
+        ]
+        if given:
+            raise ValueError(
+                f"{', '.join(given)} given without data: batch_size, shuffle and random_state "
+                "need data=(X, y, ...), the arrays whose rows the batches take"
+            )
+        return None, None, None, None
+    data = _check_data(data)
+    size = check_batch_size(batch_size, data[0].shape[0])
+    if not isinstance(shuffle, bool | np.bool_):
+        raise TypeError(f"Invalid shuffle: {shuffle!r}; expected True or False")
+    if isinstance(random_state, bool | np.bool_):
+        raise TypeError(
+            f"Invalid random_state: {random_state!r}; expected None, a whole number, a "
+            "SeedSequence or a Generator"
+        )
+    try:
+        rng = np.random.default_rng(random_state)
+    except (TypeError, ValueError) as err:
+        raise type(err)(
+            f"Invalid random_state: {_short_repr(random_state)}; expected None, a whole number "
+            f">= 0, a SeedSequence or a Generator ({err})"
+        ) from None
+    return data, size, bool(shuffle), rng
+
+
 # ------------------------------------------------------------------------------------ loop
 
 
@@ -381,6 +545,10 @@ def _descend(
     *,
     grad,
     args,
+    data,
+    batch_size,
+    shuffle,
+    random_state,
     optimizer,
     learning_rate,
     momentum,
@@ -410,15 +578,26 @@ def _descend(
     if not isinstance(record, bool | np.bool_):
         raise TypeError(f"Invalid record: {record!r}; expected True or False")
     rules = _rules(max_iter, tol, xtol, gtol, target, patience, callback, stop)
+    data, batch_size, shuffle, rng = _check_sampling(data, batch_size, shuffle, random_state)
+    batches = None
+    if data is not None:
+        if batch_size < data[0].shape[0]:
+            batches = _Batches(data, batch_size, shuffle, rng, args)
+        args = (*data, *args)  # full batch: the data simply goes in front of args
     analytic = _resolve_grad(fun, grad, float(x[0]) if scalar else x, args)
     problem = _Counted(fun, analytic, args, scalar, sense, x.size)
+    # With batches, the gradient on all the data costs an epoch's worth of calls: only the
+    # rules that read it pay for it.
+    needs_grad = batches is None or gtol is not None or callback is not None or stop is not None
 
     f = problem.value(x)
     if not math.isfinite(f):
         raise ValueError(f"fun(x0) is not finite: {sense * f!r}")
-    g = problem.gradient(x)
-    if not np.all(np.isfinite(g)):
-        raise ValueError(f"The gradient at x0 is not finite: {sense * g}")
+    g = None
+    if needs_grad:
+        g = problem.gradient(x)
+        if not np.all(np.isfinite(g)):
+            raise ValueError(f"The gradient at x0 is not finite: {sense * g}")
     limit = DIVERGENCE_FACTOR * (abs(f) + 1.0)
 
     plan = opt.learning_rate
@@ -429,14 +608,14 @@ def _descend(
     history = History(x.size, scalar, capacity=min(max_iter + 1, 4096), keep_all=bool(record))
     start = perf_counter()
     maximizing = sense < 0
-    grad_norm = _norm(g)
+    grad_norm = math.nan if g is None else _norm(g)
     history.append(0, x, sense * f, grad_norm, math.nan, 0.0)
     best_f, best_nit = f, 0
     info = Info(
         nit=0,
         x=problem.user_x(x),
         f=sense * f,
-        grad=_user_grad(g, sense, scalar),
+        grad=None if g is None else _user_grad(g, sense, scalar),
         grad_norm=grad_norm,
         f_prev=None,
         step=None,
@@ -448,74 +627,97 @@ def _descend(
     )
     fired = rules.fired(info)
 
-    state = opt.init(x)
-    nit, scale, recoveries = 0, 1.0, 0
-    divergence = None
-    while fired is None:
-        if line_search is not None:
-            found = line_search.search(
-                problem.value, x, f, g, partial(opt.update, g, state, x), scale
-            )
-            if found is None:  # a stale momentum may point uphill: retry once from rest
-                found = line_search.search(
-                    problem.value, x, f, g, partial(opt.update, g, opt.init(x), x), scale
-                )
-            if found is None:
-                break
-            rate, step, new_state, x_new, f_new = found
-        else:
-            rate = scale * (fixed_rate if schedule is None else _scheduled(schedule, nit))
-            step, new_state = opt.update(g, state, x, rate)
-            x_new = x + step
-            f_new = problem.value(x_new)
-
-        why = _divergence(f_new, limit, sense)
-        g_new = None
-        if why is None:
-            g_new = problem.gradient(x_new)
-            grad_norm = _norm(g_new)
-            if not math.isfinite(grad_norm):
-                why = "the gradient is not finite"
-            elif not np.all(np.isfinite(x_new)):
-                why = "x is not finite"
-        if why is not None:
-            if on_divergence == "recover" and recoveries < MAX_RECOVERIES:
-                recoveries += 1
-                scale *= 0.5
-                state = opt.init(x)
-                history.events.append(
-                    (
-                        nit + 1,
-                        f"diverged ({why}); rolled back to iteration {nit} and halved "
-                        f"the learning rate to {rate / 2:.6g}",
-                    )
-                )
-                continue
-            divergence = (nit + 1, why, rate)
-            break
-
-        moved = x_new - x  # the real change: a step can round away at large |x|
-        x, f, g, state = _read_only(x_new), f_new, g_new, new_state
-        nit += 1
-        elapsed = perf_counter() - start
-        history.append(nit, x, sense * f, grad_norm, rate, elapsed)
-        if f < best_f:
-            best_f, best_nit = f, nit
-        info = Info(
-            nit=nit,
-            x=problem.user_x(x),
-            f=sense * f,
-            grad=_user_grad(g, sense, scalar),
-            grad_norm=grad_norm,
-            f_prev=info.f,
-            step=problem.user_x(moved),
-            learning_rate=rate,
-            best_f=sense * best_f,
-            best_nit=best_nit,
-            time=elapsed,
-            maximize=maximizing,
+    if batches is not None:
+        x, f, g, nit, fired, divergence = _epochs(
+            problem,
+            opt,
+            rules,
+            history,
+            info,
+            fired,
+            batches,
+            x,
+            f,
+            g,
+            needs_grad=needs_grad,
+            line_search=line_search,
+            schedule=schedule,
+            fixed_rate=fixed_rate,
+            limit=limit,
+            on_divergence=on_divergence,
+            start=start,
         )
-        fired = rules.fired(info)
+        if g is None:  # Result.grad: the gradient on all the data at the final x
+            g = problem.gradient(x)
+    else:
+        state = opt.init(x)
+        nit, scale, recoveries = 0, 1.0, 0
+        divergence = None
+        while fired is None:
+            if line_search is not None:
+                found = line_search.search(
+                    problem.value, x, f, g, partial(opt.update, g, state, x), scale
+                )
+                if found is None:  # a stale momentum may point uphill: retry once from rest
+                    found = line_search.search(
+                        problem.value, x, f, g, partial(opt.update, g, opt.init(x), x), scale
+                    )
+                if found is None:
+                    break
+                rate, step, new_state, x_new, f_new = found
+            else:
+                rate = scale * (fixed_rate if schedule is None else _scheduled(schedule, nit))
+                step, new_state = opt.update(g, state, x, rate)
+                x_new = x + step
+                f_new = problem.value(x_new)
+
+            why = _divergence(f_new, limit, sense)
+            g_new = None
+            if why is None:
+                g_new = problem.gradient(x_new)
+                grad_norm = _norm(g_new)
+                if not math.isfinite(grad_norm):
+                    why = "the gradient is not finite"
+                elif not np.all(np.isfinite(x_new)):
+                    why = "x is not finite"
+            if why is not None:
+                if on_divergence == "recover" and recoveries < MAX_RECOVERIES:
+                    recoveries += 1
+                    scale *= 0.5
+                    state = opt.init(x)
+                    history.events.append(
+                        (
+                            nit + 1,
+                            f"diverged ({why}); rolled back to iteration {nit} and halved "
+                            f"the learning rate to {rate / 2:.6g}",
+                        )
+                    )
+                    continue
+                divergence = (nit + 1, why, rate)
+                break
+
+            moved = x_new - x  # the real change: a step can round away at large |x|
+            x, f, g, state = _read_only(x_new), f_new, g_new, new_state
+            nit += 1
+            elapsed = perf_counter() - start
+            history.append(nit, x, sense * f, grad_norm, rate, elapsed)
+            if f < best_f:
+                best_f, best_nit = f, nit
+            info = Info(
+                nit=nit,
+                x=problem.user_x(x),
+                f=sense * f,
+                grad=_user_grad(g, sense, scalar),
+                grad_norm=grad_norm,
+                f_prev=info.f,
+                step=problem.user_x(moved),
+                learning_rate=rate,
+                best_f=sense * best_f,
+                best_nit=best_nit,
+                time=elapsed,
+                maximize=maximizing,
+            )
+            fired = rules.fired(info)
 
     if fired is not None:
         reason, message = fired.name, fired.message()
@@ -554,6 +756,156 @@ def _descend(
             raise DivergenceError(text, iteration, result)
         warnings.warn(text, DivergenceWarning, stacklevel=3)
     return result
+
+
+class _Batches:
+    """The rows of a run's data and the order in which each epoch visits them."""
+
+    def __init__(self, data, size, shuffle, rng, args):
+        self.data, self.size, self.shuffle, self.rng, self.args = data, size, shuffle, rng, args
+        self.n_rows = data[0].shape[0]
+
+    def epoch(self):
+        """The arguments of ``fun`` and ``grad`` for each batch of one epoch: the rows of
+        every data array, then ``args``."""
+        data, args = self.data, self.args
+        for index in batch_indices(self.n_rows, self.size, self.rng, self.shuffle):
+            yield (*take_rows(data, index), *args)
+
+    def mark(self):
+        """Where the generator stands, so that an epoch can be visited again."""
+        return self.rng.bit_generator.state if self.shuffle else None
+
+    def rewind(self, mark) -> None:
+        if mark is not None:
+            self.rng.bit_generator.state = mark
+
+
+def _epochs(
+    problem,
+    opt,
+    rules,
+    history,
+    info,
+    fired,
+    batches,
+    x,
+    f,
+    g,
+    *,
+    needs_grad,
+    line_search,
+    schedule,
+    fixed_rate,
+    limit,
+    on_divergence,
+    start,
+):
+    """The loop over epochs: a step per batch, then f (and, when ``needs_grad``, the gradient)
+    on all the data. Returns ``(x, f, g, nit, fired, divergence)`` like the plain loop; ``g`` is
+    None when the gradient at the last x was not needed."""
+    sense, scalar, maximizing = problem.sense, problem.scalar, problem.sense < 0
+    full_args = problem.args
+    best_f, best_nit = f, 0
+    state = opt.init(x)
+    nit, scale, recoveries = 0, 1.0, 0
+    divergence = None
+    grad_norm = math.nan
+    while fired is None:
+        if line_search is None:
+            rate = scale * (fixed_rate if schedule is None else _scheduled(schedule, nit))
+        else:
+            rate = scale * line_search.initial
+        mark = batches.mark()
+        x_new, new_state, why, stepped = x, state, None, False
+        for batch_args in batches.epoch():
+            problem.args = batch_args
+            g_batch = problem.gradient(x_new)
+            if not math.isfinite(_norm(g_batch)):
+                why = "the gradient on a batch is not finite"
+                break
+            if line_search is None:
+                step, new_state = opt.update(g_batch, new_state, x_new, rate)
+            else:
+                f_batch = problem.value(x_new)
+                found = line_search.search(
+                    problem.value,
+                    x_new,
+                    f_batch,
+                    g_batch,
+                    partial(opt.update, g_batch, new_state, x_new),
+                    scale,
+                )
+                if found is None:  # a stale momentum may point uphill: retry once from rest
+                    found = line_search.search(
+                        problem.value,
+                        x_new,
+                        f_batch,
+                        g_batch,
+                        partial(opt.update, g_batch, opt.init(x_new), x_new),
+                        scale,
+                    )
+                if found is None:  # no decrease on this batch: it takes no step
+                    continue
+                rate, step, new_state, _, _ = found
+            x_next = x_new + step
+            if not np.all(np.isfinite(x_next)):
+                why = "x is not finite"
+                break
+            x_new, stepped = _read_only(x_next), True
+        problem.args = full_args
+        if why is None and line_search is not None and not stepped:
+            break  # the line search found no step on any batch: reason "line_search"
+
+        g_new = None
+        if why is None:
+            f_new = problem.value(x_new)
+            why = _divergence(f_new, limit, sense)
+        if why is None and needs_grad:
+            g_new = problem.gradient(x_new)
+            grad_norm = _norm(g_new)
+            if not math.isfinite(grad_norm):
+                why = "the gradient is not finite"
+        if why is not None:
+            if on_divergence == "recover" and recoveries < MAX_RECOVERIES:
+                recoveries += 1
+                scale *= 0.5
+                state = opt.init(x)
+                batches.rewind(mark)  # rerun the same epoch: the same rows in the same order
+                history.events.append(
+                    (
+                        nit + 1,
+                        f"diverged ({why}); rolled back to iteration {nit} and halved "
+                        f"the learning rate to {rate / 2:.6g}",
+                    )
+                )
+                continue
+            divergence = (nit + 1, why, rate)
+            break
+
+        moved = x_new - x  # the real change over the epoch
+        x, f, g, state = _read_only(x_new), f_new, g_new, new_state
+        nit += 1
+        elapsed = perf_counter() - start
+        history.append(nit, x, sense * f, grad_norm, rate, elapsed)
+        if f < best_f:
+            best_f, best_nit = f, nit
+        info = Info(
+            nit=nit,
+            x=problem.user_x(x),
+            f=sense * f,
+            grad=None if g is None else _user_grad(g, sense, scalar),
+            grad_norm=grad_norm,
+            f_prev=info.f,
+            step=problem.user_x(moved),
+            learning_rate=rate,
+            best_f=sense * best_f,
+            best_nit=best_nit,
+            time=elapsed,
+            maximize=maximizing,
+        )
+        fired = rules.fired(info)
+    return x, f, g, nit, fired, divergence
 
 
 def _read_only(array: np.ndarray) -> np.ndarray:
