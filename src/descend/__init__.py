@@ -12,9 +12,20 @@ functions with known minima.
 (3.05, 273, 'xtol')
 """
 
-from descend import functions, linesearch, optimizers, schedules, stopping
+from descend import (
+    batches,
+    functions,
+    kernels,
+    linesearch,
+    losses,
+    optimizers,
+    penalties,
+    schedules,
+    stopping,
+)
 from descend.descent import maximize, minimize
 from descend.errors import DivergenceError, DivergenceWarning, GradientCheckError
+from descend.estimators import GDClassifier, GDRegressor, TrainingHistory
 from descend.gradients import check_grad, numeric_grad
 from descend.history import History
 from descend.objective import Objective
@@ -25,18 +36,25 @@ __version__ = "0.1.0"
 __all__ = [
     "DivergenceError",
     "DivergenceWarning",
+    "GDClassifier",
+    "GDRegressor",
     "GradientCheckError",
     "History",
     "Objective",
     "Result",
+    "TrainingHistory",
     "__version__",
+    "batches",
     "check_grad",
     "functions",
+    "kernels",
     "linesearch",
+    "losses",
     "maximize",
     "minimize",
     "numeric_grad",
     "optimizers",
+    "penalties",
     "schedules",
     "stopping",
 ]

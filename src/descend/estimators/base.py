@@ -1,0 +1,560 @@
+"""What the two estimators share: checking settings, preparing data, and the epoch loop.
+
+The estimators only validate, prepare and collect. Each epoch's descent is one call of
+:func:`descend.kernels.epoch`; stopping is decided by the rules of :mod:`descend.stopping` on
+a per-epoch :class:`descend.stopping.Info`.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import warnings
+from dataclasses import dataclass, replace
+from time import perf_counter
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from descend import kernels, losses, optimizers
+from descend._validation import check_count, check_nonnegative, check_real
+from descend.batches import check_batch_size
+from descend.estimators.history import TrainingHistory
+from descend.linesearch import Backtracking
+from descend.penalties import Penalty
+from descend.stopping import AnyOf, Info, MaxIter, Patience, Target, Tol
+
+INITS = ("uniform", "normal", "zeros")
+#: The loss may grow to this factor of (|loss at the start| + 1) before the fit counts as
+#: diverged.
+DIVERGENCE_FACTOR = 1e12
+
+#: Why a fit stopped, by the name reported in ``stop_reason_``.
+STOP_MESSAGES = {
+    "tol": "The {which} loss changed by tol = {tol:g} or less between epochs.",
+    "n_iter_no_change": (
+        "The {which} loss did not improve on its best by more than tol = {tol:g} for "
+        "n_iter_no_change = {n_iter_no_change} epochs."
+    ),
+    "target_loss": "The {which} loss reached target_loss = {target_loss:g}.",
+    "max_epochs": "Stopped at max_epochs = {max_epochs}.",
+    "partial_fit": "One epoch of partial_fit.",
+}
+# The core's rule names, as the estimators' parameters name them.
+_RULE_NAMES = {
+    "tol": "tol",
+    "patience": "n_iter_no_change",
+    "target": "target_loss",
+    "max_iter": "max_epochs",
+}
+
+
+#: Curvature bounds of the losses per unit of squared row norm: the largest second derivative
+#: of the per-row loss in the output (for hinge-type and absolute losses, which have none, a
+#: scale of 1).
+_CURVATURE = {
+    "squared_error": 1.0,
+    "huber": 1.0,
+    "absolute_error": 1.0,
+    "log_loss": 0.5,
+    "hinge": 1.0,
+    "squared_hinge": 2.0,
+    "sigmoid_squared_error": 0.25,
+}
+#: Optimizers whose step is the rate times the gradient, which "auto" sizes from the data.
+_PLAIN = (optimizers.GD, optimizers.Momentum, optimizers.Nesterov)
+
+
+@dataclass(frozen=True)
+class _Settings:
+    """The checked parameters of one fit."""
+
+    loss: losses.Loss
+    penalty: Penalty
+    optimizer: optimizers.Optimizer
+    seed: object
+    auto_rate: bool
+
+
+def auto_learning_rate(
+    X, loss: losses.Loss, batch_size: int, fit_intercept: bool, penalty, sample_weight=None
+):
+    r"""The step ``learning_rate="auto"`` takes for plain and momentum descent: :math:`1/L`.
+
+    :math:`L = \beta\,(\max_i \lVert x_i \rVert^2 + [\text{intercept}])\,m + \alpha_2`
+    bounds the curvature of every batch objective: :math:`\beta` is the loss's largest second
+    derivative in the output, ``m`` is 1 for ``reduction="mean"`` and the batch size (times
+    the largest sample weight) for ``"sum"``, :math:`\alpha_2` the L2 part of the penalty.
+    Rows of zero weight do not count. A step of :math:`1/L` cannot make a smooth loss
+    diverge, whatever the scale of the data.
+    """
+    if hasattr(X, "multiply"):
+        norms = np.asarray(X.multiply(X).sum(axis=1)).ravel()
+    else:
+        norms = np.einsum("ij,ij->i", X, X)
+    scale = batch_size if loss.reduction == "sum" else 1
+    if sample_weight is not None:
+        norms = norms[sample_weight > 0]
+        if loss.reduction == "sum" and norms.size:
+            scale *= float(sample_weight.max())
+    biggest = float(norms.max()) + float(fit_intercept) if norms.size else 1.0
+    l2 = penalty.l2_weight * (1.0 if loss.reduction == "mean" else batch_size / len(norms))
+    curvature = _CURVATURE.get(loss.name, 1.0) * max(biggest, 1e-12) * scale + l2
+    return 1.0 / curvature
+
+
+def _check_bool(value, what: str) -> bool:
+    if not isinstance(value, bool | np.bool_):
+        raise TypeError(f"Invalid {what}: {value!r}; expected True or False")
+    return bool(value)
+
+
+def _rng(random_state) -> np.random.Generator:
+    """A Generator from None, a seed, a Generator or a legacy RandomState."""
+    if isinstance(random_state, np.random.RandomState):
+        return np.random.default_rng(random_state.randint(2**32, dtype=np.uint64))
+    if random_state is None or isinstance(random_state, np.random.Generator):
+        return np.random.default_rng(random_state)
+    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
+        if random_state < 0:
+            raise ValueError(f"Invalid random_state: {random_state}; a seed must be >= 0")
+        return np.random.default_rng(int(random_state))
+    raise TypeError(
+        f"Invalid random_state: {random_state!r}; expected None, a whole number, a "
+        "numpy.random.Generator or a RandomState"
+    )
+
+
+class GDBase(BaseEstimator):
+    """Shared machinery of :class:`GDRegressor` and :class:`GDClassifier`."""
+
+    #: Loss names the estimator accepts.
+    _LOSSES: tuple[str, ...] = ()
+
+    # --------------------------------------------------------------------------- settings
+
+    def _settings(self) -> _Settings:
+        name = type(self).__name__
+        loss = self.loss
+        if isinstance(loss, losses.Loss):
+            if loss.name not in self._LOSSES:
+                raise ValueError(f"Invalid loss: {loss!r}; {name} supports {self._LOSSES}")
+            if loss.reduction != self.reduction:
+                raise ValueError(
+                    f"The loss object has reduction={loss.reduction!r} but reduction="
+                    f"{self.reduction!r}; make them agree"
+                )
+        elif loss not in self._LOSSES:
+            raise ValueError(f"Invalid loss: {loss!r}; {name} supports {self._LOSSES}")
+        else:
+            loss = losses.get(loss, reduction=losses.check_reduction(self.reduction))
+        penalty = Penalty(self.penalty, self.alpha, self.l1_ratio)
+
+        opt = self.optimizer
+        rate = self.learning_rate
+        auto = isinstance(rate, str) and rate == "auto"
+        if isinstance(opt, optimizers.Optimizer):
+            given = ["learning_rate"] * (rate is not None and not auto) + ["momentum"] * (
+                self.momentum is not None
+            )
+            if given:
+                raise ValueError(
+                    f"{' and '.join(given)} set together with the optimizer object {opt!r}: "
+                    "set it on the object instead"
+                )
+        else:
+            momentum = self.momentum
+            if momentum is not None:
+                momentum = check_real(momentum, "momentum")
+            opt = optimizers.make(opt, None if auto else rate, momentum)
+            auto = auto and isinstance(opt, _PLAIN)
+
+        check_count(self.max_epochs, "max_epochs", minimum=1)
+        if self.tol is not None:
+            check_nonnegative(self.tol, "tol")
+        if self.n_iter_no_change is not None:
+            check_count(self.n_iter_no_change, "n_iter_no_change", minimum=1)
+        if self.target_loss is not None:
+            check_real(self.target_loss, "target_loss")
+        _check_bool(self.early_stopping, "early_stopping")
+        vf = self.validation_fraction
+        if not (isinstance(vf, numbers.Real) and not isinstance(vf, bool) and 0.0 < vf < 1.0):
+            raise ValueError(f"Invalid validation_fraction: {vf!r}; it must lie in (0, 1)")
+        _check_bool(self.shuffle, "shuffle")
+        if self.init not in INITS:
+            raise ValueError(f"Invalid init: {self.init!r}; expected one of {INITS}")
+        _check_bool(self.fit_intercept, "fit_intercept")
+        _check_bool(self.warm_start, "warm_start")
+        check_count(self.verbose, "verbose")
+        _check_bool(self.record_weights, "record_weights")
+        if self.batch_size is not None:
+            check_batch_size(self.batch_size, 1)
+        return _Settings(loss, penalty, opt, self.random_state, auto)
+
+    # ------------------------------------------------------------------------------ data
+
+    def _validate_X(self, X, reset: bool):
+        return validate_data(
+            self, X, accept_sparse="csr", dtype=np.float64, reset=reset, ensure_all_finite=True
+        )
+
+    def _validate_Xy(self, X, y, reset: bool):
+        return validate_data(
+            self,
+            X,
+            y,
+            accept_sparse="csr",
+            dtype=np.float64,
+            reset=reset,
+            y_numeric=not self._is_classifier(),
+            multi_output=False,
+        )
+
+    def _is_classifier(self) -> bool:
+        return False
+
+    def _start(self, model, coef_init, intercept_init, rng) -> np.ndarray:
+        """The starting parameters: given, kept from the last fit (warm_start), or drawn."""
+        size = model.size
+        if self.init == "uniform":
+            theta = rng.uniform(0.0, 1.0, size)
+        elif self.init == "normal":
+            inputs = model.n_features + model.fit_intercept
+            theta = rng.normal(0.0, math.sqrt(1.0 / inputs), size)
+        else:
+            theta = np.zeros(size)
+        if (
+            self.warm_start
+            and coef_init is None
+            and intercept_init is None
+            and getattr(self, "_model", None) == model
+        ):
+            return self._theta.copy()  # go on from the last fit
+        coef, intercept = model.split(theta)
+        if coef_init is not None:
+            coef_init = np.asarray(coef_init, dtype=float)
+            want = self._coef_shape(model)
+            if coef_init.shape != want and coef_init.size != int(np.prod(want)):
+                raise ValueError(
+                    f"Invalid coef_init: shape {coef_init.shape}; expected {want} for "
+                    f"{model.n_features} features"
+                )
+            coef = self._model_coef(coef_init.reshape(want), model)
+        if intercept_init is not None:
+            if not model.fit_intercept:
+                raise ValueError("intercept_init given but fit_intercept=False")
+            intercept_init = np.asarray(intercept_init, dtype=float).reshape(-1)
+            if intercept_init.size not in (1, model.n_outputs):
+                raise ValueError(
+                    f"Invalid intercept_init: {intercept_init.size} values; expected "
+                    f"{model.n_outputs}"
+                )
+            intercept = intercept_init
+        theta = model.pack(coef, intercept)
+        if not np.all(np.isfinite(theta)):
+            raise ValueError("coef_init and intercept_init must be finite")
+        return theta
+
+    # ------------------------------------------------------------------------ the loop
+
+    def _columns(self, validation: bool) -> list[str]:
+        cols = ["epoch", "loss"] + ["val_loss"] * validation + ["learning_rate", "time", "sse"]
+        if self._is_classifier():
+            cols += ["accuracy", "error_rate"]
+        if self.record_weights:
+            cols += ["coef", "intercept"]
+        return cols
+
+    def _measure(self, theta, X, y, w, model, settings):
+        """Loss, squared error and accuracy of theta on the given rows (one output pass)."""
+        z = model.output(theta, X)
+        loss = settings.loss
+        value = loss.value(z, y, w)
+        if settings.penalty.active:
+            value += settings.penalty.value(model.split(theta)[0])
+        a = loss.activation(z)
+        target = losses.class_targets(z, y) if self._is_classifier() else y
+        r = a - target
+        sse = float(np.vdot(r, r))
+        accuracy = None
+        if self._is_classifier():
+            accuracy = float(np.mean(self._predict_index(z, loss) == y))
+        return value, sse, accuracy
+
+    @staticmethod
+    def _predict_index(z, loss) -> np.ndarray:
+        if z.ndim == 2:
+            return np.argmax(z, axis=1)
+        return (z > loss.threshold).astype(np.intp)
+
+    def _record(self, history, epoch, theta, train, val, rate, elapsed, model):
+        value, sse, accuracy = train
+        row = {"epoch": epoch, "loss": value}
+        if "val_loss" in history.columns:  # NaN for partial_fit epochs after such a fit
+            row["val_loss"] = math.nan if val is None else val[0]
+        row.update(learning_rate=rate, time=elapsed, sse=sse)
+        if accuracy is not None:
+            row.update(accuracy=accuracy, error_rate=1.0 - accuracy)
+        if self.record_weights:
+            coef, intercept = self._public_weights(theta, model)
+            row.update(coef=coef, intercept=intercept)
+        history.append(**row)
+        if self.verbose:
+            print(f"[INFO] epoch #{epoch}, loss={value:.7f}", flush=True)
+
+    def _rate(self, plan, epoch: int):
+        """The learning rate of epoch ``epoch`` (counted from 0 over the estimator's life)."""
+        if isinstance(plan, Backtracking):
+            return plan
+        if callable(plan):
+            rate = plan(epoch)
+            try:
+                rate = float(rate)
+            except (TypeError, ValueError):
+                raise TypeError(
+                    f"The learning-rate schedule returned {rate!r} at epoch {epoch}"
+                ) from None
+            if not (rate > 0.0 and math.isfinite(rate)):
+                raise ValueError(
+                    f"Invalid learning rate: the schedule returned {rate!r} at epoch {epoch}"
+                )
+            return rate
+        return plan
+
+    def _run(self, theta, train, val, model, settings, *, epochs, rules, history, start):
+        """Epochs of descent from theta until a rule fires; returns (theta, reason)."""
+        X, y, w = train
+        batch = check_batch_size(self.batch_size, X.shape[0])
+        opt = settings.optimizer
+        plan = opt.learning_rate
+        measured = self._measure(theta, X, y, w, model, settings)
+        watched = measured if val is None else self._measure(theta, *val, model, settings)
+        first = len(history) == 0
+        if first:
+            self._record(
+                history,
+                0,
+                theta,
+                measured,
+                watched if val is not None else None,
+                math.nan,
+                0.0,
+                model,
+            )
+        limit = DIVERGENCE_FACTOR * (abs(measured[0]) + 1.0)
+        info = self._info(0, theta, watched[0], None, None, math.nan, watched[0], 0, 0.0)
+        if rules is not None and (fired := rules.fired(info)) is not None:
+            return theta, (watched[0], theta, 0), _RULE_NAMES.get(fired.name, fired.name)
+        best = (watched[0], theta, 0)
+        for k in range(epochs):
+            rate = self._rate(plan, self._epochs_done)
+            new, self._opt_state = kernels.epoch(
+                theta, self._opt_state, X, y, w, model=model, loss=settings.loss,
+                penalty=settings.penalty, optimizer=opt, rate=rate, batch_size=batch,
+                rng=self._rng, shuffle=self.shuffle,
+            )  # fmt: skip
+            self._epochs_done += 1
+            epoch = len(history)
+            with np.errstate(over="ignore", invalid="ignore"):
+                measured = self._measure(new, X, y, w, model, settings)
+            if not (np.all(np.isfinite(new)) and math.isfinite(measured[0])) or (
+                measured[0] > limit
+            ):
+                self._diverged(epoch, measured[0], rate)
+            watched = measured if val is None else self._measure(new, *val, model, settings)
+            rate_value = math.nan if isinstance(rate, Backtracking) else float(rate)
+            elapsed = perf_counter() - start
+            self._record(
+                history,
+                epoch,
+                new,
+                measured,
+                watched if val is not None else None,
+                rate_value,
+                elapsed,
+                model,
+            )
+            if watched[0] < best[0]:
+                best = (watched[0], new, epoch)
+            info = self._info(
+                k + 1, new, watched[0], info.f, new - theta, rate_value, best[0], best[2], elapsed
+            )
+            theta = new
+            if rules is not None:
+                fired = rules.fired(info)
+                if fired is not None:
+                    return theta, best, _RULE_NAMES.get(fired.name, fired.name)
+        return theta, best, "max_epochs" if rules is not None else "partial_fit"
+
+    @staticmethod
+    def _info(nit, theta, f, f_prev, step, rate, best_f, best_nit, elapsed) -> Info:
+        return Info(
+            nit=nit, x=theta, f=f, grad=None, grad_norm=math.nan, f_prev=f_prev, step=step,
+            learning_rate=rate, best_f=best_f, best_nit=best_nit, time=elapsed, maximize=False,
+        )  # fmt: skip
+
+    def _diverged(self, epoch, loss, rate):
+        shown = "line search" if isinstance(rate, Backtracking) else f"{float(rate):.6g}"
+        raise ValueError(
+            f"{type(self).__name__} diverged at epoch {epoch}: the training loss became "
+            f"{loss:.6g} (learning rate {shown}). Scale the inputs (for example with "
+            "sklearn.preprocessing.StandardScaler) or use a smaller learning_rate."
+        )
+
+    def _resolve_rate(self, settings, X, model, sample_weight):
+        """Settings with the "auto" learning rate worked out for this data."""
+        if settings.auto_rate:
+            batch = check_batch_size(self.batch_size, X.shape[0])
+            rate = auto_learning_rate(
+                X, settings.loss, batch, model.fit_intercept, settings.penalty, sample_weight
+            )
+            # a heavy ball moves about rate / (1 - momentum) per step once it rolls
+            rate *= 1.0 - getattr(settings.optimizer, "momentum", 0.0)
+            settings = replace(settings, optimizer=replace(settings.optimizer, learning_rate=rate))
+        self._fit_optimizer = settings.optimizer
+        return settings
+
+    def _rules(self):
+        rules = []
+        if self.n_iter_no_change is not None:  # tol is then the improvement that counts
+            rules.append(Patience(self.n_iter_no_change, min_delta=self.tol or 0.0))
+        elif self.tol is not None:
+            rules.append(Tol(self.tol))
+        if self.target_loss is not None:
+            rules.append(Target(self.target_loss))
+        rules.append(MaxIter(self.max_epochs))
+        combined = AnyOf(*rules)
+        combined.reset()
+        return combined
+
+    def _fit(self, X, y, coef_init, intercept_init, sample_weight):
+        settings = self._settings()
+        X, y = self._validate_Xy(X, y, reset=True)
+        y_fit, n_outputs = self._prepare_targets(y, partial=False)
+        w = self._sample_weight(sample_weight, X, y_fit)
+        model = kernels.LinearModel(X.shape[1], n_outputs, bool(self.fit_intercept))
+        rng = _rng(settings.seed)
+        theta = self._start(model, coef_init, intercept_init, rng)
+        val = None
+        train = (X, y_fit, w)
+        if self.early_stopping:
+            train, val = self._split(X, y_fit, w, rng)
+        self._rng, self._model = rng, model
+        settings = self._resolve_rate(settings, train[0], model, train[2])
+        self._opt_state = settings.optimizer.init(theta)
+        self._epochs_done = 0
+        history = TrainingHistory(self._columns(val is not None))
+        start = self._start_time = perf_counter()
+        theta, best, reason = self._run(
+            theta, train, val, model, settings, epochs=self.max_epochs, rules=self._rules(),
+            history=history, start=start,
+        )  # fmt: skip
+        if val is not None:
+            theta = best[1]  # keep the epoch that did best on the held-out rows
+        self._finish(theta, model, history, reason)
+        if self.verbose:
+            print(f"[INFO] stopped after {self.n_iter_} epochs: {self.stop_message_}")
+        if reason == "max_epochs" and (self.tol is not None or self.n_iter_no_change):
+            warnings.warn(
+                f"{type(self).__name__} did not converge: it stopped at max_epochs = "
+                f"{self.max_epochs} before the tol / n_iter_no_change rule fired. Raise "
+                "max_epochs, or tune the learning rate.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        return self
+
+    def _partial_fit(self, X, y, classes, sample_weight):
+        first = not hasattr(self, "_model")
+        settings = self._settings()
+        X, y = self._validate_Xy(X, y, reset=first)
+        y_fit, n_outputs = self._prepare_targets(y, partial=True, classes=classes)
+        w = self._sample_weight(sample_weight, X, y_fit)
+        if first:
+            model = kernels.LinearModel(X.shape[1], n_outputs, bool(self.fit_intercept))
+            self._rng, self._model = _rng(settings.seed), model
+            theta = self._start(model, None, None, self._rng)
+            settings = self._resolve_rate(settings, X, model, w)
+            self._opt_state = settings.optimizer.init(theta)
+            self._epochs_done = 0
+            self._history = TrainingHistory(self._columns(False))
+            self._start_time = perf_counter()
+        else:
+            model, theta = self._model, self._theta
+            # the rate worked out on the first data stays, so the steps stay comparable
+            settings = replace(settings, optimizer=self._fit_optimizer, auto_rate=False)
+        history = self._history
+        theta, _, reason = self._run(
+            theta, (X, y_fit, w), None, model, settings, epochs=1, rules=None,
+            history=history, start=self._start_time,
+        )  # fmt: skip
+        self._finish(theta, model, history, reason)
+        return self
+
+    def _finish(self, theta, model, history, reason):
+        self._theta = theta
+        self._model = model
+        self._history = history
+        self.coef_, self.intercept_ = self._public_weights(theta, model)
+        self.n_iter_ = len(history) - 1
+        self.history_ = history
+        self.stop_reason_ = reason
+        which = "validation" if "val_loss" in history.columns else "training"
+        self.stop_message_ = STOP_MESSAGES[reason].format(
+            which=which, tol=self.tol if self.tol is not None else 0.0,
+            n_iter_no_change=self.n_iter_no_change, target_loss=self.target_loss or 0.0,
+            max_epochs=self.max_epochs,
+        )  # fmt: skip
+
+    def _split(self, X, y, w, rng):
+        """Hold out validation_fraction of the rows (stratified for classifiers)."""
+        n = X.shape[0]
+        n_val = math.ceil(self.validation_fraction * n)
+        if n_val < 1 or n - n_val < 1:
+            raise ValueError(
+                f"early_stopping with validation_fraction={self.validation_fraction} leaves "
+                f"{n - n_val} training and {n_val} validation rows of {n}; use more data or "
+                "another fraction"
+            )
+        order = rng.permutation(n)
+        if self._is_classifier():
+            # take the held-out share from each class, so both sides see every class
+            parts = [order[y[order] == c] for c in np.unique(y)]
+            val_idx = np.concatenate(
+                [p[: max(1, round(len(p) * self.validation_fraction))] for p in parts]
+            )
+            mask = np.zeros(n, bool)
+            mask[val_idx] = True
+            val_idx, train_idx = np.flatnonzero(mask), np.flatnonzero(~mask)
+        else:
+            val_idx, train_idx = np.sort(order[:n_val]), np.sort(order[n_val:])
+        if len(train_idx) == 0:
+            raise ValueError("early_stopping left no training rows; lower validation_fraction")
+
+        def rows(idx):
+            return (X[idx], y[idx], None if w is None else w[idx])
+
+        return rows(train_idx), rows(val_idx)
+
+    def _sample_weight(self, sample_weight, X, y):
+        if sample_weight is None:
+            return None
+        w = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        if np.any(w < 0):
+            row = int(np.flatnonzero(w < 0)[0])
+            raise ValueError(f"Invalid sample_weight: row {row} is {w[row]!r}; must be >= 0")
+        return w
+
+    # --------------------------------------------------------------------- after fitting
+
+    def _raw_output(self, X) -> np.ndarray:
+        check_is_fitted(self, "coef_")
+        X = self._validate_X(X, reset=False)
+        return self._model.output(self._theta, X)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags

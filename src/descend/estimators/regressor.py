@@ -1,0 +1,186 @@
+"""``GDRegressor``: a linear model fitted by gradient descent on a regression loss."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import RegressorMixin
+
+from descend.estimators.base import GDBase
+
+__all__ = ["GDRegressor"]
+
+
+class GDRegressor(RegressorMixin, GDBase):
+    r"""Linear regression by gradient descent: batch, mini-batch or stochastic.
+
+    The model is :math:`\hat y = X w + b`. Each epoch walks once through the rows in batches
+    of ``batch_size`` and takes one optimizer step per batch on
+
+    .. math:: J(w, b) = L(\hat y, y) + R(w),
+
+    where ``L`` is ``loss`` reduced by ``reduction`` over the batch (see
+    :mod:`descend.losses`) and ``R`` the penalty (see :mod:`descend.penalties`). After every
+    epoch the loss on all the rows is recorded in ``history_`` and the stopping rules are
+    asked (:mod:`descend.stopping`).
+
+    Parameters
+    ----------
+    loss : {"squared_error", "huber", "absolute_error"} or Loss
+        ``"squared_error"`` is :math:`\tfrac12 (\hat y - y)^2` per row.
+    reduction : {"mean", "sum"}
+        Average or add the per-row losses.
+    penalty : {None, "l2", "l1", "elasticnet"}
+        Penalty on ``coef_`` (never on the intercept), with strength ``alpha`` and, for the
+        elastic net, ``l1_ratio``.
+    alpha, l1_ratio : float
+        See :mod:`descend.penalties`.
+    optimizer : str or Optimizer
+        A name from :data:`descend.optimizers.OPTIMIZERS` or an optimizer object (which then
+        carries its own learning rate and momentum).
+    learning_rate : float, schedule or "backtracking", optional
+        The step size :math:`\eta` (0.01 when left out); a schedule is a function of the
+        epoch number; ``"backtracking"`` runs an Armijo line search on each batch.
+    momentum : float, optional
+        :math:`\alpha` for ``"gd"`` (the tutorials' :math:`\Delta w \leftarrow -\eta\nabla J
+        + \alpha \Delta w`), ``"momentum"``, ``"nesterov"`` and ``"rmsprop"``.
+    batch_size : int, optional
+        None: all rows at once (batch); 1: one row at a time (stochastic); k: mini-batches.
+        The optimizer's state carries from batch to batch and epoch to epoch.
+    max_epochs : int
+        At most this many passes over the data.
+    tol : float or None
+        Stop when the loss changes by at most ``tol`` between epochs
+        (:math:`|L_k - L_{k-1}| \le` ``tol``). None turns the rule off.
+    n_iter_no_change : int or None
+        Stop instead when the best loss has not improved by more than ``tol`` (or 0) for this
+        many epochs in a row (the patience rule; ``tol`` is then its threshold, not a rule of
+        its own). None keeps the ``tol`` rule.
+    target_loss : float or None
+        Stop once the loss is at or below this.
+    early_stopping : bool
+        Hold out ``validation_fraction`` of the rows; the stopping rules then watch the loss
+        on them, and the fit keeps the coefficients of the epoch that did best there.
+    validation_fraction : float
+        Share of rows held out for ``early_stopping``.
+    shuffle : bool
+        Reshuffle the rows every epoch (mini-batch and stochastic descent).
+    random_state : None, int or Generator
+        Seeds the starting point, the held-out rows and the shuffling.
+    init : {"zeros", "uniform", "normal"}
+        Start at zero, uniform in [0, 1), or :math:`N(0, 1/D)` with D the inputs per unit.
+    fit_intercept : bool
+        Fit ``intercept_`` (otherwise it stays 0).
+    warm_start : bool
+        Start ``fit`` from the last fit's coefficients.
+    verbose : int
+        1 prints ``[INFO] epoch #k, loss=…`` per epoch and the stop reason at the end.
+    record_weights : bool
+        Keep the coefficients after every epoch in ``history_.coef`` / ``history_.intercept``.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,)
+    intercept_ : ndarray of shape (1,)
+    n_iter_ : int
+        Epochs run.
+    history_ : TrainingHistory
+        One row per epoch (row 0 the start): ``loss``, ``val_loss``, ``learning_rate``,
+        ``time``, ``sse``, and ``coef`` / ``intercept`` with ``record_weights``.
+    stop_reason_, stop_message_ : str
+        Which rule stopped the fit (``"tol"``, ``"n_iter_no_change"``, ``"target_loss"``,
+        ``"max_epochs"``) and a sentence saying so.
+    n_features_in_ : int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from descend import GDRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 2)); y = X @ [2.0, -1.0] + 0.5
+    >>> reg = GDRegressor(learning_rate=0.1, max_epochs=500, tol=1e-12).fit(X, y)
+    >>> reg.coef_.round(4), reg.intercept_.round(4), reg.stop_reason_
+    (array([ 2., -1.]), array([0.5]), 'tol')
+    """
+
+    _LOSSES = ("squared_error", "huber", "absolute_error")
+
+    def __init__(
+        self,
+        loss="squared_error",
+        *,
+        reduction="mean",
+        penalty=None,
+        alpha=0.0001,
+        l1_ratio=0.15,
+        optimizer="gd",
+        learning_rate="auto",
+        momentum=None,
+        batch_size=None,
+        max_epochs=1000,
+        tol=1e-4,
+        n_iter_no_change=None,
+        target_loss=None,
+        early_stopping=False,
+        validation_fraction=0.1,
+        shuffle=True,
+        random_state=None,
+        init="zeros",
+        fit_intercept=True,
+        warm_start=False,
+        verbose=0,
+        record_weights=False,
+    ):
+        self.loss = loss
+        self.reduction = reduction
+        self.penalty = penalty
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.momentum = momentum
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.target_loss = target_loss
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.init = init
+        self.fit_intercept = fit_intercept
+        self.warm_start = warm_start
+        self.verbose = verbose
+        self.record_weights = record_weights
+
+    def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):
+        """Fit by descent from ``coef_init``/``intercept_init`` (or ``init``) until a
+        stopping rule fires. Returns self."""
+        return self._fit(X, y, coef_init, intercept_init, sample_weight)
+
+    def partial_fit(self, X, y, sample_weight=None):
+        """One epoch over the rows given, keeping the optimizer's state and the schedule's
+        epoch count from call to call. Returns self."""
+        return self._partial_fit(X, y, None, sample_weight)
+
+    def predict(self, X) -> np.ndarray:
+        """:math:`X w + b`."""
+        return self._raw_output(X)
+
+    # -------------------------------------------------------------------------- shapes
+
+    def _prepare_targets(self, y, partial, classes=None):
+        return np.asarray(y, dtype=float), 1
+
+    @staticmethod
+    def _coef_shape(model):
+        return (model.n_features,)
+
+    @staticmethod
+    def _model_coef(coef, model):
+        return coef
+
+    @staticmethod
+    def _public_weights(theta, model):
+        coef, b = model.split(theta)
+        return np.array(coef, copy=True), np.array([b], dtype=float).reshape(1)
