@@ -116,29 +116,37 @@ class Loss:
     def dpointwise(self, p: np.ndarray, y: np.ndarray) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
 
-    def _weights(self, n: int, sample_weight) -> tuple[np.ndarray | None, float]:
+    def _weights(self, n: int, sample_weight, mean_weight) -> tuple[np.ndarray | None, float]:
         """The per-sample weights (None for all ones) and the divisor of the reduction."""
         if sample_weight is None:
             return None, float(n) if self.reduction == "mean" else 1.0
         w = np.asarray(sample_weight, dtype=float)
         if self.reduction == "sum":
             return w, 1.0
+        if mean_weight is not None:  # a batch standing for a larger weighted set
+            return w, n * float(mean_weight)
         total = float(w.sum())
         return w, total if total > 0 else 1.0
 
-    def value(self, p, y, sample_weight=None) -> float:
-        """The reduced loss :math:`\\sum_i w_i \\ell(p_i, y_i) / D` (D as the reduction says)."""
+    def value(self, p, y, sample_weight=None, *, mean_weight=None) -> float:
+        """The reduced loss :math:`\\sum_i w_i \\ell(p_i, y_i) / D`.
+
+        D is 1 for ``"sum"``; for ``"mean"`` it is the sum of the weights, or the number of
+        rows times ``mean_weight`` when that is given: the mean weight of the whole data set a
+        batch is drawn from, which keeps each row's weight effective inside small batches (a
+        one-row batch would otherwise divide its own weight away).
+        """
         p, y = np.asarray(p, dtype=float), np.asarray(y)
         losses = self.pointwise(p, y)
-        w, divisor = self._weights(len(losses), sample_weight)
+        w, divisor = self._weights(len(losses), sample_weight, mean_weight)
         total = losses.sum() if w is None else losses @ w
         return float(total) / divisor
 
-    def dloss(self, p, y, sample_weight=None) -> np.ndarray:
+    def dloss(self, p, y, sample_weight=None, *, mean_weight=None) -> np.ndarray:
         """The derivative of :meth:`value` with respect to ``p``, shaped like ``p``."""
         p, y = np.asarray(p, dtype=float), np.asarray(y)
         d = self.dpointwise(p, y)
-        w, divisor = self._weights(len(d), sample_weight)
+        w, divisor = self._weights(len(d), sample_weight, mean_weight)
         if w is not None:
             d = d * (w if d.ndim == 1 else w[:, None])
         return d / divisor if divisor != 1.0 else d
