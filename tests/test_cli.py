@@ -22,6 +22,11 @@ def test_demo_prints_our_numbers_next_to_the_tutorials():
         "273",
         "0.02476",
         "4.07e-09",
+        "T7",
+        "62.81",
+        "63.42",
+        "2.9988",
+        "singular",
         "Every number matches the tutorial",
     ):
         assert text in result.output

@@ -43,7 +43,7 @@ def demo(
     names: Annotated[
         list[str] | None,
         typer.Argument(
-            metavar="[NAME]...", help="Experiments to run (T1, T2, T3); all when left out."
+            metavar="[NAME]...", help="Experiments to run (T1 … T7); all when left out."
         ),
     ] = None,
 ) -> None:

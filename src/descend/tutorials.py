@@ -11,6 +11,10 @@ key    experiment
 T1     x² − 6x + 5 from 15 at learning rate 0.01, stopping when x moves ≤ 0.001
 T2     w² from 20 at learning rate 0.1 for 30 and 100 steps; w1² + w2⁴; ascent
 T3     momentum on w1² + w2²: the learning-rate × momentum grid of 5-step runs
+T4     a line fitted by batch descent, next to the least-squares line
+T5     a sigmoid classifier on two blobs, monitored by its sum of squared errors
+T6     digit 0 against 1 with a linear unit: batch against stochastic descent
+T7     the dummy-variable trap: singular normal equations, descent still fits
 =====  ======================================================================
 
 Examples
@@ -30,11 +34,11 @@ from typing import Any
 
 import numpy as np
 
-from descend import functions
+from descend import datasets, functions
 from descend.descent import maximize, minimize
-from descend.result import Result
+from descend.estimators import GDClassifier, GDRegressor
 
-__all__ = ["EXPERIMENTS", "Check", "Report", "run", "t1", "t2", "t3"]
+__all__ = ["EXPERIMENTS", "Check", "Report", "run", "t1", "t2", "t3", "t4", "t5", "t6", "t7"]
 
 
 @dataclass(frozen=True)
@@ -55,7 +59,8 @@ class Report:
     title: str
     settings: dict[str, Any]
     checks: list[Check] = field(default_factory=list)
-    runs: dict[str, Result] = field(default_factory=dict)
+    #: The runs behind the numbers: :class:`descend.Result` objects and fitted estimators.
+    runs: dict[str, Any] = field(default_factory=dict)
     log: list[str] = field(default_factory=list)
 
     @property
@@ -193,7 +198,188 @@ def t3() -> Report:
     return report
 
 
-EXPERIMENTS: dict[str, Callable[[], Report]] = {"T1": t1, "T2": t2, "T3": t3}
+def t4() -> Report:
+    """T4: a line through 100 noisy points by batch descent on ½·mean squared error."""
+    X, y = datasets.regression()
+    settings = {
+        "data": "make_regression(100, 1 feature, noise 10, random_state 2015)",
+        "cost": "J(θ) = (1/2m)‖Xθ − y‖²",
+        "θ start": "uniform [0, 1)",
+        "learning rate": 0.001,
+        "epochs": 5000,
+    }
+    report = Report("T4", "Linear regression by gradient descent against least squares", settings)
+    reg = GDRegressor(
+        learning_rate=0.001, max_epochs=5000, tol=None, init="uniform", random_state=0,
+        record_weights=True,
+    ).fit(X, y)  # fmt: skip
+    exact = datasets.least_squares(X, y, fit_intercept=True)
+    report.runs["gradient descent"] = reg
+    b, w = float(reg.intercept_[0]), float(reg.coef_[0])
+    b_ls, w_ls = float(exact.intercept), float(exact.coef[0])
+    for k in (0, 1, 10, 100, 1000, 5000):
+        theta = (reg.history_.intercept[k][0], reg.history_.coef[k][0])
+        report.log.append(
+            f"epoch {k:>4}: cost = {reg.history_.loss[k]:12.4f}  "
+            f"θ = ({theta[0]:.4f}, {theta[1]:.4f})"
+        )
+    report.log.append(f"least squares:       θ = ({b_ls:.4f}, {w_ls:.4f})")
+    report.checks += [
+        Check("intercept (descent)", round(b, 2), 1.20, _close(b, 1.20, abs_=0.05)),
+        Check("slope (descent)", round(w, 2), 62.81, _close(w, 62.81, abs_=0.05)),
+        Check("intercept (least squares)", round(b_ls, 2), 1.49, round(b_ls, 2) == 1.49),
+        Check("slope (least squares)", round(w_ls, 2), 63.42, round(w_ls, 2) == 63.42),
+    ]
+    return report
+
+
+def t5() -> Report:
+    """T5: logistic regression on two blobs by batch descent, printing Σ(σ(Xw) − y)²."""
+    X, y = datasets.blobs()
+    settings = {
+        "data": "make_blobs(250, 2 centres, std 1.05, random_state 20)",
+        "model": "σ(Xw + b), trained on the mean log loss",
+        "W start": "uniform [0, 1)",
+        "learning rate": 0.01,
+        "epochs": 100,
+        "printed loss": "Σ (σ − y)², the tutorial's monitor",
+    }
+    report = Report("T5", "A sigmoid classifier on two blobs", settings)
+    clf = GDClassifier(
+        loss="log_loss", learning_rate=0.01, max_epochs=100, tol=None, init="uniform",
+        random_state=0, record_weights=True,
+    ).fit(X, y)  # fmt: skip
+    report.runs["batch descent"] = clf
+    sse = clf.history_.sse
+    for k in (1, 2, 3, 50, 100):
+        report.log.append(f"[INFO] epoch #{k}, loss={sse[k]:.7f}")
+    rows = np.random.default_rng(0).choice(len(X), 10, replace=False)
+    activation = clf.predict_proba(X[rows])[:, 1]
+    for a, predicted, true in zip(activation, clf.predict(X[rows]), y[rows], strict=True):
+        report.log.append(f"activation = {a:.4f}; predicted = {predicted}, true = {true}")
+    accuracy = float(clf.history_.accuracy[-1])
+    report.checks += [
+        Check("training accuracy", f"{accuracy:.0%}", "100%", accuracy == 1.0),
+        Check("Σ e² after 100 epochs", round(float(sse[100]), 4), "3 … 10", 3 <= sse[100] <= 10),
+    ]
+    return report
+
+
+T6_MOMENTA = (0.0, 0.5, 0.9)
+
+
+def _t6_fit(w0, momentum, tol, batch_size):
+    Xtr, Xte, ytr, yte = datasets.digits01()
+    clf = GDClassifier(
+        loss="squared_error", reduction="sum", learning_rate=1e-6, momentum=momentum,
+        max_epochs=100, tol=tol, batch_size=batch_size, random_state=0,
+    ).fit(Xtr, ytr, coef_init=w0[1:], intercept_init=w0[0])  # fmt: skip
+    return clf, 100 * (1 - clf.score(Xtr, ytr)), 100 * (1 - clf.score(Xte, yte))
+
+
+def t6() -> Report:
+    """T6: digits 0 and 1 with a linear unit on ½Σ(t − o)², batch against stochastic."""
+    w0 = np.random.RandomState(19).uniform(-1, 1, 65) * 1e-6
+    settings = {
+        "data": "load_digits(n_class=2), 80/20 split (random_state 10)",
+        "objective": "E(w) = ½ Σ (t − w·x)², class 1 when w·x > 0.5",
+        "w start": "RandomState(19).uniform(−1, 1, 65) × 1e-6",
+        "learning rate": 1e-6,
+        "momentum": 0.7,
+        "stop": "|ΔE| ≤ 0.1, at most 100 epochs",
+    }
+    report = Report("T6", "A linear unit on digits 0 and 1: batch against stochastic", settings)
+    batch, batch_train, batch_test = _t6_fit(w0, 0.7, 0.1, None)
+    sgd, sgd_train, sgd_test = _t6_fit(w0, 0.7, 0.1, 1)
+    report.runs.update({"batch": batch, "stochastic": sgd})
+    for k in range(1, batch.n_iter_ + 1, 3):
+        report.log.append(f"batch epoch {k:>2}: E = {batch.history_.loss[k]:.4f}")
+    report.log.append(
+        f"batch: {batch.n_iter_} epochs, E = {batch.history_.loss[-1]:.4f}, "
+        f"train error {batch_train:.2f} %, test error {batch_test:.2f} %"
+    )
+    report.log.append(
+        f"stochastic: {sgd.n_iter_} epochs, E = {sgd.history_.loss[-1]:.4f}, "
+        f"train error {sgd_train:.2f} %, test error {sgd_test:.2f} %"
+    )
+    # The comparison table: another start, a finer threshold, three momenta.
+    w11 = np.random.RandomState(11).uniform(-1, 1, 65) * 1e-6
+    report.log.append("momentum  batch epochs (train / test error)  stochastic epochs")
+    epochs = {}
+    for momentum in T6_MOMENTA:
+        row = []
+        for mode, size in (("batch", None), ("stochastic", 1)):
+            clf, train, test = _t6_fit(w11, momentum, 0.01, size)
+            report.runs[f"{mode}, momentum {momentum}, threshold 0.01"] = clf
+            epochs[mode, momentum] = clf.n_iter_
+            row.append(f"{clf.n_iter_:>3} ({train:.2f} % / {test:.2f} %)")
+        report.log.append(f"{momentum:>8}  {row[0]:>34}  {row[1]:>24}")
+    E = float(batch.history_.loss[-1])
+    report.checks += [
+        Check("batch epochs", batch.n_iter_, 12, batch.n_iter_ == 12),
+        Check("batch final E", round(E, 4), 2.9988, _close(E, 2.9988, abs_=5e-5)),
+        Check("batch train error %", round(batch_train, 2), 0.69, round(batch_train, 2) == 0.69),
+        Check("batch test error %", round(batch_test, 2), 1.39, round(batch_test, 2) == 1.39),
+        Check("stochastic train error %", round(sgd_train, 2), 0.35, sgd_train <= 0.7),
+        Check("stochastic test error %", round(sgd_test, 2), 1.39, sgd_test <= 1.4),
+        Check(
+            "stochastic needs fewer epochs (momentum 0.7)",
+            f"{sgd.n_iter_} < {batch.n_iter_}",
+            "fewer",
+            sgd.n_iter_ < batch.n_iter_,
+        ),
+        Check(
+            "epochs at momentum 0.9, threshold 0.01: stochastic vs batch",
+            f"{epochs['stochastic', 0.9]} vs {epochs['batch', 0.9]}",
+            "17 vs 52",
+            2 * epochs["stochastic", 0.9] <= epochs["batch", 0.9],
+        ),
+    ]
+    return report
+
+
+def t7() -> Report:
+    """T7: the dummy-variable trap; the normal equations fail, gradient descent fits."""
+    X, y = datasets.dummy_trap()
+    settings = {
+        "X": "10 × 3: ones, indicator of rows 1–5, indicator of rows 6–10",
+        "y": "five 0s, five 1s",
+        "w start": "N(0, 1/3)",
+        "learning rate": 0.001,
+        "steps": 1000,
+        "update": "w ← w − η Xᵀ(Xw − y)",
+    }
+    report = Report("T7", "The dummy-variable trap", settings)
+    try:
+        datasets.least_squares(X, y)
+        failed, why = False, "solved"
+    except datasets.SingularNormalEquationsError as err:
+        failed, why = True, str(err).splitlines()[0]
+    report.log.append(f"normal equations: {why}")
+    reg = GDRegressor(
+        fit_intercept=False, reduction="sum", learning_rate=0.001, max_epochs=1000,
+        init="normal", tol=None, random_state=0, record_weights=True,
+    ).fit(X, y)  # fmt: skip
+    report.runs["gradient descent"] = reg
+    predicted = reg.predict(X)
+    report.log.append("predictions: " + ", ".join(f"{p:.4f}" for p in predicted))
+    worst = float(np.max(np.abs(predicted - y)))
+    report.checks += [
+        Check("normal equations", "singular" if failed else "solved", "singular", failed),
+        Check("largest |prediction − target|", round(worst, 4), "≈ 0.01", worst <= 0.01),
+    ]
+    return report
+
+
+EXPERIMENTS: dict[str, Callable[[], Report]] = {
+    "T1": t1,
+    "T2": t2,
+    "T3": t3,
+    "T4": t4,
+    "T5": t5,
+    "T6": t6,
+    "T7": t7,
+}
 
 
 def run(names=None) -> list[Report]:
