@@ -6,6 +6,11 @@ The core is one routine, :func:`minimize` (and :func:`maximize`), with every com
 gradients, and the full history of every run. :mod:`descend.functions` holds a zoo of test
 functions with known minima.
 
+Learning from data: ``minimize(..., data=(X, y), batch_size=...)`` runs batch, mini-batch or
+stochastic descent on any objective; :class:`GDRegressor` and :class:`GDClassifier` are
+scikit-learn estimators built on :mod:`descend.losses`, :mod:`descend.penalties` and the epoch
+kernel of :mod:`descend.kernels`; :mod:`descend.datasets` holds the tutorials' data.
+
 >>> import descend
 >>> res = descend.minimize(lambda x: x**2 - 6*x + 5, 15.0, learning_rate=0.01, xtol=0.001)
 >>> round(res.x, 2), res.nit, res.reason
@@ -25,13 +30,40 @@ from descend import (
 )
 from descend.descent import maximize, minimize
 from descend.errors import DivergenceError, DivergenceWarning, GradientCheckError
-from descend.estimators import GDClassifier, GDRegressor, TrainingHistory
 from descend.gradients import check_grad, numeric_grad
 from descend.history import History
 from descend.objective import Objective
 from descend.result import Result
 
 __version__ = "0.1.0"
+
+# scikit-learn is heavy to import: the estimators and data sets load on first use.
+_LAZY = {
+    "GDClassifier": "descend.estimators",
+    "GDRegressor": "descend.estimators",
+    "TrainingHistory": "descend.estimators",
+    "estimators": None,
+    "datasets": None,
+}
+
+
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module 'descend' has no attribute {name!r}")
+    import importlib
+
+    where = _LAZY[name]
+    if where is None:
+        value = importlib.import_module(f"descend.{name}")
+    else:
+        value = getattr(importlib.import_module(where), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "DivergenceError",
@@ -46,6 +78,8 @@ __all__ = [
     "__version__",
     "batches",
     "check_grad",
+    "datasets",
+    "estimators",
     "functions",
     "kernels",
     "linesearch",
