@@ -980,8 +980,8 @@ def test_stochastic_epoch_is_a_per_sample_loop(case, reduction, weighted):
     assert rng.bit_generator.state == before  # without shuffling the rng is not drawn from
 
     # by hand: one row at a time, in order; with "sum" each row carries its weight and its
-    # share of the penalty, with "mean" the whole penalty, and its weight cancels (a one-row
-    # batch is its own weighted mean; see the xfail below)
+    # share of the penalty, with "mean" the whole penalty and its weight over the mean weight
+    # of all rows (so that a one-row batch does not divide its own weight away)
     d, k = model.n_features, model.n_outputs
     weights = np.ones(len(y)) if w is None else w
     t, state = theta.copy(), state0
@@ -989,7 +989,10 @@ def test_stochastic_epoch_is_a_per_sample_loop(case, reduction, weighted):
         W, b = t[: d * k].reshape(d, k), t[d * k :]
         z = X[i] @ W + b
         zi = z[None, :] if k > 1 else z[None, :1].ravel()
-        dl = loss.dloss(zi, y[i : i + 1], None if w is None else w[i : i + 1]).reshape(k)
+        mean_weight = weights.mean() if w is not None and reduction == "mean" else None
+        dl = loss.dloss(
+            zi, y[i : i + 1], None if w is None else w[i : i + 1], mean_weight=mean_weight
+        ).reshape(k)
         rho = 1.0 if reduction == "mean" else weights[i] / weights.sum()
         g_w = np.outer(X[i], dl) + rho * penalty.grad(W)
         g = np.concatenate([g_w.ravel(), dl])
@@ -1030,12 +1033,6 @@ def test_shuffled_epoch_is_the_epoch_over_permuted_rows(case):
     assert not np.allclose(one, other, rtol=1e-9)  # another seed, another order
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="with reduction='mean' each batch is normalised by its own weight, so a one-row "
-    "batch ignores its sample weight; the module notes call each batch objective an unbiased "
-    "estimate of the full one, which weighted data does not give",
-)
 def test_sample_weights_matter_in_stochastic_mean_epochs():
     case = CASES[0]
     model, theta, X, y, _ = kernel_problem(case, True, False, seed=7)

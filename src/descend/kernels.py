@@ -22,7 +22,9 @@ intercept is fitted), which is what the optimizers of :mod:`descend.optimizers` 
 For ``reduction="sum"`` the penalty of a batch is weighted by the batch's share of the rows
 (``rho`` = batch weight / total weight), so the batch objectives of one epoch add up to the
 objective on all the data; for ``"mean"`` each batch carries the whole penalty (``rho = 1``),
-so each batch objective is an unbiased estimate of it.
+so each batch objective is an unbiased estimate of it. With sample weights a ``"mean"`` batch
+is divided by its number of rows times the mean weight of all the rows (``mean_weight`` of
+:mod:`descend.losses`), not by its own weight, which would cancel the weight of a one-row batch.
 
 Examples
 --------
@@ -106,22 +108,40 @@ def _penalty_weight(loss: Loss, weights, rows, total: float) -> float:
 
 
 def objective(
-    theta, X, y, sample_weight, *, model: LinearModel, loss: Loss, penalty: Penalty, rho=1.0
+    theta,
+    X,
+    y,
+    sample_weight,
+    *,
+    model: LinearModel,
+    loss: Loss,
+    penalty: Penalty,
+    rho=1.0,
+    mean_weight=None,
 ) -> float:
-    """:math:`J(\\theta)` on the rows given."""
-    value = loss.value(model.output(theta, X), y, sample_weight)
+    """:math:`J(\\theta)` on the rows given (``mean_weight`` as in :meth:`Loss.value`)."""
+    value = loss.value(model.output(theta, X), y, sample_weight, mean_weight=mean_weight)
     if penalty.active:
         value += rho * penalty.value(model.split(theta)[0])
     return value
 
 
 def objective_and_grad(
-    theta, X, y, sample_weight, *, model: LinearModel, loss: Loss, penalty: Penalty, rho=1.0
+    theta,
+    X,
+    y,
+    sample_weight,
+    *,
+    model: LinearModel,
+    loss: Loss,
+    penalty: Penalty,
+    rho=1.0,
+    mean_weight=None,
 ) -> tuple[float, np.ndarray]:
     """:math:`J(\\theta)` and :math:`\\nabla J(\\theta)` on the rows given, from one output."""
     z = model.output(theta, X)
-    value = loss.value(z, y, sample_weight)
-    d = loss.dloss(z, y, sample_weight)
+    value = loss.value(z, y, sample_weight, mean_weight=mean_weight)
+    d = loss.dloss(z, y, sample_weight, mean_weight=mean_weight)
     grad = np.empty(model.size)
     coef = model.split(theta)[0]
     grad_coef = np.asarray(X.T @ d)
@@ -178,6 +198,9 @@ def epoch(
     n = X.shape[0]
     total = n if sample_weight is None else float(sample_weight.sum())
     full = batch_size >= n
+    # a weighted "mean" batch stands for all the rows: its size times their mean weight divides
+    weighted_mean = sample_weight is not None and loss.reduction == "mean" and total > 0
+    mean_weight = total / n if weighted_mean and not full else None
     search = rate if isinstance(rate, Backtracking) else None
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for rows in [slice(None)] if full else batch_indices(n, batch_size, rng, shuffle):
@@ -187,7 +210,7 @@ def epoch(
                 Xb, yb = X[rows], y[rows]
                 wb = None if sample_weight is None else sample_weight[rows]
                 rho = _penalty_weight(loss, sample_weight, rows, total)
-            terms = dict(model=model, loss=loss, penalty=penalty, rho=rho)
+            terms = dict(model=model, loss=loss, penalty=penalty, rho=rho, mean_weight=mean_weight)
             f, g = objective_and_grad(theta, Xb, yb, wb, **terms)
             if not np.all(np.isfinite(g)):
                 return theta + np.nan, state

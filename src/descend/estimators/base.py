@@ -7,9 +7,11 @@ a per-epoch :class:`descend.stopping.Info`.
 
 from __future__ import annotations
 
+import copy
 import math
 import numbers
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from time import perf_counter
 
@@ -84,25 +86,39 @@ def auto_learning_rate(
     r"""The step ``learning_rate="auto"`` takes for plain and momentum descent: :math:`1/L`.
 
     :math:`L = \beta\,(\max_i \lVert x_i \rVert^2 + [\text{intercept}])\,m + \alpha_2`
-    bounds the curvature of every batch objective: :math:`\beta` is the loss's largest second
-    derivative in the output, ``m`` is 1 for ``reduction="mean"`` and the batch size (times
-    the largest sample weight) for ``"sum"``, :math:`\alpha_2` the L2 part of the penalty.
-    Rows of zero weight do not count. A step of :math:`1/L` cannot make a smooth loss
+    bounds the curvature of every batch objective. :math:`\beta` is the loss's largest second
+    derivative in the output. ``m`` is 1 for ``reduction="mean"``; for weighted mean
+    mini-batches it is the most weight one batch can hold over its size times the mean weight;
+    for ``"sum"`` it is the most weight one batch can hold (the batch size without weights).
+    :math:`\alpha_2` is the L2 part of the penalty, times the largest share of it a batch
+    carries. Rows of zero weight do not count. A step of :math:`1/L` cannot make a smooth loss
     diverge, whatever the scale of the data.
     """
     if hasattr(X, "multiply"):
         norms = np.asarray(X.multiply(X).sum(axis=1)).ravel()
     else:
         norms = np.einsum("ij,ij->i", X, X)
-    scale = batch_size if loss.reduction == "sum" else 1
-    if sample_weight is not None:
+    n = len(norms)
+    batch_size = min(batch_size, n)
+    if sample_weight is None:
+        heaviest, total = float(batch_size), float(n)
+    else:
         norms = norms[sample_weight > 0]
-        if loss.reduction == "sum" and norms.size:
-            scale *= float(sample_weight.max())
+        # the most weight one batch can hold: its rows' weights, the heaviest ones at worst
+        top = np.sort(np.asarray(sample_weight, dtype=float))[::-1][:batch_size]
+        heaviest, total = float(top.sum()), float(sample_weight.sum())
     biggest = float(norms.max()) + float(fit_intercept) if norms.size else 1.0
-    l2 = penalty.l2_weight * (1.0 if loss.reduction == "mean" else batch_size / len(norms))
-    curvature = _CURVATURE.get(loss.name, 1.0) * max(biggest, 1e-12) * scale + l2
-    return 1.0 / curvature
+    if loss.reduction == "sum":
+        # a batch carries the penalty in proportion to its weight (all of it in full batch)
+        scale = heaviest
+        share = 1.0 if batch_size >= n or total <= 0 else min(1.0, heaviest / total)
+    elif sample_weight is not None and batch_size < n and total > 0:
+        # a weighted "mean" batch is divided by its size times the mean weight of all rows
+        scale, share = heaviest * n / (batch_size * total), 1.0
+    else:
+        scale = share = 1.0
+    curvature = _CURVATURE.get(loss.name, 1.0) * max(biggest, 1e-12) * scale
+    return 1.0 / max(curvature + penalty.l2_weight * share, 1e-12)
 
 
 def _check_bool(value, what: str) -> bool:
@@ -164,6 +180,7 @@ class GDBase(BaseEstimator):
                     f"{' and '.join(given)} set together with the optimizer object {opt!r}: "
                     "set it on the object instead"
                 )
+            auto = False  # the object's own learning rate holds
         else:
             momentum = self.momentum
             if momentum is not None:
@@ -236,7 +253,12 @@ class GDBase(BaseEstimator):
         if coef_init is not None:
             coef_init = np.asarray(coef_init, dtype=float)
             want = self._coef_shape(model)
-            if coef_init.shape != want and coef_init.size != int(np.prod(want)):
+            # one output also takes a flat (d,) or a (1, d) row; several need (k, d) exactly,
+            # since a (d, k) array of the same size would be read scrambled
+            allowed = {want}
+            if model.n_outputs == 1:
+                allowed |= {(model.n_features,), (1, model.n_features)}
+            if coef_init.shape not in allowed:
                 raise ValueError(
                     f"Invalid coef_init: shape {coef_init.shape}; expected {want} for "
                     f"{model.n_features} features"
@@ -277,7 +299,9 @@ class GDBase(BaseEstimator):
         a = loss.activation(z)
         target = losses.class_targets(z, y) if self._is_classifier() else y
         r = a - target
-        sse = float(np.vdot(r, r))
+        # an elementwise sum: a BLAS dot here wakes its thread pool on every epoch, which
+        # costs more than the whole epoch on small data
+        sse = float(np.sum(r * r))
         accuracy = None
         if self._is_classifier():
             accuracy = float(np.mean(self._predict_index(z, loss) == y))
@@ -429,7 +453,37 @@ class GDBase(BaseEstimator):
         combined.reset()
         return combined
 
+    @contextmanager
+    def _unchanged_on_error(self):
+        """Put every attribute back as it was if the block raises (a diverged or interrupted
+        fit), so a failed fit leaves the last good one, or no fit, rather than a mix."""
+        saved = dict(self.__dict__)
+        if "_rng" in saved:
+            saved["_rng"] = copy.deepcopy(saved["_rng"])
+        try:
+            yield
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(saved)
+            raise
+
     def _fit(self, X, y, coef_init, intercept_init, sample_weight):
+        with self._unchanged_on_error():
+            reason = self._fit_epochs(X, y, coef_init, intercept_init, sample_weight)
+        if self.verbose:
+            print(f"[INFO] stopped after {self.n_iter_} epochs: {self.stop_message_}")
+        if reason == "max_epochs" and (self.tol is not None or self.n_iter_no_change):
+            warnings.warn(
+                f"{type(self).__name__} did not converge: it stopped at max_epochs = "
+                f"{self.max_epochs} before the tol / n_iter_no_change rule fired. Raise "
+                "max_epochs, or tune the learning rate.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        return self
+
+    def _fit_epochs(self, X, y, coef_init, intercept_init, sample_weight) -> str:
+        """The whole descent of ``fit``; returns the stop reason."""
         settings = self._settings()
         X, y = self._validate_Xy(X, y, reset=True)
         y_fit, n_outputs = self._prepare_targets(y, partial=False)
@@ -454,19 +508,15 @@ class GDBase(BaseEstimator):
         if val is not None:
             theta = best[1]  # keep the epoch that did best on the held-out rows
         self._finish(theta, model, history, reason)
-        if self.verbose:
-            print(f"[INFO] stopped after {self.n_iter_} epochs: {self.stop_message_}")
-        if reason == "max_epochs" and (self.tol is not None or self.n_iter_no_change):
-            warnings.warn(
-                f"{type(self).__name__} did not converge: it stopped at max_epochs = "
-                f"{self.max_epochs} before the tol / n_iter_no_change rule fired. Raise "
-                "max_epochs, or tune the learning rate.",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
-        return self
+        return reason
 
     def _partial_fit(self, X, y, classes, sample_weight):
+        with self._unchanged_on_error():
+            self._partial_epoch(X, y, classes, sample_weight)
+        return self
+
+    def _partial_epoch(self, X, y, classes, sample_weight):
+        """One epoch of ``partial_fit``, set up on the first call."""
         first = not hasattr(self, "_model")
         settings = self._settings()
         X, y = self._validate_Xy(X, y, reset=first)
@@ -491,7 +541,6 @@ class GDBase(BaseEstimator):
             history=history, start=self._start_time,
         )  # fmt: skip
         self._finish(theta, model, history, reason)
-        return self
 
     def _finish(self, theta, model, history, reason):
         self._theta = theta
@@ -544,7 +593,9 @@ class GDBase(BaseEstimator):
         w = _check_sample_weight(sample_weight, X, dtype=np.float64)
         if np.any(w < 0):
             row = int(np.flatnonzero(w < 0)[0])
-            raise ValueError(f"Invalid sample_weight: row {row} is {w[row]!r}; must be >= 0")
+            raise ValueError(
+                f"Invalid sample_weight: row {row} is {float(w[row])!r}; must be >= 0"
+            )
         return w
 
     # --------------------------------------------------------------------- after fitting

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.base import ClassifierMixin
-from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 
 from descend import losses
+from descend._validation import check_nonnegative
 from descend.estimators.base import GDBase
 
 __all__ = ["GDClassifier"]
@@ -178,14 +178,14 @@ class GDClassifier(ClassifierMixin, GDBase):
             if classes is not None and not np.array_equal(np.unique(classes), self.classes_):
                 raise ValueError(
                     f"classes={classes!r} differs from the classes of the first call, "
-                    f"{self.classes_!r}"
+                    f"{self.classes_.tolist()!r}"
                 )
         else:
             self.classes_ = np.unique(y)
         if len(self.classes_) < 2:
             raise ValueError(
                 f"{name} needs at least two classes in y; it has only one class: "
-                f"{self.classes_[0]!r}"
+                f"{self.classes_.tolist()[0]!r}"
             )
         index = np.searchsorted(self.classes_, y)
         index = np.clip(index, 0, len(self.classes_) - 1)
@@ -193,8 +193,8 @@ class GDClassifier(ClassifierMixin, GDBase):
         if np.any(unknown):
             row = int(np.flatnonzero(unknown)[0])
             raise ValueError(
-                f"y has a class not in classes: {y[row]!r} (row {row}); classes are "
-                f"{self.classes_!r}"
+                f"y has a class not in classes: {np.asarray(y)[row].tolist()!r} (row {row}); "
+                f"classes are {self.classes_.tolist()!r}"
             )
         k = len(self.classes_)
         return (index.astype(float) if k == 2 else index), (1 if k == 2 else k)
@@ -216,11 +216,19 @@ class GDClassifier(ClassifierMixin, GDBase):
                 f"Invalid class_weight: {self.class_weight!r}; expected None, 'balanced' or a "
                 "dict {class: weight}"
             )
-        per_class = compute_class_weight(
-            self.class_weight, classes=np.arange(len(self.classes_)), y=index
-        ) if self.class_weight == "balanced" else np.array(
-            [float(self.class_weight.get(c, 1.0)) for c in self.classes_]
-        )  # fmt: skip
+        k = len(self.classes_)
+        if self.class_weight == "balanced":
+            # n / (k * count) per class; a class with no rows here (a partial_fit batch
+            # may lack one) weighs nothing in these rows, so its weight does not matter
+            counts = np.bincount(index, minlength=k)
+            per_class = len(index) / (k * np.maximum(counts, 1.0))
+        else:
+            per_class = np.array(
+                [
+                    check_nonnegative(self.class_weight.get(c, 1.0), f"class_weight[{c!r}]")
+                    for c in self.classes_.tolist()
+                ]
+            )
         cw = per_class[index]
         return cw if w is None else w * cw
 
