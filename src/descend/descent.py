@@ -607,33 +607,15 @@ def _descend(
 
     history = History(x.size, scalar, capacity=min(max_iter + 1, 4096), keep_all=bool(record))
     start = perf_counter()
-    maximizing = sense < 0
-    grad_norm = math.nan if g is None else _norm(g)
-    history.append(0, x, sense * f, grad_norm, math.nan, 0.0)
-    best_f, best_nit = f, 0
-    info = Info(
-        nit=0,
-        x=problem.user_x(x),
-        f=sense * f,
-        grad=None if g is None else _user_grad(g, sense, scalar),
-        grad_norm=grad_norm,
-        f_prev=None,
-        step=None,
-        learning_rate=math.nan,
-        best_f=sense * f,
-        best_nit=0,
-        time=0.0,
-        maximize=maximizing,
-    )
-    fired = rules.fired(info)
+    progress = _Progress(problem, rules, history, start)
+    fired = progress.advance(0, x, f, g, math.nan if g is None else _norm(g), None, math.nan)
 
     if batches is not None:
         x, f, g, nit, fired, divergence = _epochs(
             problem,
             opt,
-            rules,
+            progress,
             history,
-            info,
             fired,
             batches,
             x,
@@ -655,13 +637,7 @@ def _descend(
         divergence = None
         while fired is None:
             if line_search is not None:
-                found = line_search.search(
-                    problem.value, x, f, g, partial(opt.update, g, state, x), scale
-                )
-                if found is None:  # a stale momentum may point uphill: retry once from rest
-                    found = line_search.search(
-                        problem.value, x, f, g, partial(opt.update, g, opt.init(x), x), scale
-                    )
+                found = _search(line_search, problem.value, x, f, g, opt, state, scale)
                 if found is None:
                     break
                 rate, step, new_state, x_new, f_new = found
@@ -685,13 +661,7 @@ def _descend(
                     recoveries += 1
                     scale *= 0.5
                     state = opt.init(x)
-                    history.events.append(
-                        (
-                            nit + 1,
-                            f"diverged ({why}); rolled back to iteration {nit} and halved "
-                            f"the learning rate to {rate / 2:.6g}",
-                        )
-                    )
+                    _log_recovery(history, nit, why, rate)
                     continue
                 divergence = (nit + 1, why, rate)
                 break
@@ -699,25 +669,7 @@ def _descend(
             moved = x_new - x  # the real change: a step can round away at large |x|
             x, f, g, state = _read_only(x_new), f_new, g_new, new_state
             nit += 1
-            elapsed = perf_counter() - start
-            history.append(nit, x, sense * f, grad_norm, rate, elapsed)
-            if f < best_f:
-                best_f, best_nit = f, nit
-            info = Info(
-                nit=nit,
-                x=problem.user_x(x),
-                f=sense * f,
-                grad=_user_grad(g, sense, scalar),
-                grad_norm=grad_norm,
-                f_prev=info.f,
-                step=problem.user_x(moved),
-                learning_rate=rate,
-                best_f=sense * best_f,
-                best_nit=best_nit,
-                time=elapsed,
-                maximize=maximizing,
-            )
-            fired = rules.fired(info)
+            fired = progress.advance(nit, x, f, g, grad_norm, moved, rate)
 
     if fired is not None:
         reason, message = fired.name, fired.message()
@@ -784,9 +736,8 @@ class _Batches:
 def _epochs(
     problem,
     opt,
-    rules,
+    progress,
     history,
-    info,
     fired,
     batches,
     x,
@@ -804,9 +755,8 @@ def _epochs(
     """The loop over epochs: a step per batch, then f (and, when ``needs_grad``, the gradient)
     on all the data. Returns ``(x, f, g, nit, fired, divergence)`` like the plain loop; ``g`` is
     None when the gradient at the last x was not needed."""
-    sense, scalar, maximizing = problem.sense, problem.scalar, problem.sense < 0
+    sense = problem.sense
     full_args = problem.args
-    best_f, best_nit = f, 0
     state = opt.init(x)
     nit, scale, recoveries = 0, 1.0, 0
     divergence = None
@@ -828,23 +778,9 @@ def _epochs(
                 step, new_state = opt.update(g_batch, new_state, x_new, rate)
             else:
                 f_batch = problem.value(x_new)
-                found = line_search.search(
-                    problem.value,
-                    x_new,
-                    f_batch,
-                    g_batch,
-                    partial(opt.update, g_batch, new_state, x_new),
-                    scale,
+                found = _search(
+                    line_search, problem.value, x_new, f_batch, g_batch, opt, new_state, scale
                 )
-                if found is None:  # a stale momentum may point uphill: retry once from rest
-                    found = line_search.search(
-                        problem.value,
-                        x_new,
-                        f_batch,
-                        g_batch,
-                        partial(opt.update, g_batch, opt.init(x_new), x_new),
-                        scale,
-                    )
                 if found is None:  # no decrease on this batch: it takes no step
                     continue
                 rate, step, new_state, _, _ = found
@@ -872,13 +808,7 @@ def _epochs(
                 scale *= 0.5
                 state = opt.init(x)
                 batches.rewind(mark)  # rerun the same epoch: the same rows in the same order
-                history.events.append(
-                    (
-                        nit + 1,
-                        f"diverged ({why}); rolled back to iteration {nit} and halved "
-                        f"the learning rate to {rate / 2:.6g}",
-                    )
-                )
+                _log_recovery(history, nit, why, rate)
                 continue
             divergence = (nit + 1, why, rate)
             break
@@ -886,26 +816,61 @@ def _epochs(
         moved = x_new - x  # the real change over the epoch
         x, f, g, state = _read_only(x_new), f_new, g_new, new_state
         nit += 1
-        elapsed = perf_counter() - start
-        history.append(nit, x, sense * f, grad_norm, rate, elapsed)
-        if f < best_f:
-            best_f, best_nit = f, nit
+        fired = progress.advance(nit, x, f, g, grad_norm, moved, rate)
+    return x, f, g, nit, fired, divergence
+
+
+class _Progress:
+    """The bookkeeping after each accepted iteration (or epoch), shared by both loops: the
+    history row, the best value so far, and the :class:`Info` the stopping rules are asked
+    about. Returns the rule that fired, or None."""
+
+    def __init__(self, problem, rules, history, start):
+        self.problem, self.rules, self.history, self.start = problem, rules, history, start
+        self.best_f, self.best_nit, self.f_prev = math.inf, 0, None
+
+    def advance(self, nit, x, f, g, grad_norm, moved, rate):
+        problem = self.problem
+        sense = problem.sense
+        elapsed = 0.0 if nit == 0 else perf_counter() - self.start
+        self.history.append(nit, x, sense * f, grad_norm, rate, elapsed)
+        if f < self.best_f:
+            self.best_f, self.best_nit = f, nit
         info = Info(
             nit=nit,
             x=problem.user_x(x),
             f=sense * f,
-            grad=None if g is None else _user_grad(g, sense, scalar),
+            grad=None if g is None else _user_grad(g, sense, problem.scalar),
             grad_norm=grad_norm,
-            f_prev=info.f,
-            step=problem.user_x(moved),
+            f_prev=self.f_prev,
+            step=None if moved is None else problem.user_x(moved),
             learning_rate=rate,
-            best_f=sense * best_f,
-            best_nit=best_nit,
+            best_f=sense * self.best_f,
+            best_nit=self.best_nit,
             time=elapsed,
-            maximize=maximizing,
+            maximize=sense < 0,
         )
-        fired = rules.fired(info)
-    return x, f, g, nit, fired, divergence
+        self.f_prev = info.f
+        return self.rules.fired(info)
+
+
+def _search(line_search, value, x, f, g, opt, state, scale):
+    """The line search along the optimizer's step; if a stale momentum points uphill, once
+    more from a fresh optimizer state."""
+    found = line_search.search(value, x, f, g, partial(opt.update, g, state, x), scale)
+    if found is None:
+        found = line_search.search(value, x, f, g, partial(opt.update, g, opt.init(x), x), scale)
+    return found
+
+
+def _log_recovery(history, nit, why, rate) -> None:
+    history.events.append(
+        (
+            nit + 1,
+            f"diverged ({why}); rolled back to iteration {nit} and halved the learning rate "
+            f"to {rate / 2:.6g}",
+        )
+    )
 
 
 def _read_only(array: np.ndarray) -> np.ndarray:
