@@ -53,7 +53,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
-from scipy.special import expit, log_expit, logsumexp, softmax
+from scipy.special import expit, log_expit
 
 from descend._validation import check_positive
 
@@ -168,6 +168,19 @@ def _one_hot(y: np.ndarray, k: int) -> np.ndarray:
     return out
 
 
+# Row-wise softmax and log-sum-exp, shifted by each row's largest score so exp cannot
+# overflow; written out because the general-purpose versions cost more than an epoch on
+# small data.
+def _softmax(p: np.ndarray) -> np.ndarray:
+    e = np.exp(p - p.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _logsumexp(p: np.ndarray) -> np.ndarray:
+    m = p.max(axis=1)
+    return m + np.log(np.exp(p - m[:, None]).sum(axis=1))
+
+
 def class_targets(p: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Class indices as numbers to compare with the output ``p``: 0/1 for one score per
     sample, one-hot rows for K scores."""
@@ -251,20 +264,20 @@ class LogLoss(Loss):
 
     def pointwise(self, p, y):
         if p.ndim == 2:
-            return logsumexp(p, axis=1) - p[np.arange(len(y)), y.astype(np.intp)]
+            return _logsumexp(p) - p[np.arange(len(y)), y.astype(np.intp)]
         return -log_expit(p) + (1.0 - y) * p  # log(1 + e^p) - y p, stable both ways
 
     def dpointwise(self, p, y):
         if p.ndim == 2:
-            return softmax(p, axis=1) - _one_hot(y, p.shape[1])
+            return _softmax(p) - _one_hot(y, p.shape[1])
         return expit(p) - y
 
     def activation(self, p):
-        return softmax(p, axis=1) if p.ndim == 2 else expit(p)
+        return _softmax(p) if p.ndim == 2 else expit(p)
 
     def predict_proba(self, p):
         if p.ndim == 2:
-            return softmax(p, axis=1)
+            return _softmax(p)
         q = expit(p)
         return np.column_stack([1.0 - q, q])
 

@@ -37,9 +37,15 @@ class GDRegressor(RegressorMixin, GDBase):
     optimizer : str or Optimizer
         A name from :data:`descend.optimizers.OPTIMIZERS` or an optimizer object (which then
         carries its own learning rate and momentum).
-    learning_rate : float, schedule or "backtracking", optional
-        The step size :math:`\eta` (0.01 when left out); a schedule is a function of the
-        epoch number; ``"backtracking"`` runs an Armijo line search on each batch.
+    learning_rate : float, schedule, "backtracking" or "auto"
+        The step size :math:`\eta`. A schedule is a function of the epoch number;
+        ``"backtracking"`` runs an Armijo line search on each batch. ``"auto"`` (the default)
+        takes :math:`1/L` for ``"gd"``, ``"momentum"`` and ``"nesterov"`` (times
+        :math:`1 - \alpha` with momentum), :math:`L` a bound on the curvature of a batch's
+        loss worked out from the data (:func:`descend.estimators.base.auto_learning_rate`),
+        so no scale of the inputs makes them diverge; the adaptive optimizers keep their own
+        default rate (0.001 for Adam and AdamW, 0.01 for AdaGrad and RMSProp). With an
+        optimizer object, its own rate is used.
     momentum : float, optional
         :math:`\alpha` for ``"gd"`` (the tutorials' :math:`\Delta w \leftarrow -\eta\nabla J
         + \alpha \Delta w`), ``"momentum"``, ``"nesterov"`` and ``"rmsprop"``.
