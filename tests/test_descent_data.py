@@ -645,3 +645,18 @@ def test_minimize_and_maximize_take_the_same_arguments():
         "shuffle",
         "random_state",
     ]
+
+
+def test_sparse_formats_without_row_access_are_read_as_csr():
+    sparse = pytest.importorskip("scipy.sparse")
+    X, t = make_data()
+
+    def run(fmt):
+        return descend.minimize(
+            sq_error, np.zeros(3), grad=sq_error_grad, data=(fmt(X), t), batch_size=5,
+            learning_rate=0.01, max_iter=3, random_state=0,
+        )  # fmt: skip
+
+    runs = [run(f) for f in (np.asarray, sparse.coo_matrix, sparse.csr_matrix, sparse.dia_matrix)]
+    for res in runs[1:]:
+        np.testing.assert_allclose(res.x, runs[0].x, rtol=1e-12)

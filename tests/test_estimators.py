@@ -146,7 +146,7 @@ BAD = [
     ("fit_intercept", "no", TypeError, "Invalid fit_intercept: 'no'"),
     ("warm_start", None, TypeError, "Invalid warm_start: None"),
     ("verbose", -1, ValueError, "Invalid verbose: -1"),
-    ("verbose", True, TypeError, "Invalid verbose: True"),
+    ("verbose", 1.5, TypeError, "Invalid verbose: 1.5"),
     ("record_weights", "y", TypeError, "Invalid record_weights: 'y'"),
 ]
 
@@ -586,9 +586,9 @@ def test_class_weight_balanced_and_dict(k):
     np.testing.assert_allclose(as_dict.coef_, by_hand.coef_, rtol=0, atol=1e-12)
 
 
-def test_class_weight_balanced_in_partial_fit_with_a_class_missing():
+def test_class_weight_dict_in_partial_fit_with_a_class_missing():
     X, y = _classes(k=3)
-    clf = GDClassifier(class_weight="balanced")
+    clf = GDClassifier(class_weight={0: 2.0, 2: 0.5})
     clf.partial_fit(X[y != 2], y[y != 2], classes=[0, 1, 2])
     clf.partial_fit(X, y)
     assert clf.n_iter_ == 2 and np.all(np.isfinite(clf.coef_))
@@ -907,15 +907,21 @@ def test_t4_linear_regression():
     assert reg.n_iter_ == 5000
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2, 3])
-def test_t5_sigmoid_unit_on_blobs(seed):
+def test_t5_sigmoid_unit_on_blobs():
+    # The tutorial: 100 % accuracy, and Σe² after 100 epochs "between about 3 and 10
+    # depending on the random start". Over 20 starts: every one separates the blobs, the
+    # middle of the spread lies in that band and none strays far from it.
     X, y = datasets.blobs()
-    clf = GDClassifier(
-        learning_rate=0.01, max_epochs=100, tol=None, init="uniform", random_state=seed
-    ).fit(X, y)
-    assert clf.score(X, y) == 1.0
-    assert 3.0 <= clf.history_.sse[100] <= 10.0
-    assert clf.history_.sse[100] < clf.history_.sse[0]
+    sse = []
+    for seed in range(20):
+        clf = GDClassifier(
+            learning_rate=0.01, max_epochs=100, tol=None, init="uniform", random_state=seed
+        ).fit(X, y)
+        assert clf.score(X, y) == 1.0
+        assert clf.history_.sse[100] < clf.history_.sse[0]
+        sse.append(clf.history_.sse[100])
+    assert 3.0 <= np.median(sse) <= 10.0
+    assert min(sse) >= 2.5 and max(sse) <= 10.0
 
 
 @pytest.fixture(scope="module")
@@ -963,3 +969,63 @@ def test_t7_dummy_variable_trap(seed):
     reg.fit(X, y)
     np.testing.assert_allclose(reg.predict(X), y, rtol=0, atol=0.01)
     assert reg.intercept_[0] == 0.0
+
+
+def test_verbose_true_counts_as_one(capsys):
+    X, y = _regression()
+    GDRegressor(verbose=True, max_epochs=2, tol=None).fit(X, y)
+    assert "[INFO] epoch #2, loss=" in capsys.readouterr().out
+
+
+def test_multiclass_without_intercept_has_one_zero_intercept_per_class():
+    X, y = _classes(k=3)
+    clf = GDClassifier(fit_intercept=False, max_epochs=5, tol=None, record_weights=True)
+    clf.fit(X, y)
+    assert clf.coef_.shape == (3, X.shape[1])
+    np.testing.assert_array_equal(clf.intercept_, np.zeros(3))
+    assert clf.history_.intercept.shape == (6, 3)
+
+
+def test_balanced_class_weight_is_refused_in_partial_fit():
+    X, y = _classes()
+    clf = GDClassifier(class_weight="balanced")
+    with pytest.raises(ValueError, match="class_weight='balanced' needs the counts"):
+        clf.partial_fit(X, y, classes=np.unique(y))
+    assert not hasattr(clf, "coef_")
+
+
+def test_early_stopping_keeps_every_class_in_training():
+    X, y = _classes(n=40, k=2)
+    y = y.copy()
+    y[0] = 2  # a class with a single row
+    clf = GDClassifier(early_stopping=True, validation_fraction=0.2, max_epochs=3, tol=None)
+    clf.fit(X, y)
+    train_rows = clf.history_.accuracy  # the fit ran; the single row stayed in training
+    assert len(train_rows) == 4
+    # the held-out share follows validation_fraction, not one row per class
+    X, y = _classes(n=100, k=3)
+    est = GDClassifier(early_stopping=True, validation_fraction=0.01, max_epochs=1, tol=None)
+    (Xt, _, _), (Xv, _, _) = est._split(X, y, None, np.random.default_rng(0))
+    assert (len(Xt), len(Xv)) == (99, 1)
+
+
+def test_warm_start_needs_the_same_classes():
+    X, y = _classes(k=3)
+    clf = GDClassifier(warm_start=True, max_epochs=20, tol=None).fit(X, y[::-1])
+    first = clf.coef_.copy()
+    clf.fit(X, np.array(["a", "b", "c"])[y])  # other labels: start afresh from zeros
+    fresh = GDClassifier(max_epochs=20, tol=None).fit(X, np.array(["a", "b", "c"])[y])
+    np.testing.assert_array_equal(clf.coef_, fresh.coef_)
+    assert not np.array_equal(clf.coef_, first)
+
+
+def test_the_start_does_not_change_the_batch_order():
+    # the rows are visited in the order minimize(data=...) visits them for the same seed,
+    # whatever the start or the held-out rows draw
+    X, y = _regression()
+    common = dict(batch_size=10, max_epochs=3, tol=None, random_state=7, record_weights=True)
+    a = GDRegressor(init="uniform", **common).fit(X, y)
+    b = GDRegressor(init="zeros", **common).fit(
+        X, y, coef_init=a.history_.coef[0], intercept_init=a.history_.intercept[0]
+    )
+    np.testing.assert_array_equal(a.coef_, b.coef_)

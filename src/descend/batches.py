@@ -27,7 +27,8 @@ __all__ = ["batch_indices", "check_batch_size", "n_batches", "take_rows"]
 def check_batch_size(batch_size, n_rows: int) -> int:
     """The number of rows per batch: ``None`` means all of them, a larger number is capped.
 
-    Raises ``ValueError`` naming the value when it is not a positive whole number.
+    Raises ``TypeError`` naming the value when it is not a whole number, ``ValueError`` when
+    it is below 1.
     """
     if batch_size is None:
         return n_rows

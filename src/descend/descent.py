@@ -475,6 +475,8 @@ def _check_data(data) -> tuple:
                 f"Invalid {name(i)}: {_short_repr(arrays[i])} is 0-d; each data array needs "
                 "a first dimension, one row per sample"
             )
+        if _is_sparse(array) and array.format not in ("csr", "csc", "lil"):
+            array = array.tocsr()  # COO, DIA and BSR cannot hand out rows: batches need them
         checked.append(array)
     n_rows = checked[0].shape[0]
     for i, array in enumerate(checked[1:], start=1):

@@ -204,7 +204,8 @@ class GDBase(BaseEstimator):
             raise ValueError(f"Invalid init: {self.init!r}; expected one of {INITS}")
         _check_bool(self.fit_intercept, "fit_intercept")
         _check_bool(self.warm_start, "warm_start")
-        check_count(self.verbose, "verbose")
+        if not isinstance(self.verbose, bool | np.bool_):
+            check_count(self.verbose, "verbose")
         _check_bool(self.record_weights, "record_weights")
         if self.batch_size is not None:
             check_batch_size(self.batch_size, 1)
@@ -232,7 +233,7 @@ class GDBase(BaseEstimator):
     def _is_classifier(self) -> bool:
         return False
 
-    def _start(self, model, coef_init, intercept_init, rng) -> np.ndarray:
+    def _start(self, model, coef_init, intercept_init, rng, warm=True) -> np.ndarray:
         """The starting parameters: given, kept from the last fit (warm_start), or drawn."""
         size = model.size
         if self.init == "uniform":
@@ -244,6 +245,7 @@ class GDBase(BaseEstimator):
             theta = np.zeros(size)
         if (
             self.warm_start
+            and warm
             and coef_init is None
             and intercept_init is None
             and getattr(self, "_model", None) == model
@@ -486,15 +488,21 @@ class GDBase(BaseEstimator):
         """The whole descent of ``fit``; returns the stop reason."""
         settings = self._settings()
         X, y = self._validate_Xy(X, y, reset=True)
+        previous_classes = getattr(self, "classes_", None)
         y_fit, n_outputs = self._prepare_targets(y, partial=False)
+        # a warm start only makes sense for the same classes in the same order
+        same_targets = previous_classes is None or np.array_equal(previous_classes, self.classes_)
         w = self._sample_weight(sample_weight, X, y_fit)
         model = kernels.LinearModel(X.shape[1], n_outputs, bool(self.fit_intercept))
+        # The batch order comes from the seed itself, as in minimize(data=...); the start and
+        # the held-out rows from streams of their own, so neither changes the order.
         rng = _rng(settings.seed)
-        theta = self._start(model, coef_init, intercept_init, rng)
+        init_rng, split_rng = rng.spawn(2)
+        theta = self._start(model, coef_init, intercept_init, init_rng, warm=same_targets)
         val = None
         train = (X, y_fit, w)
         if self.early_stopping:
-            train, val = self._split(X, y_fit, w, rng)
+            train, val = self._split(X, y_fit, w, split_rng)
         self._rng, self._model = rng, model
         settings = self._resolve_rate(settings, train[0], model, train[2])
         self._opt_state = settings.optimizer.init(theta)
@@ -521,11 +529,11 @@ class GDBase(BaseEstimator):
         settings = self._settings()
         X, y = self._validate_Xy(X, y, reset=first)
         y_fit, n_outputs = self._prepare_targets(y, partial=True, classes=classes)
-        w = self._sample_weight(sample_weight, X, y_fit)
+        w = self._sample_weight(sample_weight, X, y_fit, partial=True)
         if first:
             model = kernels.LinearModel(X.shape[1], n_outputs, bool(self.fit_intercept))
             self._rng, self._model = _rng(settings.seed), model
-            theta = self._start(model, None, None, self._rng)
+            theta = self._start(model, None, None, self._rng.spawn(1)[0])
             settings = self._resolve_rate(settings, X, model, w)
             self._opt_state = settings.optimizer.init(theta)
             self._epochs_done = 0
@@ -569,11 +577,19 @@ class GDBase(BaseEstimator):
             )
         order = rng.permutation(n)
         if self._is_classifier():
-            # take the held-out share from each class, so both sides see every class
+            # the held-out share of each class, but never a class's last training row: the
+            # model must see every class; a class too small to share stays in training
             parts = [order[y[order] == c] for c in np.unique(y)]
-            val_idx = np.concatenate(
-                [p[: max(1, round(len(p) * self.validation_fraction))] for p in parts]
-            )
+            take = [min(len(p) - 1, round(len(p) * self.validation_fraction)) for p in parts]
+            if sum(take) == 0:  # every class too small for its share: hold out one row
+                biggest = int(np.argmax([len(p) for p in parts]))
+                take[biggest] = min(1, len(parts[biggest]) - 1)
+            val_idx = np.concatenate([p[:t] for p, t in zip(parts, take, strict=True)])
+            if len(val_idx) == 0:
+                raise ValueError(
+                    f"early_stopping cannot hold out rows: each class of y has a single row "
+                    f"({n} rows); use more data or early_stopping=False"
+                )
             mask = np.zeros(n, bool)
             mask[val_idx] = True
             val_idx, train_idx = np.flatnonzero(mask), np.flatnonzero(~mask)
@@ -587,7 +603,7 @@ class GDBase(BaseEstimator):
 
         return rows(train_idx), rows(val_idx)
 
-    def _sample_weight(self, sample_weight, X, y):
+    def _sample_weight(self, sample_weight, X, y, partial=False):
         if sample_weight is None:
             return None
         w = _check_sample_weight(sample_weight, X, dtype=np.float64)

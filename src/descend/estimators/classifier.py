@@ -200,7 +200,7 @@ class GDClassifier(ClassifierMixin, GDBase):
         k = len(self.classes_)
         return (index.astype(float) if k == 2 else index), (1 if k == 2 else k)
 
-    def _sample_weight(self, sample_weight, X, y):
+    def _sample_weight(self, sample_weight, X, y, partial=False):
         w = super()._sample_weight(sample_weight, X, y)
         if self.class_weight is None:
             return w
@@ -218,6 +218,12 @@ class GDClassifier(ClassifierMixin, GDBase):
                 "dict {class: weight}"
             )
         k = len(self.classes_)
+        if self.class_weight == "balanced" and partial:
+            raise ValueError(
+                "class_weight='balanced' needs the counts of the whole data set, which "
+                "partial_fit never sees at once; compute them with "
+                "sklearn.utils.class_weight.compute_class_weight and pass a dict"
+            )
         if self.class_weight == "balanced":
             # n / (k * count) per class; a class with no rows here (a partial_fit batch
             # may lack one) weighs nothing in these rows, so its weight does not matter
@@ -246,4 +252,7 @@ class GDClassifier(ClassifierMixin, GDBase):
         coef, b = model.split(theta)
         if model.n_outputs == 1:
             return np.array(coef, copy=True).reshape(1, -1), np.array([b], float).reshape(1)
-        return np.array(coef.T, copy=True), np.array(b, float).reshape(-1)
+        intercept = np.array(b, float).reshape(-1)
+        if intercept.size != model.n_outputs:  # no intercept fitted: one zero per class
+            intercept = np.zeros(model.n_outputs)
+        return np.array(coef.T, copy=True), intercept

@@ -19,6 +19,8 @@ COLUMNS = {
     "coef": "coefficients after the epoch, shaped like coef_ (record_weights=True)",
     "intercept": "intercept after the epoch, shaped like intercept_ (record_weights=True)",
 }
+#: Columns whose rows are arrays, copied as they are appended.
+_ARRAYS = ("coef", "intercept")
 
 
 class TrainingHistory:
@@ -75,6 +77,3 @@ class TrainingHistory:
 
         frame = {k: v for k, v in self.to_dict().items() if k not in _ARRAYS}
         return pd.DataFrame(frame).set_index("epoch")
-
-
-_ARRAYS = ("coef", "intercept")
