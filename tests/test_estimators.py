@@ -1029,3 +1029,27 @@ def test_the_start_does_not_change_the_batch_order():
         X, y, coef_init=a.history_.coef[0], intercept_init=a.history_.intercept[0]
     )
     np.testing.assert_array_equal(a.coef_, b.coef_)
+
+
+def test_backtracking_with_momentum_does_not_freeze():
+    # A stale velocity can point uphill on every trial: the search then retries from rest
+    # instead of skipping the batch for good.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3)) * [1.0, 10.0, 0.1]
+    y = X @ [1.0, -2.0, 3.0]
+    reg = GDRegressor(
+        optimizer="momentum", momentum=0.9, learning_rate="backtracking", max_epochs=300,
+        tol=None,
+    ).fit(X, y)  # fmt: skip
+    loss = reg.history_.loss
+    assert loss[-1] < 1e-3 * loss[0]
+    assert len(np.unique(loss[-20:])) > 1 or reg.stop_reason_ == "line_search"
+
+
+def test_backtracking_at_the_minimum_stops_with_reason_line_search():
+    X = np.array([[1.0], [2.0], [3.0]])
+    y = 2.0 * X[:, 0]
+    reg = GDRegressor(learning_rate="backtracking", fit_intercept=False, tol=None)
+    reg.fit(X, y, coef_init=[2.0])
+    assert reg.stop_reason_ == "line_search" and reg.n_iter_ == 0
+    assert "line search" in reg.stop_message_

@@ -14,7 +14,6 @@ from __future__ import annotations
 import math
 import sys
 import warnings
-from functools import partial
 from time import perf_counter
 
 import numpy as np
@@ -639,7 +638,7 @@ def _descend(
         divergence = None
         while fired is None:
             if line_search is not None:
-                found = _search(line_search, problem.value, x, f, g, opt, state, scale)
+                found = line_search.step(problem.value, x, f, g, opt, state, scale)
                 if found is None:
                     break
                 rate, step, new_state, x_new, f_new = found
@@ -780,8 +779,8 @@ def _epochs(
                 step, new_state = opt.update(g_batch, new_state, x_new, rate)
             else:
                 f_batch = problem.value(x_new)
-                found = _search(
-                    line_search, problem.value, x_new, f_batch, g_batch, opt, new_state, scale
+                found = line_search.step(
+                    problem.value, x_new, f_batch, g_batch, opt, new_state, scale
                 )
                 if found is None:  # no decrease on this batch: it takes no step
                     continue
@@ -854,15 +853,6 @@ class _Progress:
         )
         self.f_prev = info.f
         return self.rules.fired(info)
-
-
-def _search(line_search, value, x, f, g, opt, state, scale):
-    """The line search along the optimizer's step; if a stale momentum points uphill, once
-    more from a fresh optimizer state."""
-    found = line_search.search(value, x, f, g, partial(opt.update, g, state, x), scale)
-    if found is None:
-        found = line_search.search(value, x, f, g, partial(opt.update, g, opt.init(x), x), scale)
-    return found
 
 
 def _log_recovery(history, nit, why, rate) -> None:

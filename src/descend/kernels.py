@@ -46,7 +46,6 @@ array([2., 1.])
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import partial
 
 import numpy as np
 
@@ -217,12 +216,13 @@ def epoch(
             if search is None:
                 step, state = optimizer.update(g, state, theta, rate)
             else:
-                found = search.search(
+                found = search.step(
                     lambda t, Xb=Xb, yb=yb, wb=wb, terms=terms: objective(t, Xb, yb, wb, **terms),
                     theta,
                     f,
                     g,
-                    partial(optimizer.update, g, state, theta),
+                    optimizer,
+                    state,
                 )
                 if found is None:  # at a minimum of this batch to rounding: no move
                     continue

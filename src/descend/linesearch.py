@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import partial
 
 from descend._validation import check_count, check_positive
 
@@ -98,3 +99,15 @@ class Backtracking:
                 return lr, step, state, x_new, f_new
             lr *= self.shrink
         return None
+
+    def step(self, fun, x, f, grad, optimizer, state, scale=1.0):
+        """:meth:`search` along an optimizer's step from its ``state``; when no trial
+        decreases f (a stale momentum may point uphill), once more from a fresh state.
+
+        Returns what :meth:`search` returns, or ``None`` when both searches failed.
+        """
+        found = self.search(fun, x, f, grad, partial(optimizer.update, grad, state, x), scale)
+        if found is None:
+            fresh = optimizer.init(x)
+            found = self.search(fun, x, f, grad, partial(optimizer.update, grad, fresh, x), scale)
+        return found

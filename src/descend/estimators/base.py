@@ -43,6 +43,10 @@ STOP_MESSAGES = {
     "target_loss": "The {which} loss reached target_loss = {target_loss:g}.",
     "max_epochs": "Stopped at max_epochs = {max_epochs}.",
     "partial_fit": "One epoch of partial_fit.",
+    "line_search": (
+        "The line search found no step that lowers the loss on any batch: the coefficients "
+        "are at a minimum to rounding, or the first trial step is far too long."
+    ),
 }
 # The core's rule names, as the estimators' parameters name them.
 _RULE_NAMES = {
@@ -382,6 +386,8 @@ class GDBase(BaseEstimator):
                 rng=self._rng, shuffle=self.shuffle,
             )  # fmt: skip
             self._epochs_done += 1
+            if isinstance(rate, Backtracking) and np.array_equal(new, theta):
+                return theta, best, "line_search"  # no batch could move: nothing more to do
             epoch = len(history)
             with np.errstate(over="ignore", invalid="ignore"):
                 measured = self._measure(new, X, y, w, model, settings)
