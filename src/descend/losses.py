@@ -151,6 +151,16 @@ class Loss:
             d = d * (w if d.ndim == 1 else w[:, None])
         return d / divisor if divisor != 1.0 else d
 
+    #: Largest second derivative of the per-row loss in one output (a scale of 1 for the
+    #: losses with kinks, which have none); see :meth:`curvature`.
+    smoothness: ClassVar[float] = 1.0
+
+    def curvature(self, n_outputs: int = 1) -> float:
+        """A bound on the largest eigenvalue of the per-row loss's Hessian in the outputs:
+        what sizes a safe step, :math:`\\eta \\le 1 / (\\text{curvature} \\cdot
+        \\lVert x \\rVert^2)` for one row."""
+        return self.smoothness
+
     def activation(self, p: np.ndarray) -> np.ndarray:
         """The unit's activation for an output: what is compared with the targets when a
         squared error is reported (identity here; the sigmoid or softmax where the loss has
@@ -262,6 +272,10 @@ class LogLoss(Loss):
     classification: ClassVar[bool] = True
     probabilistic: ClassVar[bool] = True
 
+    def curvature(self, n_outputs=1):
+        # σ' ≤ 1/4; the softmax Hessian diag(s) − s sᵀ has eigenvalues ≤ 1/2
+        return 0.25 if n_outputs == 1 else 0.5
+
     def pointwise(self, p, y):
         if p.ndim == 2:
             return _logsumexp(p) - p[np.arange(len(y)), y.astype(np.intp)]
@@ -321,6 +335,10 @@ class SquaredHinge(Loss):
     name: ClassVar[str] = "squared_hinge"
     classification: ClassVar[bool] = True
 
+    def curvature(self, n_outputs=1):
+        # 2 Σ_j (e_j − e_y)(e_j − e_y)ᵀ over the active margins: at most 2K
+        return 2.0 if n_outputs == 1 else 2.0 * n_outputs
+
     def pointwise(self, p, y):
         if p.ndim == 2:
             m = _margins(p, y)[0]
@@ -349,6 +367,8 @@ class SigmoidSquaredError(Loss):
 
     name: ClassVar[str] = "sigmoid_squared_error"
     classification: ClassVar[bool] = True
+    #: max |d²/dp² ½(σ(p) − y)²| ≈ 0.0770, rounded up
+    smoothness: ClassVar[float] = 0.08
 
     def pointwise(self, p, y):
         r = expit(p) - class_targets(p, y)

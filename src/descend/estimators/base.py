@@ -57,18 +57,6 @@ _RULE_NAMES = {
 }
 
 
-#: Curvature bounds of the losses per unit of squared row norm: the largest second derivative
-#: of the per-row loss in the output (for hinge-type and absolute losses, which have none, a
-#: scale of 1).
-_CURVATURE = {
-    "squared_error": 1.0,
-    "huber": 1.0,
-    "absolute_error": 1.0,
-    "log_loss": 0.5,
-    "hinge": 1.0,
-    "squared_hinge": 2.0,
-    "sigmoid_squared_error": 0.25,
-}
 #: Optimizers whose step is the rate times the gradient, which "auto" sizes from the data.
 _PLAIN = (optimizers.GD, optimizers.Momentum, optimizers.Nesterov)
 
@@ -82,47 +70,6 @@ class _Settings:
     optimizer: optimizers.Optimizer
     seed: object
     auto_rate: bool
-
-
-def auto_learning_rate(
-    X, loss: losses.Loss, batch_size: int, fit_intercept: bool, penalty, sample_weight=None
-):
-    r"""The step ``learning_rate="auto"`` takes for plain and momentum descent: :math:`1/L`.
-
-    :math:`L = \beta\,(\max_i \lVert x_i \rVert^2 + [\text{intercept}])\,m + \alpha_2`
-    bounds the curvature of every batch objective. :math:`\beta` is the loss's largest second
-    derivative in the output. ``m`` is 1 for ``reduction="mean"``; for weighted mean
-    mini-batches it is the most weight one batch can hold over its size times the mean weight;
-    for ``"sum"`` it is the most weight one batch can hold (the batch size without weights).
-    :math:`\alpha_2` is the L2 part of the penalty, times the largest share of it a batch
-    carries. Rows of zero weight do not count. A step of :math:`1/L` cannot make a smooth loss
-    diverge, whatever the scale of the data.
-    """
-    if hasattr(X, "multiply"):
-        norms = np.asarray(X.multiply(X).sum(axis=1)).ravel()
-    else:
-        norms = np.einsum("ij,ij->i", X, X)
-    n = len(norms)
-    batch_size = min(batch_size, n)
-    if sample_weight is None:
-        heaviest, total = float(batch_size), float(n)
-    else:
-        norms = norms[sample_weight > 0]
-        # the most weight one batch can hold: its rows' weights, the heaviest ones at worst
-        top = np.sort(np.asarray(sample_weight, dtype=float))[::-1][:batch_size]
-        heaviest, total = float(top.sum()), float(sample_weight.sum())
-    biggest = float(norms.max()) + float(fit_intercept) if norms.size else 1.0
-    if loss.reduction == "sum":
-        # a batch carries the penalty in proportion to its weight (all of it in full batch)
-        scale = heaviest
-        share = 1.0 if batch_size >= n or total <= 0 else min(1.0, heaviest / total)
-    elif sample_weight is not None and batch_size < n and total > 0:
-        # a weighted "mean" batch is divided by its size times the mean weight of all rows
-        scale, share = heaviest * n / (batch_size * total), 1.0
-    else:
-        scale = share = 1.0
-    curvature = _CURVATURE.get(loss.name, 1.0) * max(biggest, 1e-12) * scale
-    return 1.0 / max(curvature + penalty.l2_weight * share, 1e-12)
 
 
 def _check_bool(value, what: str) -> bool:
@@ -439,8 +386,8 @@ class GDBase(BaseEstimator):
         """Settings with the "auto" learning rate worked out for this data."""
         if settings.auto_rate:
             batch = check_batch_size(self.batch_size, X.shape[0])
-            rate = auto_learning_rate(
-                X, settings.loss, batch, model.fit_intercept, settings.penalty, sample_weight
+            rate = kernels.auto_learning_rate(
+                X, model, settings.loss, settings.penalty, batch, sample_weight
             )
             # a heavy ball moves about rate / (1 - momentum) per step once it rolls
             rate *= 1.0 - getattr(settings.optimizer, "momentum", 0.0)
@@ -488,7 +435,36 @@ class GDBase(BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=3,
             )
+        elif reason in ("tol", "n_iter_no_change") and self._still_falling():
+            watched = self.history_.val_loss if self.early_stopping else self.history_.loss
+            rate = self.history_.learning_rate[-1]
+            warnings.warn(
+                f"{type(self).__name__} stopped by {reason} after {self.n_iter_} "
+                f"epoch{'s' * (self.n_iter_ != 1)} while "
+                f"the loss was still falling at its average pace ({watched[0]:.6g} -> "
+                f"{watched[-1]:.6g}): the steps are too small to make progress, which is not "
+                f"convergence. Scale the inputs (for example with "
+                f"sklearn.preprocessing.StandardScaler), raise the learning rate (now "
+                f"{rate:.3g}) or lower tol.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
         return self
+
+    def _still_falling(self) -> bool:
+        """Whether the loss fell over the last epochs as fast as on average over the fit: a
+        rule that fires then has met steps too short to matter, not a flat minimum."""
+        h = self.history_
+        loss = h.val_loss if "val_loss" in h.columns else h.loss
+        k = len(loss) - 1
+        m = min(k, self.n_iter_no_change or 1)
+        if k < 1 or not np.all(np.isfinite(loss)):
+            return False
+        total = loss[0] - loss[-1]
+        recent = (loss[-1 - m] - loss[-1]) / m
+        # a fall of a few units of rounding is a start at the minimum, not a crawl
+        noise = 1e-9 * (abs(loss[0]) + 1.0)
+        return total > noise and recent >= 0.5 * total / k
 
     def _fit_epochs(self, X, y, coef_init, intercept_init, sample_weight) -> str:
         """The whole descent of ``fit``; returns the stop reason."""

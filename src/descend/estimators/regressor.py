@@ -42,7 +42,7 @@ class GDRegressor(RegressorMixin, GDBase):
         ``"backtracking"`` runs an Armijo line search on each batch. ``"auto"`` (the default)
         takes :math:`1/L` for ``"gd"``, ``"momentum"`` and ``"nesterov"`` (times
         :math:`1 - \alpha` with momentum), :math:`L` a bound on the curvature of a batch's
-        loss worked out from the data (:func:`descend.estimators.base.auto_learning_rate`),
+        loss worked out from the data (:func:`descend.kernels.auto_learning_rate`),
         so no scale of the inputs makes them diverge; the adaptive optimizers keep their own
         default rate (0.001 for Adam and AdamW, 0.01 for AdaGrad and RMSProp). With an
         optimizer object, its own rate is used.
