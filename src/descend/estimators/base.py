@@ -301,7 +301,9 @@ class GDBase(BaseEstimator):
         return plan
 
     def _run(self, theta, train, val, model, settings, *, epochs, rules, history, start):
-        """Epochs of descent from theta until a rule fires; returns (theta, reason)."""
+        """Epochs of descent from theta until a rule fires (or ``epochs`` have run when there
+        are no rules, as in partial_fit). Returns ``(theta, best, reason)``, ``best`` being
+        ``(loss, theta, epoch)`` of the lowest watched loss."""
         X, y, w = train
         batch = check_batch_size(self.batch_size, X.shape[0])
         opt = settings.optimizer
