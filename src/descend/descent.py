@@ -121,9 +121,10 @@ def minimize(
         Extra arguments for ``fun`` and ``grad``.
     data : array_like or tuple of array_like, optional
         Arrays sharing their first dimension, one row per sample, such as ``(X, y)``; a single
-        array is a tuple of one. NumPy arrays and SciPy sparse matrices are used as they are
-        (not copied); anything else goes through :func:`numpy.asarray`. Pass several arrays
-        as a tuple: a list is read as one array.
+        array is a tuple of one. NumPy arrays and CSR, CSC or LIL sparse matrices are used as
+        they are (not copied); other sparse formats become CSR, which can hand out rows;
+        anything else goes through :func:`numpy.asarray`. Pass several arrays as a tuple: a
+        list is read as one array.
     batch_size : int, optional
         Rows per step: ``None`` (or the number of rows or more) is full batch, exactly as if
         the arrays were passed in front of ``args``; 1 is stochastic gradient descent; k is
