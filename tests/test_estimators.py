@@ -1068,3 +1068,17 @@ def test_tol_at_a_real_minimum_does_not_warn():
         )
         GDRegressor(tol=1e-4).fit(X, y)  # a normal fit that levels off
     assert again.stop_reason_ == "tol" and again.n_iter_ == 1
+
+
+def test_partial_fit_auto_rate_adapts_to_a_larger_chunk():
+    # the first chunk is small in scale, the second a hundred times larger: the automatic
+    # rate must come down for it instead of diverging
+    X, y = _regression()
+    reg = GDRegressor()
+    reg.partial_fit(X, y)
+    first = reg.history_.learning_rate[-1]
+    reg.partial_fit(100.0 * X, y)
+    assert reg.history_.learning_rate[-1] < first / 1000
+    assert np.all(np.isfinite(reg.coef_))
+    reg.partial_fit(X, y)  # and it does not go back up
+    assert reg.history_.learning_rate[-1] == reg.history_.learning_rate[-2]

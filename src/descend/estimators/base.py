@@ -525,8 +525,14 @@ class GDBase(BaseEstimator):
             self._start_time = perf_counter()
         else:
             model, theta = self._model, self._theta
-            # the rate worked out on the first data stays, so the steps stay comparable
-            settings = replace(settings, optimizer=self._fit_optimizer, auto_rate=False)
+            optimizer = self._fit_optimizer  # the optimizer of the first call owns the state
+            if settings.auto_rate:
+                # never faster than the first call, and slow enough for this chunk too
+                chunk = self._resolve_rate(settings, X, model, w).optimizer.learning_rate
+                rate = min(chunk, optimizer.learning_rate)
+                optimizer = replace(optimizer, learning_rate=rate)
+                self._fit_optimizer = optimizer
+            settings = replace(settings, optimizer=optimizer, auto_rate=False)
         history = self._history
         theta, _, reason = self._run(
             theta, (X, y_fit, w), None, model, settings, epochs=1, rules=None,

@@ -127,8 +127,9 @@ class GDClassifier(ClassifierMixin, GDBase):
 
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """One epoch over the rows given, keeping the optimizer's state and the schedule's
-        epoch count from call to call. The optimizer and its learning rate are those of the
-        first call (its state belongs to them); ``fit`` starts afresh. ``classes`` (every
+        epoch count from call to call. The optimizer is the one of the first call (its state
+        belongs to it); with ``learning_rate="auto"`` each call's chunk may lower the rate,
+        never raise it. ``fit`` starts afresh. ``classes`` (every
         class there will be) is needed on the first call. Returns self."""
         return self._partial_fit(X, y, classes, sample_weight)
 

@@ -166,8 +166,9 @@ class GDRegressor(RegressorMixin, GDBase):
 
     def partial_fit(self, X, y, sample_weight=None):
         """One epoch over the rows given, keeping the optimizer's state and the schedule's
-        epoch count from call to call. The optimizer and its learning rate are those of the
-        first call (its state belongs to them); ``fit`` starts afresh. Returns self."""
+        epoch count from call to call. The optimizer is the one of the first call (its state
+        belongs to it); with ``learning_rate="auto"`` each call's chunk may lower the rate,
+        never raise it. ``fit`` starts afresh. Returns self."""
         return self._partial_fit(X, y, None, sample_weight)
 
     def predict(self, X) -> np.ndarray:
