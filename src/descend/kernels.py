@@ -45,6 +45,7 @@ array([2., 1.])
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -265,49 +266,70 @@ def auto_learning_rate(
     0.5
     """
     n = X.shape[0]
-    norms = np.asarray(X.multiply(X).sum(axis=1)).ravel() if hasattr(X, "multiply") else (
-        np.einsum("ij,ij->i", X, X)
-    )  # fmt: skip
-    norms = norms + float(model.fit_intercept)
+    # Work on X / s, s its largest entry, so that no square overflows; L scales by s².
+    s_max = float(abs(X).max()) if n and X.shape[1] else 0.0
+    scale = s_max if math.isfinite(s_max) and s_max > 0 else 1.0
+    one = float(model.fit_intercept) / scale  # the intercept's column, scaled alike
+    with np.errstate(over="ignore"):  # only beyond |x| ~ 1e154, reported below
+        norms = np.asarray(X.multiply(X).sum(axis=1)).ravel() if hasattr(X, "multiply") else (
+            np.einsum("ij,ij->i", X, X)
+        )  # fmt: skip
+    norms = norms / (scale * scale) + one * one
     w = np.ones(n) if sample_weight is None else np.asarray(sample_weight, dtype=float)
     total = float(w.sum())
-    if total <= 0:
+    if not total > 0:
         return 1.0
     mean = loss.reduction == "mean"
     beta = loss.curvature(model.n_outputs)
+    # The whole data's top eigenvalue bounds every batch too: a batch's matrix is a part of
+    # the whole sum ("sum"), or at most n/m times the whole mean ("mean").
+    full = _top_eigenvalue(X, scale, w, one, total if mean else 1.0)
     if batch_size >= n:
-        moment = _top_eigenvalue(X, w, model.fit_intercept, total if mean else 1.0)
-        share = 1.0
+        moment, share = full, 1.0
     else:
         heaviest = np.sort(w * norms)[::-1]
         heavy_w = np.sort(w)[::-1]
         moment, share = 0.0, 0.0
         for m in {batch_size, n % batch_size} - {0}:
-            top = float(heaviest[:m].sum())
-            moment = max(moment, top / (m * total / n) if mean else top)
+            top = float(heaviest[:m].sum())  # a trace bound from the m heaviest rows
+            bound = min(top / (m * total / n), full * n / m) if mean else min(top, full)
+            moment = max(moment, bound)
             share = max(share, 1.0 if mean else float(heavy_w[:m].sum()) / total)
-    curvature = beta * moment + penalty.l2_weight * share
-    return 1.0 / max(curvature, 1e-12)
+    curvature = beta * moment * scale * scale + penalty.l2_weight * share
+    if not math.isfinite(curvature):
+        raise ValueError(
+            f"The inputs are too large to size a learning rate (largest |x| = {s_max:.3g}); "
+            "scale them, or pass learning_rate"
+        )
+    return 1.0 / max(curvature, 1e-300)
 
 
-def _top_eigenvalue(X, w, fit_intercept: bool, divisor: float, tol=1e-2, max_iter=50) -> float:
-    """The largest eigenvalue of :math:`\tilde X^\top W \tilde X / D` by power iteration."""
+def _top_eigenvalue(X, scale, w, one, divisor, rtol=1e-3, min_iter=20, max_iter=200) -> float:
+    """The largest eigenvalue of :math:`\\tilde X^\\top W \\tilde X / D` by power iteration,
+    :math:`\\tilde X` being X / ``scale`` with a column of ``one`` (0 for none); X itself is
+    not copied.
+
+    The first iterations can agree on a lower eigenvalue when many sit together below a
+    larger one, so the estimate is trusted only after ``min_iter`` of them: by then the
+    components of eigenvalues below half the largest (the ones that matter for a stable step)
+    have shrunk by 2^20."""
     d = X.shape[1]
-    v = np.random.default_rng(0).normal(size=d + fit_intercept)  # fixed: the rate is stable
+    v = np.random.default_rng(0).normal(size=d + 1)  # fixed: the same data, the same rate
+    if not one:
+        v[d] = 0.0
     v /= np.linalg.norm(v)
     estimate = 0.0
-    for _ in range(max_iter):
-        u = np.asarray(X @ v[:d]).ravel() + (v[d] if fit_intercept else 0.0)
+    for k in range(max_iter):
+        u = np.asarray(X @ (v[:d] / scale)).ravel() + v[d] * one
         u *= w
         z = np.empty_like(v)
-        z[:d] = np.asarray(X.T @ u).ravel()
-        if fit_intercept:
-            z[d] = u.sum()
+        z[:d] = np.asarray(X.T @ u).ravel() / scale
+        z[d] = u.sum() * one
         z /= divisor
         size = float(np.linalg.norm(z))  # |A v| <= the largest eigenvalue, and tends to it
-        if size == 0.0:
-            return 0.0
-        if abs(size - estimate) <= tol * size:
+        if size == 0.0 or not math.isfinite(size):
+            return size
+        if k >= min_iter and abs(size - estimate) <= rtol * size:
             return size
         estimate, v = size, z / size
     return estimate

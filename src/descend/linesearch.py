@@ -107,7 +107,7 @@ class Backtracking:
         Returns what :meth:`search` returns, or ``None`` when both searches failed.
         """
         found = self.search(fun, x, f, grad, partial(optimizer.update, grad, state, x), scale)
-        if found is None:
+        if found is None and len(state):  # a state with nothing in it needs no second try
             fresh = optimizer.init(x)
             found = self.search(fun, x, f, grad, partial(optimizer.update, grad, fresh, x), scale)
         return found

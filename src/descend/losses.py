@@ -181,13 +181,19 @@ def _one_hot(y: np.ndarray, k: int) -> np.ndarray:
 # Row-wise softmax and log-sum-exp, shifted by each row's largest score so exp cannot
 # overflow; written out because the general-purpose versions cost more than an epoch on
 # small data.
+def _shift(p: np.ndarray) -> np.ndarray:
+    """Each row's largest score, or 0 where that is not finite (so inf stays inf)."""
+    m = p.max(axis=1)
+    return np.where(np.isfinite(m), m, 0.0)
+
+
 def _softmax(p: np.ndarray) -> np.ndarray:
-    e = np.exp(p - p.max(axis=1, keepdims=True))
+    e = np.exp(p - _shift(p)[:, None])
     return e / e.sum(axis=1, keepdims=True)
 
 
 def _logsumexp(p: np.ndarray) -> np.ndarray:
-    m = p.max(axis=1)
+    m = _shift(p)
     return m + np.log(np.exp(p - m[:, None]).sum(axis=1))
 
 

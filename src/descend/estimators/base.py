@@ -94,6 +94,15 @@ def _rng(random_state) -> np.random.Generator:
     )
 
 
+def _children(rng: np.random.Generator, n: int) -> list[np.random.Generator]:
+    """Independent generators drawn from ``rng``'s seed without moving its own stream (a
+    generator whose seed cannot spawn gives seeds drawn from its stream instead)."""
+    try:
+        return rng.spawn(n)
+    except TypeError:
+        return [np.random.default_rng(s) for s in rng.integers(2**63, size=n)]
+
+
 class GDBase(BaseEstimator):
     """Shared machinery of :class:`GDRegressor` and :class:`GDClassifier`."""
 
@@ -481,7 +490,7 @@ class GDBase(BaseEstimator):
         # The batch order comes from the seed itself, as in minimize(data=...); the start and
         # the held-out rows from streams of their own, so neither changes the order.
         rng = _rng(settings.seed)
-        init_rng, split_rng = rng.spawn(2)
+        init_rng, split_rng = _children(rng, 2)
         theta = self._start(model, coef_init, intercept_init, init_rng, warm=same_targets)
         val = None
         train = (X, y_fit, w)
@@ -517,7 +526,7 @@ class GDBase(BaseEstimator):
         if first:
             model = kernels.LinearModel(X.shape[1], n_outputs, bool(self.fit_intercept))
             self._rng, self._model = _rng(settings.seed), model
-            theta = self._start(model, None, None, self._rng.spawn(1)[0])
+            theta = self._start(model, None, None, _children(self._rng, 1)[0])
             settings = self._resolve_rate(settings, X, model, w)
             self._opt_state = settings.optimizer.init(theta)
             self._epochs_done = 0
