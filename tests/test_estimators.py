@@ -1053,7 +1053,7 @@ def test_tol_firing_on_steps_too_short_to_matter_warns():
     # epoch from the start, so tol fires, and the fit says this is not convergence
     X, y = _classes()
     X = 300.0 * X
-    with pytest.warns(ConvergenceWarning, match="still falling at its average pace"):
+    with pytest.warns(ConvergenceWarning, match="a step scaled to each feature would still"):
         clf = GDClassifier(learning_rate=1e-9).fit(X, y)
     assert clf.stop_reason_ == "tol"
 
@@ -1082,3 +1082,26 @@ def test_partial_fit_auto_rate_adapts_to_a_larger_chunk():
     assert np.all(np.isfinite(reg.coef_))
     reg.partial_fit(X, y)  # and it does not go back up
     assert reg.history_.learning_rate[-1] == reg.history_.learning_rate[-2]
+
+
+def test_inputs_on_different_scales_warn_when_tol_fires_early():
+    rng = np.random.default_rng(0)
+    X = np.c_[rng.normal(size=200), 1000.0 * rng.normal(size=200)]
+    y = 3.0 * X[:, 0] + 0.002 * X[:, 1] + 0.1 * rng.normal(size=200)
+    with pytest.warns(ConvergenceWarning, match="slow progress, not convergence"):
+        reg = GDRegressor().fit(X, y)
+    assert reg.stop_reason_ == "tol" and reg.score(X, y) < 0.5
+    # scaled, the same fit converges and says nothing
+    Xs = (X - X.mean(0)) / X.std(0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        assert GDRegressor().fit(Xs, y).score(Xs, y) > 0.99
+
+
+def test_the_tutorial_fits_do_not_warn():
+    from descend import tutorials
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        for key in ("T4", "T5", "T6", "T7"):
+            assert tutorials.EXPERIMENTS[key]().ok

@@ -151,6 +151,8 @@ class Loss:
             d = d * (w if d.ndim == 1 else w[:, None])
         return d / divisor if divisor != 1.0 else d
 
+    #: Whether the loss has a continuous derivative (no kinks).
+    smooth: ClassVar[bool] = True
     #: Largest second derivative of the per-row loss in one output (a scale of 1 for the
     #: losses with kinks, which have none); see :meth:`curvature`.
     smoothness: ClassVar[float] = 1.0
@@ -254,6 +256,7 @@ class AbsoluteError(Loss):
     r""":math:`\ell = |p - y|`, subgradient :math:`\operatorname{sign}(p - y)` (0 at 0)."""
 
     name: ClassVar[str] = "absolute_error"
+    smooth: ClassVar[bool] = False
 
     def pointwise(self, p, y):
         return np.abs(p - y)
@@ -318,6 +321,7 @@ class Hinge(Loss):
 
     name: ClassVar[str] = "hinge"
     classification: ClassVar[bool] = True
+    smooth: ClassVar[bool] = False
 
     def pointwise(self, p, y):
         if p.ndim == 2:

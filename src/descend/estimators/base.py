@@ -435,7 +435,7 @@ class GDBase(BaseEstimator):
 
     def _fit(self, X, y, coef_init, intercept_init, sample_weight):
         with self._unchanged_on_error():
-            reason = self._fit_epochs(X, y, coef_init, intercept_init, sample_weight)
+            reason, room = self._fit_epochs(X, y, coef_init, intercept_init, sample_weight)
         if self.verbose:
             print(f"[INFO] stopped after {self.n_iter_} epochs: {self.stop_message_}")
         if reason == "max_epochs" and (self.tol is not None or self.n_iter_no_change):
@@ -446,39 +446,61 @@ class GDBase(BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=3,
             )
-        elif reason in ("tol", "n_iter_no_change") and self._still_falling():
-            watched = self.history_.val_loss if self.early_stopping else self.history_.loss
+        elif room is not None and room > 100.0 * self.tol:
             rate = self.history_.learning_rate[-1]
+            advice = "" if math.isnan(rate) else f", raise the learning rate (now {rate:.3g})"
             warnings.warn(
                 f"{type(self).__name__} stopped by {reason} after {self.n_iter_} "
-                f"epoch{'s' * (self.n_iter_ != 1)} while "
-                f"the loss was still falling at its average pace ({watched[0]:.6g} -> "
-                f"{watched[-1]:.6g}): the steps are too small to make progress, which is not "
-                f"convergence. Scale the inputs (for example with "
-                f"sklearn.preprocessing.StandardScaler), raise the learning rate (now "
-                f"{rate:.3g}) or lower tol.",
+                f"epoch{'s' * (self.n_iter_ != 1)}, but a step scaled to each feature would "
+                f"still lower the training loss by about {room:.3g}: the steps are too short "
+                "for the loss's shape (inputs on very different scales, or too small a "
+                "learning rate), so this is slow progress, not convergence. "
+                f"Scale the inputs (for example with sklearn.preprocessing.StandardScaler)"
+                f"{advice} or lower tol.",
                 ConvergenceWarning,
                 stacklevel=3,
             )
         return self
 
-    def _still_falling(self) -> bool:
-        """Whether the loss fell over the last epochs as fast as on average over the fit: a
-        rule that fires then has met steps too short to matter, not a flat minimum."""
-        h = self.history_
-        loss = h.val_loss if "val_loss" in h.columns else h.loss
-        k = len(loss) - 1
-        m = min(k, self.n_iter_no_change or 1)
-        if k < 1 or not np.all(np.isfinite(loss)):
-            return False
-        total = loss[0] - loss[-1]
-        recent = (loss[-1 - m] - loss[-1]) / m
-        # a fall of a few units of rounding is a start at the minimum, not a crawl
-        noise = 1e-9 * (abs(loss[0]) + 1.0)
-        return total > noise and recent >= 0.5 * total / k
+    def _room_left(self, theta, train, model, settings) -> float | None:
+        r"""How much one step along the gradient scaled to each feature would still lower
+        the training loss, at least.
 
-    def _fit_epochs(self, X, y, coef_init, intercept_init, sample_weight) -> str:
-        """The whole descent of ``fit``; returns the stop reason."""
+        With :math:`v = D^{-1} g` (g the gradient, D the diagonal of the curvature bound
+        :math:`\beta \tilde X^\top W \tilde X / n` plus the L2 part) and the best step length
+        on that bound's quadratic model, the loss falls by at least
+        :math:`(g^\top v)^2 / (2\, v^\top \hat H v)`. The number does not depend on the
+        inputs' scales, so a fit whose steps merely became too short still shows room, while
+        one at a minimum shows none. None where it does not apply: losses with kinks, an L1
+        penalty, tol unset."""
+        loss, penalty = settings.loss, settings.penalty
+        if not (loss.smooth and self.tol and penalty._weights[0] == 0.0):
+            return None
+        X, y, w = train
+        weights = np.ones(X.shape[0]) if w is None else w
+        divisor = float(weights.sum()) if loss.reduction == "mean" else 1.0
+        if not divisor > 0:
+            return None
+        beta, l2, k = loss.curvature(model.n_outputs), penalty.l2_weight, model.n_outputs
+        squares = X.multiply(X) if hasattr(X, "multiply") else X * X
+        h = beta * np.asarray(squares.T @ weights).ravel() / divisor + l2
+        diag = np.repeat(h, k)  # theta's coefficients run (feature, output)
+        if model.fit_intercept:
+            diag = np.append(diag, np.full(k, beta * float(weights.sum()) / divisor))
+        _, g = kernels.objective_and_grad(
+            theta, X, y, w, model=model, loss=loss, penalty=penalty
+        )  # fmt: skip
+        v = np.divide(g, diag, out=np.zeros_like(g), where=diag > 0)
+        u = model.output(v, X)  # the bound's Hessian applied twice to v: |W^½ X̃ v|²
+        coef = model.split(v)[0]
+        quad = beta * float(np.sum(weights * (u * u if u.ndim == 1 else (u * u).sum(1))))
+        quad = quad / divisor + l2 * float(np.sum(coef * coef))
+        gv = float(g @ v)
+        return gv * gv / (2.0 * quad) if quad > 0 else 0.0
+
+    def _fit_epochs(self, X, y, coef_init, intercept_init, sample_weight):
+        """The whole descent of ``fit``; returns the stop reason and, when tol or patience
+        stopped it, :meth:`_room_left`."""
         settings = self._settings()
         X, y = self._validate_Xy(X, y, reset=True)
         previous_classes = getattr(self, "classes_", None)
@@ -509,7 +531,10 @@ class GDBase(BaseEstimator):
         if val is not None:
             theta = best[1]  # keep the epoch that did best on the held-out rows
         self._finish(theta, model, history, reason)
-        return reason
+        room = None
+        if reason in ("tol", "n_iter_no_change"):
+            room = self._room_left(theta, train, model, settings)
+        return reason, room
 
     def _partial_fit(self, X, y, classes, sample_weight):
         with self._unchanged_on_error():
