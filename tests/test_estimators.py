@@ -1105,3 +1105,40 @@ def test_the_tutorial_fits_do_not_warn():
         warnings.simplefilter("error", ConvergenceWarning)
         for key in ("T4", "T5", "T6", "T7"):
             assert tutorials.EXPERIMENTS[key]().ok
+
+
+def test_auto_rate_finds_a_top_eigenvalue_above_a_flat_bulk():
+    # one direction at 1, hundreds at 0.4: early power-iteration steps agree on 0.4
+    n, d = 600, 500
+    s = np.full(d, 0.4)
+    s[0] = 1.0
+    X = np.zeros((n, d))
+    X[np.arange(d), np.arange(d)] = np.sqrt(n * s)
+    y = X @ np.ones(d) / np.sqrt(n)
+    reg = GDRegressor(fit_intercept=False, tol=None, max_epochs=200).fit(X, y)
+    assert np.all(np.diff(reg.history_.loss) <= 1e-12)
+    assert reg.history_.learning_rate[1] == pytest.approx(1.0, rel=1e-2)
+
+
+@pytest.mark.parametrize("scale", [1e-150, 1e78, 1e150])
+def test_auto_rate_at_extreme_scales(scale):
+    X, y = _regression()
+    reg = GDRegressor(tol=None, max_epochs=50).fit(scale * X, y)
+    assert np.all(np.isfinite(reg.coef_))
+    assert np.all(np.diff(reg.history_.loss) <= 1e-12 * reg.history_.loss[0])
+
+
+def test_line_search_does_not_retry_a_stateless_optimizer():
+    from descend.linesearch import Backtracking
+    from descend.optimizers import GD
+
+    calls = []
+
+    def f(x):
+        calls.append(1)
+        return float(x @ x)
+
+    x = np.ones(2)
+    uphill = -2.0 * x  # a wrong gradient: every trial step climbs
+    found = Backtracking(max_trials=10).step(f, x, 2.0, uphill, GD(0.1), GD(0.1).init(x))
+    assert found is None and len(calls) == 10

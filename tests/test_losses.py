@@ -1100,3 +1100,10 @@ def test_epoch_overflow_gives_nan_without_warnings():
             rng=np.random.default_rng(0),
         )
     assert np.all(np.isnan(got))
+
+
+def test_softmax_loss_keeps_infinities():
+    p = np.array([[np.inf, 0.0, 1.0], [-np.inf, -np.inf, -np.inf]])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        values = losses.log_loss().pointwise(p, np.array([1, 0]))
+    assert values[0] == np.inf

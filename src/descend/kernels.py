@@ -268,6 +268,7 @@ def auto_learning_rate(
     n = X.shape[0]
     # Work on X / s, s its largest entry, so that no square overflows; L scales by s².
     s_max = float(abs(X).max()) if n and X.shape[1] else 0.0
+    s_max = max(s_max, float(model.fit_intercept))  # the intercept's column holds 1s
     scale = s_max if math.isfinite(s_max) and s_max > 0 else 1.0
     one = float(model.fit_intercept) / scale  # the intercept's column, scaled alike
     with np.errstate(over="ignore"):  # only beyond |x| ~ 1e154, reported below
