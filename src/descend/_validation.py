@@ -12,6 +12,13 @@ def _is_real(value) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
+def check_bool(value, what: str) -> bool:
+    """Return ``value`` as a bool, or raise if it is not True or False."""
+    if not isinstance(value, bool | np.bool_):
+        raise TypeError(f"Invalid {what}: {value!r}; expected True or False")
+    return bool(value)
+
+
 def check_positive(value, what: str) -> float:
     """Return ``value`` as a float, or raise if it is not a positive finite number."""
     if not _is_real(value):

@@ -32,6 +32,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from descend._validation import check_bool, check_count, check_nonnegative
+
 __all__ = [
     "LeastSquares",
     "SingularNormalEquationsError",
@@ -48,24 +50,6 @@ _SHOWN_DEPENDENCIES = 5  # at most this many dependencies are written out in a m
 
 
 # --------------------------------------------------------------------------- argument checks
-
-
-def _check_count(value, what: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"Invalid {what}: {value!r}; expected a whole number >= {minimum}")
-    if value < minimum:
-        raise ValueError(f"Invalid {what}: {value!r}; it must be >= {minimum}")
-    return int(value)
-
-
-def _check_scale(value, what: str, *, allow_zero: bool) -> float:
-    bound = ">= 0" if allow_zero else "> 0"
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"Invalid {what}: {value!r}; expected a finite number {bound}")
-    value = float(value)
-    if not math.isfinite(value) or value < 0.0 or (value == 0.0 and not allow_zero):
-        raise ValueError(f"Invalid {what}: {value!r}; it must be finite and {bound}")
-    return value
 
 
 def _check_random_state(value):
@@ -142,8 +126,8 @@ def regression(n_samples: int = 100, noise: float = 10.0, random_state=2015):
     """
     from sklearn.datasets import make_regression
 
-    n_samples = _check_count(n_samples, "n_samples", 1)
-    noise = _check_scale(noise, "noise", allow_zero=True)
+    n_samples = check_count(n_samples, "n_samples", minimum=1)
+    noise = check_nonnegative(noise, "noise")
     random_state = _check_random_state(random_state)
     X, y = make_regression(
         n_samples=n_samples,
@@ -194,8 +178,8 @@ def blobs(n_samples: int = 250, cluster_std: float = 1.05, random_state=20):
     """
     from sklearn.datasets import make_blobs
 
-    n_samples = _check_count(n_samples, "n_samples", 2)
-    cluster_std = _check_scale(cluster_std, "cluster_std", allow_zero=True)
+    n_samples = check_count(n_samples, "n_samples", minimum=2)
+    cluster_std = check_nonnegative(cluster_std, "cluster_std")
     random_state = _check_random_state(random_state)
     X, y = make_blobs(
         n_samples=n_samples,
@@ -248,7 +232,7 @@ def digits(n_class: int = 10, test_size: float | int = 0.2, random_state=10):
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
 
-    n_class = _check_count(n_class, "n_class", 1)
+    n_class = check_count(n_class, "n_class", minimum=1)
     if n_class > 10:
         raise ValueError(f"Invalid n_class: {n_class}; there are only 10 digits (1 to 10)")
     random_state = _check_random_state(random_state)
@@ -768,8 +752,7 @@ def least_squares(X, y, *, fit_intercept: bool = False, rtol: float | None = Non
     ...     print(err.rank, err.equations)
     2 ['column 0 = column 1 + column 2']
     """
-    if not isinstance(fit_intercept, bool | np.bool_):
-        raise TypeError(f"Invalid fit_intercept: {fit_intercept!r}; expected True or False")
+    check_bool(fit_intercept, "fit_intercept")
     X, y = _check_design(X, y)
     n_rows, n_features = X.shape
     A = np.column_stack([np.ones(n_rows), X]) if fit_intercept else X

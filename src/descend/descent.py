@@ -19,7 +19,7 @@ from time import perf_counter
 import numpy as np
 
 from descend import optimizers as _optimizers
-from descend._validation import check_count, scalar_value
+from descend._validation import check_bool, check_count, scalar_value
 from descend.batches import batch_indices, check_batch_size, take_rows
 from descend.errors import DivergenceError, DivergenceWarning, GradientCheckError
 from descend.gradients import check_grad, numeric_grad
@@ -27,6 +27,7 @@ from descend.history import History
 from descend.linesearch import Backtracking
 from descend.objective import Objective
 from descend.result import Result
+from descend.schedules import rate_at
 from descend.stopping import (
     MESSAGES,
     AnyOf,
@@ -521,8 +522,7 @@ def _check_sampling(data, batch_size, shuffle, random_state):
         return None, None, None, None
     data = _check_data(data)
     size = check_batch_size(batch_size, data[0].shape[0])
-    if not isinstance(shuffle, bool | np.bool_):
-        raise TypeError(f"Invalid shuffle: {shuffle!r}; expected True or False")
+    shuffle = check_bool(shuffle, "shuffle")
     if isinstance(random_state, bool | np.bool_):
         raise TypeError(
             f"Invalid random_state: {random_state!r}; expected None, a whole number, a "
@@ -577,8 +577,7 @@ def _descend(
     x, scalar = _starting_point(x0)
     opt = _resolve_optimizer(optimizer, learning_rate, momentum)
     max_iter = check_count(max_iter, "max_iter")
-    if not isinstance(record, bool | np.bool_):
-        raise TypeError(f"Invalid record: {record!r}; expected True or False")
+    record = check_bool(record, "record")
     rules = _rules(max_iter, tol, xtol, gtol, target, patience, callback, stop)
     data, batch_size, shuffle, rng = _check_sampling(data, batch_size, shuffle, random_state)
     batches = None
@@ -644,7 +643,7 @@ def _descend(
                     break
                 rate, step, new_state, x_new, f_new = found
             else:
-                rate = scale * (fixed_rate if schedule is None else _scheduled(schedule, nit))
+                rate = scale * (fixed_rate if schedule is None else rate_at(schedule, nit))
                 step, new_state = opt.update(g, state, x, rate)
                 x_new = x + step
                 f_new = problem.value(x_new)
@@ -765,7 +764,7 @@ def _epochs(
     grad_norm = math.nan
     while fired is None:
         if line_search is None:
-            rate = scale * (fixed_rate if schedule is None else _scheduled(schedule, nit))
+            rate = scale * (fixed_rate if schedule is None else rate_at(schedule, nit, "epoch"))
         else:
             rate = scale * line_search.initial
         mark = batches.mark()
@@ -889,20 +888,6 @@ def _divergence(f_new: float, limit: float, sense: float) -> str | None:
     if f_new > limit:
         return f"f = {sense * f_new:.6g} ran past the divergence limit {sense * limit:.6g}"
     return None
-
-
-def _scheduled(schedule, t: int) -> float:
-    rate = schedule(t)
-    try:
-        rate = float(rate)
-    except (TypeError, ValueError):
-        raise TypeError(f"The learning-rate schedule returned {rate!r} at step {t}") from None
-    if not (rate > 0.0 and math.isfinite(rate)):
-        raise ValueError(
-            f"Invalid learning rate: the schedule returned {rate!r} at step {t}; it must be "
-            "positive and finite (a decay that reaches 0 must end before the run does)"
-        )
-    return rate
 
 
 def _user_grad(g: np.ndarray, sense: float, scalar: bool):

@@ -30,6 +30,7 @@ __all__ = [
     "cosine_decay",
     "exponential_decay",
     "inverse_scaling",
+    "rate_at",
     "step_decay",
 ]
 
@@ -186,3 +187,19 @@ step_decay = StepDecay
 exponential_decay = ExponentialDecay
 inverse_scaling = InverseScaling
 cosine_decay = CosineDecay
+
+
+def rate_at(schedule, t: int, unit: str = "step") -> float:
+    """The learning rate ``schedule(t)``, checked: a positive finite float, or an error naming
+    the ``unit`` (``"step"`` or ``"epoch"``) at which the schedule went wrong."""
+    rate = schedule(t)
+    try:
+        rate = float(rate)
+    except (TypeError, ValueError):
+        raise TypeError(f"The learning-rate schedule returned {rate!r} at {unit} {t}") from None
+    if not (rate > 0.0 and math.isfinite(rate)):
+        raise ValueError(
+            f"Invalid learning rate: the schedule returned {rate!r} at {unit} {t}; it must be "
+            "positive and finite (a decay that reaches 0 must end before the run does)"
+        )
+    return rate

@@ -21,11 +21,12 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from descend import kernels, losses, optimizers
-from descend._validation import check_count, check_nonnegative, check_real
+from descend._validation import check_bool, check_count, check_nonnegative, check_real
 from descend.batches import check_batch_size
 from descend.estimators.history import TrainingHistory
 from descend.linesearch import Backtracking
 from descend.penalties import Penalty
+from descend.schedules import rate_at
 from descend.stopping import AnyOf, Info, MaxIter, Patience, Target, Tol
 
 INITS = ("uniform", "normal", "zeros")
@@ -70,12 +71,6 @@ class _Settings:
     optimizer: optimizers.Optimizer
     seed: object
     auto_rate: bool
-
-
-def _check_bool(value, what: str) -> bool:
-    if not isinstance(value, bool | np.bool_):
-        raise TypeError(f"Invalid {what}: {value!r}; expected True or False")
-    return bool(value)
 
 
 def _rng(random_state) -> np.random.Generator:
@@ -155,18 +150,18 @@ class GDBase(BaseEstimator):
             check_count(self.n_iter_no_change, "n_iter_no_change", minimum=1)
         if self.target_loss is not None:
             check_real(self.target_loss, "target_loss")
-        _check_bool(self.early_stopping, "early_stopping")
+        check_bool(self.early_stopping, "early_stopping")
         vf = self.validation_fraction
         if not (isinstance(vf, numbers.Real) and not isinstance(vf, bool) and 0.0 < vf < 1.0):
             raise ValueError(f"Invalid validation_fraction: {vf!r}; it must lie in (0, 1)")
-        _check_bool(self.shuffle, "shuffle")
+        check_bool(self.shuffle, "shuffle")
         if self.init not in INITS:
             raise ValueError(f"Invalid init: {self.init!r}; expected one of {INITS}")
-        _check_bool(self.fit_intercept, "fit_intercept")
-        _check_bool(self.warm_start, "warm_start")
+        check_bool(self.fit_intercept, "fit_intercept")
+        check_bool(self.warm_start, "warm_start")
         if not isinstance(self.verbose, bool | np.bool_):
             check_count(self.verbose, "verbose")
-        _check_bool(self.record_weights, "record_weights")
+        check_bool(self.record_weights, "record_weights")
         if self.batch_size is not None:
             check_batch_size(self.batch_size, 1)
         return _Settings(loss, penalty, opt, self.random_state, auto)
@@ -292,22 +287,9 @@ class GDBase(BaseEstimator):
 
     def _rate(self, plan, epoch: int):
         """The learning rate of epoch ``epoch`` (counted from 0 over the estimator's life)."""
-        if isinstance(plan, Backtracking):
+        if isinstance(plan, Backtracking) or not callable(plan):
             return plan
-        if callable(plan):
-            rate = plan(epoch)
-            try:
-                rate = float(rate)
-            except (TypeError, ValueError):
-                raise TypeError(
-                    f"The learning-rate schedule returned {rate!r} at epoch {epoch}"
-                ) from None
-            if not (rate > 0.0 and math.isfinite(rate)):
-                raise ValueError(
-                    f"Invalid learning rate: the schedule returned {rate!r} at epoch {epoch}"
-                )
-            return rate
-        return plan
+        return rate_at(plan, epoch, "epoch")
 
     def _run(self, theta, train, val, model, settings, *, epochs, rules, history, start):
         """Epochs of descent from theta until a rule fires (or ``epochs`` have run when there
