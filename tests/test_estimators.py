@@ -993,8 +993,11 @@ def test_early_stopping_keeps_every_class_in_training():
     y[0] = 2  # a class with a single row
     clf = GDClassifier(early_stopping=True, validation_fraction=0.2, max_epochs=3, tol=None)
     clf.fit(X, y)
-    train_rows = clf.history_.accuracy  # the fit ran; the single row stayed in training
-    assert len(train_rows) == 4
+    assert len(clf.history_) == 4
+    for seed in range(10):  # whatever the shuffle, the single row stays in training
+        (_, y_train, _), (_, y_val, _) = clf._split(X, y, None, np.random.default_rng(seed))
+        assert 2 in y_train and 2 not in y_val
+        assert {0, 1} <= set(y_val.tolist())
     # the held-out share follows validation_fraction, not one row per class
     X, y = _classes(n=100, k=3)
     est = GDClassifier(early_stopping=True, validation_fraction=0.01, max_epochs=1, tol=None)
