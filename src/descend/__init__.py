@@ -11,6 +11,10 @@ stochastic descent on any objective; :class:`GDRegressor` and :class:`GDClassifi
 scikit-learn estimators built on :mod:`descend.losses`, :mod:`descend.penalties` and the epoch
 kernel of :mod:`descend.kernels`; :mod:`descend.datasets` holds the tutorials' data.
 
+Seeing descent: :mod:`descend.plot` draws curves, contour maps, surfaces, loss curves,
+parameter paths, decision boundaries and fitted lines from the records runs keep, and
+:mod:`descend.animate` replays them frame by frame as GIF or MP4.
+
 >>> import descend
 >>> res = descend.minimize(lambda x: x**2 - 6*x + 5, 15.0, learning_rate=0.01, xtol=0.001)
 >>> round(res.x, 2), res.nit, res.reason
@@ -44,6 +48,9 @@ _LAZY = {
     "TrainingHistory": "descend.estimators",
     "estimators": None,
     "datasets": None,
+    # Matplotlib, too: the pictures load on first use.
+    "plot": None,
+    "animate": None,
 }
 
 
@@ -76,6 +83,7 @@ __all__ = [
     "Result",
     "TrainingHistory",
     "__version__",
+    "animate",
     "batches",
     "check_grad",
     "datasets",
@@ -89,6 +97,7 @@ __all__ = [
     "numeric_grad",
     "optimizers",
     "penalties",
+    "plot",
     "schedules",
     "stopping",
 ]
