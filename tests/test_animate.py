@@ -1,0 +1,182 @@
+"""descend.animate: replays have the frames the history implies, show the recorded rows, and
+save as complete GIF files (or say clearly why an MP4 cannot be written)."""
+
+import shutil
+
+import numpy as np
+import pytest
+from matplotlib import animation
+from PIL import Image, ImageChops
+
+import descend
+from descend import GDClassifier, GDRegressor, animate, datasets, functions
+from descend.plot._records import frame_rows
+
+
+@pytest.fixture(scope="module")
+def t1():
+    return descend.minimize(functions.quadratic, 15.0, learning_rate=0.01, xtol=0.001)
+
+
+@pytest.fixture(scope="module")
+def blobs_fit():
+    X, y = datasets.blobs()
+    clf = GDClassifier(loss="log_loss", learning_rate=0.01, max_epochs=20, tol=None,
+                       init="uniform", random_state=0, record_weights=True)  # fmt: skip
+    return clf.fit(X, y), X, y
+
+
+@pytest.fixture(scope="module")
+def line_fit():
+    X, y = datasets.regression()
+    reg = GDRegressor(learning_rate=0.001, max_epochs=5000, tol=None, init="uniform",
+                      random_state=0, record_weights=True)  # fmt: skip
+    return reg.fit(X, y), X, y
+
+
+@pytest.mark.parametrize(
+    ("n_rows", "every", "expected"),
+    [(274, 10, [*range(0, 274, 10), 273]), (5001, 25, list(range(0, 5001, 25))), (1, 5, [0]),
+     (6, 1, [0, 1, 2, 3, 4, 5]), (6, 100, [0, 5])],
+)  # fmt: skip
+def test_frame_rows_stride_and_always_end_on_the_last_row(n_rows, every, expected):
+    np.testing.assert_array_equal(frame_rows(n_rows, every), expected)
+
+
+def test_descent_on_curve_frames_follow_the_iterates(t1):
+    replay = animate.descent_on_curve(functions.quadratic, t1, every=10)
+    assert replay.n_frames == 29
+    trail, head = replay._fig.axes[0].lines[1:]
+    for i in (0, 5, 28):
+        replay._update(i)
+        row = replay.rows[i]
+        assert head.get_xdata()[0] == t1.history.x[row]
+        assert head.get_ydata()[0] == t1.history.f[row]
+        assert len(trail.get_xdata()) == i + 1
+    assert replay._fig.axes[0].get_title().startswith("iteration 273: x = 3.0483")
+
+
+def test_contour_path_replays_runs_of_different_lengths():
+    long = descend.minimize(functions.sphere, [-8.0, 5.0], learning_rate=0.05, max_iter=12)
+    short = descend.minimize(functions.sphere, [6.0, 6.0], learning_rate=0.4, max_iter=4)
+    replay = animate.contour_path(functions.sphere, long, short, every=2)
+    assert replay.n_frames == 7  # rows 0, 2, …, 12 of the longer run
+    ax = replay._fig.axes[0]
+    replay._update(6)
+    np.testing.assert_array_equal(ax.lines[0].get_xdata(), long.history.x[:, 0])
+    np.testing.assert_array_equal(ax.lines[2].get_xdata(), short.history.x[:, 0])  # stays put
+
+
+def test_decision_boundary_replay_draws_each_epochs_line(blobs_fit):
+    clf, X, y = blobs_fit
+    replay = animate.decision_boundary(clf, X, y)
+    assert replay.n_frames == len(clf.history_) == 21
+    line = replay._fig.axes[0].lines[0]
+    for i in (5, 20):
+        replay._update(i)
+        w, b = clf.history_.coef[i][0], clf.history_.intercept[i][0]
+        points = np.c_[line.get_xdata(), line.get_ydata()]
+        if len(points):
+            np.testing.assert_allclose(points @ w + b, 0.0, atol=1e-9)
+    accuracy = clf.history_.accuracy[20]
+    assert replay._fig.axes[0].get_title() == f"epoch 20: training accuracy {accuracy:.0%}"
+
+
+def test_decision_boundary_replay_for_three_classes_shades_the_argmax():
+    from sklearn.datasets import make_blobs
+
+    X, y = make_blobs(n_samples=90, centers=3, random_state=1)
+    clf = GDClassifier(loss="log_loss", max_epochs=10, tol=None, record_weights=True).fit(X, y)
+    replay = animate.decision_boundary(clf, X, y, every=3, resolution=40)
+    assert replay.n_frames == 5  # epochs 0, 3, 6, 9 and 10
+    replay._update(4)
+    shown = replay._fig.axes[0].images[0].get_array()
+    assert set(np.unique(shown)) <= {0, 1, 2} and len(np.unique(shown)) == 3
+
+
+def test_line_fit_replay_follows_the_recorded_weights(line_fit):
+    reg, X, y = line_fit
+    replay = animate.line_fit(reg, X, y, every=25, reference=True)
+    assert replay.n_frames == 201
+    line = replay._fig.axes[0].lines[-1]
+    replay._update(200)
+    xs = line.get_xdata()
+    b, w = reg.history_.intercept[5000][0], reg.history_.coef[5000][0]
+    np.testing.assert_allclose(line.get_ydata(), b + w * xs)
+
+
+def test_a_saved_gif_has_every_frame_at_the_figure_size(t1, tmp_path):
+    replay = animate.descent_on_curve(functions.quadratic, t1, every=30)
+    path = tmp_path / "t1.gif"
+    replay.save(path, dpi=40)
+    image = Image.open(path)
+    assert image.format == "GIF"
+    assert image.n_frames == replay.n_frames == 11
+    width, height = replay._fig.get_size_inches() * 40
+    assert image.size == (round(width), round(height))
+    first = image.convert("RGB")
+    assert np.asarray(first.convert("L"), dtype=float).std() > 10
+    image.seek(image.n_frames - 1)
+    last = image.convert("RGB")
+    assert ImageChops.difference(first, last).getbbox() is not None  # the point moved
+    assert not list(tmp_path.glob(".*partial*"))
+
+
+def test_saving_is_all_or_nothing(t1, tmp_path):
+    replay = animate.descent_on_curve(functions.quadratic, t1, every=50)
+    path = tmp_path / "broken.gif"
+    path.write_bytes(b"an older file stays intact")
+    draw = replay._update
+
+    def failing(i):
+        if i == 3:
+            raise RuntimeError("interrupted at frame 3")
+        return draw(i)
+
+    replay._update = failing
+    with pytest.raises(RuntimeError, match="frame 3"):
+        replay.save(path, dpi=30)
+    assert path.read_bytes() == b"an older file stays intact"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["broken.gif"]
+
+
+def test_save_says_what_it_needs(t1, tmp_path, monkeypatch):
+    replay = animate.descent_on_curve(functions.quadratic, t1, every=100)
+    with pytest.raises(ValueError, match=r"saves as \.gif or \.mp4"):
+        replay.save(tmp_path / "run.avi")
+    with pytest.raises(FileNotFoundError, match="No folder"):
+        replay.save(tmp_path / "missing" / "run.gif")
+    monkeypatch.setattr(animation.writers, "is_available", lambda name: False)
+    with pytest.raises(RuntimeError, match="needs ffmpeg, which is not installed.*save as .gif"):
+        replay.save(tmp_path / "run.mp4")
+    assert not (tmp_path / "run.mp4").exists()
+
+
+@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg is not installed")
+def test_mp4_when_ffmpeg_is_present(t1, tmp_path):
+    replay = animate.descent_on_curve(functions.quadratic, t1, every=100)
+    replay.save(tmp_path / "run.mp4", dpi=40)
+    assert (tmp_path / "run.mp4").read_bytes()[4:8] == b"ftyp"  # an MP4 container
+
+
+def test_jupyter_shows_a_replay_inline(t1):
+    replay = animate.descent_on_curve(functions.quadratic, t1, every=100)
+    html = replay._repr_html_()
+    assert "<script" in html and html.count("data:image/png;base64") == replay.n_frames
+
+
+def test_replays_refuse_runs_they_cannot_show(t1, blobs_fit, line_fit):
+    _, X, y = blobs_fit
+    sphere = descend.minimize(functions.sphere, [1.0, 1.0], learning_rate=0.1, max_iter=3)
+    with pytest.raises(ValueError, match="one-variable run; this one has 2"):
+        animate.descent_on_curve(functions.sphere, sphere)
+    with pytest.raises(ValueError, match="two-variable runs; run 1 has 1"):
+        animate.contour_path(functions.quadratic, t1)
+    plain = GDClassifier(max_epochs=3, tol=None).fit(X, y)
+    with pytest.raises(ValueError, match="record_weights=True"):
+        animate.decision_boundary(plain, X, y)
+    reg, Xr, yr = line_fit
+    with pytest.raises(ValueError, match="one feature"):
+        animate.line_fit(reg, np.c_[Xr, Xr], yr)
+    with pytest.raises(ValueError, match="every"):
+        animate.line_fit(reg, Xr, yr, every=0)
