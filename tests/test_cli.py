@@ -12,7 +12,7 @@ runner = CliRunner()
 
 
 def test_demo_prints_our_numbers_next_to_the_tutorials():
-    result = runner.invoke(app, ["demo"])
+    result = runner.invoke(app, ["demo", "--no-pictures"])
     assert result.exit_code == 0, result.output
     for text in (
         "T1",
@@ -27,13 +27,14 @@ def test_demo_prints_our_numbers_next_to_the_tutorials():
         "63.42",
         "2.9988",
         "singular",
+        "closed form",
         "Every number matches the tutorial",
     ):
         assert text in result.output
 
 
 def test_demo_selected_experiments():
-    result = runner.invoke(app, ["demo", "t2"])
+    result = runner.invoke(app, ["demo", "t2", "--no-pictures"])
     assert result.exit_code == 0
     assert "T2" in result.output and "T1 —" not in result.output
 
@@ -54,7 +55,7 @@ def test_version_and_help():
 
 def test_console_script_runs_as_a_process():
     proc = subprocess.run(
-        [sys.executable, "-m", "descend.cli", "demo", "T1"],
+        [sys.executable, "-m", "descend.cli", "demo", "T1", "--no-pictures"],
         capture_output=True,
         text=True,
         timeout=120,

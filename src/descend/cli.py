@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import os
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 import descend
@@ -46,15 +56,34 @@ def demo(
             metavar="[NAME]...", help="Experiments to run (T1 … T7); all when left out."
         ),
     ] = None,
-) -> None:
-    """Run the tutorial experiments and print our numbers next to the tutorial's.
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out", "-o", metavar="DIR",
+            help="Folder for the figures (PNG), animations (GIF) and index.html.",
+        ),
+    ] = Path("descend-demo"),
+    pictures: Annotated[
+        bool,
+        typer.Option("--pictures/--no-pictures", help="Draw the figures and the page."),
+    ] = True,
+) -> None:  # fmt: skip
+    """Run the tutorial experiments, print our numbers next to the tutorial's, and write
+    every figure, animation and a report page (DIR/index.html) to open in a browser.
+
+    Exit status: 0 when every number matches the tutorial, 1 when one differs, 2 for a
+    usage error (an unknown experiment, an unusable --out folder).
 
     Examples:
 
-      descend demo          # every experiment
+      descend demo                  # every experiment, pictures in ./descend-demo/
 
-      descend demo T1 T3    # just these two
+      descend demo T1 T3 --out pics # just these two
+
+      descend demo --no-pictures    # numbers only
     """
+    import time
+
     from descend import tutorials
 
     console = Console(highlight=False)
@@ -62,19 +91,82 @@ def demo(
     unknown = [key for key in keys if key not in tutorials.EXPERIMENTS]
     if unknown:
         known = ", ".join(tutorials.EXPERIMENTS)
-        console.print(f"[red]error:[/] unknown experiment {unknown[0]!r}; known: {known}")
-        raise typer.Exit(2)
-    failed = []
-    for key in keys or list(tutorials.EXPERIMENTS):
-        with console.status(f"running {key} …"):
+        _usage_error(console, f"unknown experiment {unknown[0]!r}; known: {known}")
+    keys = keys or list(tutorials.EXPERIMENTS)
+    if pictures:
+        problem = _unusable_folder(out)
+        if problem:
+            _usage_error(console, f"--out {str(out)!r}: {problem}")
+        _headless()
+    started = time.perf_counter()
+    reports, drawn = [], {}
+    columns = (
+        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )  # fmt: skip
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("experiments", total=len(keys))
+        for key in keys:
+            progress.update(task, description=f"{key}: running")
             report = tutorials.EXPERIMENTS[key]()
-        _print_report(console, report)
-        if not report.ok:
-            failed.append(key)
+            reports.append(report)
+            _print_report(progress.console, report)
+            if pictures:
+                drawn[key] = _draw(report, out, progress, task)
+            progress.advance(task)
+    failed = [report.key for report in reports if not report.ok]
+    if pictures:
+        from descend import report as page
+
+        index = page.write_page(reports, drawn, out, version=descend.__version__)
+        count = sum(len(p) for p in drawn.values())
+        console.print(
+            f"Wrote {count} pictures and [bold]{index}[/] in "
+            f"{time.perf_counter() - started:.1f} s."
+        )
     if failed:
         console.print(f"[red]Numbers differ from the tutorial in {', '.join(failed)}.[/]")
         raise typer.Exit(1)
     console.print("[green]Every number matches the tutorial.[/]")
+
+
+def _usage_error(console: Console, message: str) -> None:
+    """Say what is wrong on one unwrapped line and exit with status 2."""
+    console.print(f"[red]error:[/] {message}", soft_wrap=True)
+    raise typer.Exit(2)
+
+
+def _unusable_folder(out: Path) -> str | None:
+    """Why ``out`` cannot take the demo's files, or None when it can (made if missing)."""
+    if out.exists() and not out.is_dir():
+        return "exists and is not a folder"
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        return f"cannot be created ({err.strerror or err})"
+    if not os.access(out, os.W_OK | os.X_OK):
+        return "is not writable"
+    return None
+
+
+def _headless() -> None:
+    """Draw without a display, whatever backend the environment would pick."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+
+
+def _draw(report, out: Path, progress, task) -> list:
+    from descend import gallery
+
+    made = []
+    planned = gallery.pictures(report)
+    for i, picture in enumerate(planned, 1):
+        progress.update(task, description=f"{report.key}: drawing {picture.filename} "
+                        f"({i}/{len(planned)})")  # fmt: skip
+        gallery.save(picture, out)
+        made.append(picture)
+    return made
 
 
 def _print_report(console: Console, report) -> None:
@@ -83,16 +175,17 @@ def _print_report(console: Console, report) -> None:
     for line in report.log:
         console.print(f"  {line}")
     table = Table(show_edge=False, pad_edge=False)
-    for column, justify in (
-        ("quantity", "left"),
-        ("descend", "right"),
-        ("tutorial", "right"),
-        ("", "center"),
-    ):
+    exact = any(check.exact is not None for check in report.checks)
+    headers = [("quantity", "left"), ("descend", "right"), ("tutorial", "right")]
+    headers += [("closed form", "right")] * exact + [("", "center")]
+    for column, justify in headers:
         table.add_column(column, justify=justify)
     for check in report.checks:
         mark = "[green]✓[/]" if check.ok else "[red]✗[/]"
-        table.add_row(check.quantity, str(check.ours), str(check.reference), mark)
+        cells = [check.quantity, str(check.ours), str(check.reference)]
+        if exact:
+            cells.append("" if check.exact is None else str(check.exact))
+        table.add_row(*cells, mark)
     console.print(table)
     console.print()
 
