@@ -76,8 +76,8 @@ def test_decision_boundary_replay_draws_each_epochs_line(blobs_fit):
         replay._update(i)
         w, b = clf.history_.coef[i][0], clf.history_.intercept[i][0]
         points = np.c_[line.get_xdata(), line.get_ydata()]
-        if len(points):
-            np.testing.assert_allclose(points @ w + b, 0.0, atol=1e-9)
+        assert len(points) == 2
+        np.testing.assert_allclose(points @ w + b, 0.0, atol=1e-9)
     accuracy = clf.history_.accuracy[20]
     assert replay._fig.axes[0].get_title() == f"epoch 20: training accuracy {accuracy:.0%}"
 
@@ -146,10 +146,30 @@ def test_save_says_what_it_needs(t1, tmp_path, monkeypatch):
         replay.save(tmp_path / "run.avi")
     with pytest.raises(FileNotFoundError, match="No folder"):
         replay.save(tmp_path / "missing" / "run.gif")
+    with pytest.raises(IsADirectoryError, match="is a folder"):
+        replay.save(tmp_path)
+    with pytest.raises(ValueError, match="fps"):
+        replay.save(tmp_path / "run.gif", fps=0)
+    with pytest.raises(ValueError, match="Unknown or unavailable writer 'quicktime'"):
+        replay.save(tmp_path / "run.gif", writer="quicktime")
+    with pytest.raises(ValueError, match="interval_ms"):
+        animate.descent_on_curve(functions.quadratic, t1, interval_ms=0)
     monkeypatch.setattr(animation.writers, "is_available", lambda name: False)
     with pytest.raises(RuntimeError, match="needs ffmpeg, which is not installed.*save as .gif"):
         replay.save(tmp_path / "run.mp4")
     assert not (tmp_path / "run.mp4").exists()
+
+
+def test_save_takes_the_usual_animation_arguments(t1, tmp_path):
+    replay = animate.descent_on_curve(functions.quadratic, t1, every=100)
+    seen = []
+    replay.save(tmp_path / "run.gif", writer="pillow", fps=4, dpi=30,
+                savefig_kwargs={"facecolor": "black"},
+                progress_callback=lambda i, n: seen.append((i, n)))  # fmt: skip
+    assert seen == [(i, 4) for i in range(4)]
+    image = Image.open(tmp_path / "run.gif")
+    assert image.n_frames == 4 and image.info["duration"] == 250
+    assert image.convert("RGB").getpixel((0, 0)) == (0, 0, 0)  # the black face
 
 
 @pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg is not installed")
@@ -175,6 +195,12 @@ def test_replays_refuse_runs_they_cannot_show(t1, blobs_fit, line_fit):
     plain = GDClassifier(max_epochs=3, tol=None).fit(X, y)
     with pytest.raises(ValueError, match="record_weights=True"):
         animate.decision_boundary(plain, X, y)
+    X4 = np.c_[X, X]
+    wide = GDClassifier(max_epochs=3, tol=None, record_weights=True).fit(X4, y)
+    with pytest.raises(ValueError, match="two features; this one was fitted on 4"):
+        animate.decision_boundary(wide, X, y)
+    with pytest.raises(ValueError, match="GDRegressor has no classes_"):
+        animate.decision_boundary(line_fit[0], X, y)
     reg, Xr, yr = line_fit
     with pytest.raises(ValueError, match="one feature"):
         animate.line_fit(reg, np.c_[Xr, Xr], yr)

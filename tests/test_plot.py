@@ -224,10 +224,13 @@ def test_grid_is_one_panel_per_pair_each_with_its_own_run():
         res = descend.minimize(functions.sphere, w0, learning_rate=lr, momentum=m, max_iter=5,
                                tol=-1)  # fmt: skip
         np.testing.assert_array_equal(ax.lines[0].get_xdata(), res.history.x[:, 0])
+        np.testing.assert_array_equal(ax.lines[0].get_ydata(), res.history.x[:, 1])
         assert len(ax.lines[0].get_xdata()) == 6
 
 
 def test_grid_rejects_bad_arguments():
+    with pytest.raises(ValueError, match=r"two variables; x0 = \[3, 4, 5\] has 3"):
+        plot.grid(functions.sphere, [3, 4, 5], [0.1], [0.0], 5)
     with pytest.raises(ValueError, match="learning_rates is empty"):
         plot.grid(functions.sphere, [1.0, 1.0], [], [0.0], 5)
     with pytest.raises(ValueError, match="n_iter"):
@@ -373,7 +376,7 @@ def _every_picture(t1, sphere_run, line_fit, blobs_fit):
     X_digits = datasets.digits01()[0]
     return {
         "curve": lambda: plot.curve(functions.quadratic, t1, every=10),
-        "loss": lambda: plot.loss(t1, log=True),
+        "loss": lambda: plot.loss(sphere_run, log=True),
         "contour": lambda: plot.contour(functions.sphere, sphere_run),
         "surface": lambda: plot.surface(functions.sphere, sphere_run),
         "grid": lambda: plot.grid(functions.sphere, [-8.0, 5.0], [0.1, 0.5], [0.0, 0.9], 5),
@@ -420,3 +423,69 @@ def test_importing_descend_does_not_import_matplotlib():
     code = "import sys, descend; descend.plot; print('matplotlib' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.stdout.strip() == "True", done.stderr
+
+
+# ----------------------------------------------------------------------------- other inputs
+
+
+def test_sparse_and_pandas_inputs_draw_like_arrays(line_fit, blobs_fit, recwarn):
+    import pandas as pd
+    import scipy.sparse as sp
+
+    reg, X, y = line_fit
+    dense = plot.fit_line(reg, X, y).lines[0].get_ydata()
+    np.testing.assert_array_equal(plot.fit_line(reg, sp.csr_matrix(X), y).lines[0].get_ydata(),
+                                  dense)  # fmt: skip
+    clf, Xb, yb = blobs_fit
+    plot.decision_boundary(clf, sp.csr_matrix(Xb), yb)
+    frame = pd.DataFrame(Xb, columns=["width", "height"])
+    named = GDClassifier(loss="log_loss", max_epochs=20, tol=None).fit(frame, yb)
+    plot.decision_boundary(named, frame, pd.Series(yb))
+    assert not [w for w in recwarn if "feature names" in str(w.message)]
+
+
+def test_string_class_labels():
+    X, y = datasets.blobs()
+    names = np.where(y == 1, "spam", "ham")
+    clf = GDClassifier(loss="log_loss", max_epochs=20, tol=None).fit(X, names)
+    ax = plot.decision_boundary(clf, X, names)
+    assert {"class ham", "class spam"} <= {t.get_text() for t in ax.get_legend().get_texts()}
+
+
+def test_more_than_one_output_is_refused_clearly():
+    from sklearn.datasets import make_regression
+    from sklearn.linear_model import LinearRegression
+
+    X, Y = make_regression(n_samples=40, n_features=1, n_targets=2, random_state=0)
+    reg = LinearRegression().fit(X, Y)  # any scikit-learn regressor draws
+    with pytest.raises(ValueError, match=r"one output; the estimator predicts shape \(40, 2\)"):
+        plot.predictions(reg, X, Y)
+    with pytest.raises(ValueError, match="one output; the regressor predicts shape"):
+        plot.fit_line(reg, X, Y[:, 0])
+    with pytest.raises(ValueError, match=r"y has shape \(40, 2\)"):
+        plot.fit_line(reg, X, Y)
+
+
+def test_estimators_without_a_history_are_named():
+    from sklearn.linear_model import LinearRegression
+
+    X, y = datasets.regression()
+    with pytest.raises(ValueError, match=r"LinearRegression is fitted but keeps no history_.*"
+                       r"pipe\[-1\]"):  # fmt: skip
+        plot.loss(LinearRegression().fit(X, y))
+    with pytest.raises(ValueError, match="LinearRegression is not fitted yet"):
+        plot.loss(LinearRegression())
+
+
+def test_bad_reference_and_labels_leave_no_figure_behind(line_fit):
+    import matplotlib.pyplot as plt
+
+    reg, X, y = line_fit
+    plt.close("all")
+    with pytest.raises(ValueError, match="reference has 3 coordinates; the path has 2"):
+        plot.parameter_path(reg, fun=plot.cost_function(reg, X, y), reference=(1, 2, 3))
+    assert plt.get_fignums() == []
+    with pytest.raises(ValueError, match="labels must hold one title per image"):
+        plot.images(datasets.digits01()[0], labels=3)
+    with pytest.raises(ValueError, match="X has no rows"):
+        plot.fit_line(reg, np.empty((0, 1)), np.empty(0))

@@ -34,10 +34,11 @@ from pathlib import Path
 import numpy as np
 from matplotlib import animation
 
+from descend._validation import check_positive
 from descend.plot import _style
-from descend.plot._grids import box, interval
+from descend.plot._grids import box, evaluate_line, interval
 from descend.plot._records import frame_rows, trace
-from descend.plot.landscape import contour, curve
+from descend.plot.landscape import _labels, contour, curve
 from descend.plot.models import _data_mesh, _one_feature, _two_features, scatter_classes
 
 __all__ = ["Replay", "contour_path", "decision_boundary", "descent_on_curve", "line_fit"]
@@ -60,8 +61,8 @@ class Replay(animation.FuncAnimation):
         self._update = update
         update(0)  # the figure shows the first frame before anything plays
         super().__init__(
-            fig, update, frames=len(self.rows), interval=interval, blit=False, repeat=True,
-            cache_frame_data=False,
+            fig, update, frames=len(self.rows), interval=check_positive(interval, "interval_ms"),
+            blit=False, repeat=True, cache_frame_data=False,
         )  # fmt: skip
 
     @property
@@ -69,42 +70,51 @@ class Replay(animation.FuncAnimation):
         """How many frames the replay has."""
         return len(self.rows)
 
-    def save(self, filename, writer=None, fps=None, dpi=None, **kwargs):
+    def save(
+        self, filename, writer=None, fps=None, dpi=None, codec=None, bitrate=None,
+        extra_args=None, metadata=None, extra_anim=None, savefig_kwargs=None, *,
+        progress_callback=None,
+    ):  # fmt: skip
         """Write the replay to ``filename``: ``.gif`` (Pillow) or ``.mp4`` (ffmpeg).
 
         The file appears complete or not at all: frames go to a temporary file beside it,
-        renamed into place when the last frame is written.
+        renamed into place when the last frame is written. The arguments are those of
+        :meth:`matplotlib.animation.Animation.save`.
 
         Parameters
         ----------
         filename : str or os.PathLike
-        writer : matplotlib.animation.MovieWriter, optional
-            A writer of your own; by default chosen from the suffix.
+        writer : str or matplotlib.animation.AbstractMovieWriter, optional
+            A writer's name (``"pillow"``, ``"ffmpeg"`` …) or object; by default chosen from
+            the suffix.
         fps : float, optional
-            Frames per second; by default one frame per ``interval`` milliseconds.
+            Frames per second; by default one frame per ``interval_ms`` milliseconds.
         dpi : float, optional
             Resolution; by default the figure's.
-        **kwargs
+        codec, bitrate, extra_args, metadata
+            Passed to the writer this method makes (ignored with a writer object).
+        savefig_kwargs : dict, optional
             Passed to ``savefig`` for every frame (``facecolor=`` …).
+        progress_callback : callable, optional
+            Called as ``progress_callback(frame, n_frames)`` after each frame is drawn.
+
+        Examples
+        --------
+        >>> import descend
+        >>> from descend import animate, functions
+        >>> res = descend.minimize(functions.quadratic, 15.0, learning_rate=0.1, xtol=0.01)
+        >>> replay = animate.descent_on_curve(functions.quadratic, res, every=5)
+        >>> replay.save(tmp_path / "run.gif", dpi=40)   # doctest: +SKIP
         """
+        if extra_anim:
+            raise ValueError("A replay saves alone: extra_anim is not supported")
         path = Path(filename)
-        suffix = path.suffix.lower()
-        if writer is None:
-            if suffix not in FORMATS:
-                raise ValueError(
-                    f"Cannot tell how to write {str(path)!r}: a replay saves as "
-                    + " or ".join(FORMATS)
-                )
-            if suffix == ".mp4" and not animation.writers.is_available("ffmpeg"):
-                raise RuntimeError(
-                    f"Saving {path.name} as MP4 needs ffmpeg, which is not installed (not found "
-                    "on PATH). Install it (apt install ffmpeg, brew install ffmpeg or conda "
-                    "install ffmpeg) or save as .gif, which needs only Pillow."
-                )
-            fps = fps if fps is not None else 1000.0 / self._interval
-            writer = animation.writers[FORMATS[suffix]](fps=fps)
+        if path.is_dir():
+            raise IsADirectoryError(f"{str(path)!r} is a folder: give a file name to save to")
         if not path.parent.is_dir():
             raise FileNotFoundError(f"No folder {str(path.parent)!r} to save {path.name} in")
+        if writer is None or isinstance(writer, str):
+            writer = self._make_writer(path, writer, fps, codec, bitrate, extra_args, metadata)
         partial = path.with_name(f".{path.stem}.partial-{os.getpid()}{path.suffix}")
         try:
             # Frame by frame through the writer: one draw per frame (the generic animation
@@ -112,12 +122,41 @@ class Replay(animation.FuncAnimation):
             with writer.saving(self._fig, partial, dpi if dpi is not None else self._fig.dpi):
                 for i in range(self.n_frames):
                     self._update(i)
-                    writer.grab_frame(**kwargs)
+                    writer.grab_frame(**(savefig_kwargs or {}))
+                    if progress_callback is not None:
+                        progress_callback(i, self.n_frames)
             os.replace(partial, path)
         finally:
             partial.unlink(missing_ok=True)
             self._update(0)
         self._draw_was_started = True  # rendered: no "deleted without rendering" warning
+
+    def _make_writer(self, path, name, fps, codec, bitrate, extra_args, metadata):
+        suffix = path.suffix.lower()
+        if name is None:
+            if suffix not in FORMATS:
+                raise ValueError(
+                    f"Cannot tell how to write {str(path)!r}: a replay saves as "
+                    + " or ".join(FORMATS)
+                )
+            name = FORMATS[suffix]
+        if name.startswith("ffmpeg") and not animation.writers.is_available(name):
+            raise RuntimeError(
+                f"Saving {path.name} as MP4 needs ffmpeg, which is not installed (not found "
+                "on PATH). Install it (apt install ffmpeg, brew install ffmpeg or conda "
+                "install ffmpeg) or save as .gif, which needs only Pillow."
+            )
+        if not animation.writers.is_available(name):
+            raise ValueError(
+                f"Unknown or unavailable writer {name!r}; available: "
+                + ", ".join(animation.writers.list())
+            )
+        fps = 1000.0 / self._interval if fps is None else check_positive(fps, "fps")
+        options = {"codec": codec, "bitrate": bitrate, "extra_args": extra_args,
+                   "metadata": metadata}  # fmt: skip
+        return animation.writers[name](
+            fps=fps, **{k: v for k, v in options.items() if v is not None}
+        )
 
     def _repr_html_(self) -> str:
         return self.to_jshtml()
@@ -143,6 +182,14 @@ def descent_on_curve(fun, result, *, every=10, bounds=None, interval_ms=100):
     Returns
     -------
     Replay
+
+    Examples
+    --------
+    >>> import descend
+    >>> from descend import animate, functions
+    >>> res = descend.minimize(functions.quadratic, 15.0, learning_rate=0.01, xtol=0.001)
+    >>> animate.descent_on_curve(functions.quadratic, res, every=10).n_frames
+    29
     """
     tr = trace(result)
     path, _ = tr.path()
@@ -152,8 +199,8 @@ def descent_on_curve(fun, result, *, every=10, bounds=None, interval_ms=100):
             "variables: use animate.contour_path"
         )
     xs = path[:, 0]
-    fs = np.asarray(tr.source.f, dtype=float) if not tr.is_fit else tr.values()[0]
     rows = frame_rows(len(xs), every)
+    fs = evaluate_line(fun, xs)  # on the curve drawn, as plot.curve places them
     ax = curve(fun, None, bounds=interval(fun, xs, bounds))
     (trail,) = ax.plot([], [], "o", color=_style.PATH, alpha=0.35, ms=4, label="visited")
     (head,) = ax.plot([], [], "o", color=_style.PATH, ms=10, mec="black", label="current")
@@ -171,7 +218,19 @@ def descent_on_curve(fun, result, *, every=10, bounds=None, interval_ms=100):
 
 
 @_style.styled
-def contour_path(fun, *results, every=1, bounds=None, kind="filled", labels=None, interval_ms=250):
+def contour_path(
+    fun,
+    *results,
+    every=1,
+    bounds=None,
+    kind="filled",
+    levels=30,
+    resolution=100,
+    log=False,
+    minima=None,
+    labels=None,
+    interval_ms=250,
+):
     """Replay two-variable runs: their paths growing over the function's contour map.
 
     Runs of different lengths replay together; a finished run stays at its last point.
@@ -183,7 +242,7 @@ def contour_path(fun, *results, every=1, bounds=None, kind="filled", labels=None
     *results : descend.Result or fitted estimator (``record_weights=True``)
     every : int
         Stride over the rows of the longest run.
-    bounds, kind, labels
+    bounds, kind, levels, resolution, log, minima, labels
         As for :func:`descend.plot.contour`.
     interval_ms : float
         Milliseconds between frames.
@@ -191,6 +250,16 @@ def contour_path(fun, *results, every=1, bounds=None, kind="filled", labels=None
     Returns
     -------
     Replay
+
+    Examples
+    --------
+    >>> import descend
+    >>> from descend import animate, functions
+    >>> slow = descend.minimize(functions.sphere, [-8.0, 5.0], learning_rate=0.05, max_iter=5)
+    >>> fast = descend.minimize(functions.sphere, [-8.0, 5.0], learning_rate=0.05,
+    ...                         momentum=0.9, max_iter=5)
+    >>> animate.contour_path(functions.sphere, slow, fast, labels=["α = 0", "α = 0.9"]).n_frames
+    6
     """
     if not results:
         raise ValueError("contour_path needs at least one run to replay")
@@ -203,16 +272,15 @@ def contour_path(fun, *results, every=1, bounds=None, kind="filled", labels=None
                 f"contour_path replays two-variable runs; run {i + 1} has {path.shape[1]}"
             )
         paths.append(path)
-    if labels is not None and len(labels) != len(paths):
-        raise ValueError(f"labels has {len(labels)} entries for {len(paths)} runs")
-    ax = contour(fun, bounds=box(fun, paths, bounds), kind=kind)
+    labels = _labels(labels, len(paths))
+    ax = contour(fun, bounds=box(fun, paths, bounds), kind=kind, levels=levels,
+                 resolution=resolution, log=log, minima=minima)  # fmt: skip
     ax.set_xlabel(names[0])
     ax.set_ylabel(names[1])
     lines = []
     for i, _ in enumerate(paths):
         color = _style.PATH if len(paths) == 1 else _style.color(i)
-        label = None if labels is None else labels[i]
-        (line,) = ax.plot([], [], "-o", color=color, ms=3.5, lw=1.3, label=label, zorder=4)
+        (line,) = ax.plot([], [], "-o", color=color, ms=3.5, lw=1.3, label=labels[i], zorder=4)
         (head,) = ax.plot([], [], "o", color=color, ms=9, mec="white", zorder=5)
         lines.append((line, head))
     _style.legend(ax)
@@ -255,10 +323,29 @@ def decision_boundary(classifier, X, y, *, every=1, resolution=120, interval_ms=
     Returns
     -------
     Replay
+
+    Examples
+    --------
+    >>> from descend import GDClassifier, animate, datasets
+    >>> X, y = datasets.blobs()
+    >>> clf = GDClassifier(loss="log_loss", max_epochs=30, tol=None, record_weights=True)
+    >>> animate.decision_boundary(clf.fit(X, y), X, y, every=10).n_frames
+    4
     """
+    if not hasattr(classifier, "classes_"):
+        raise ValueError(
+            f"decision_boundary replays a fitted classifier; {type(classifier).__name__} has "
+            "no classes_"
+        )
     tr = trace(classifier)
     X, y = _two_features(X, y, "decision_boundary")
     tr.path()  # a clear error when the weights were not recorded
+    fitted_on = np.shape(tr.source.coef)[-1]
+    if fitted_on != 2:
+        raise ValueError(
+            f"decision_boundary replays a classifier of two features; this one was fitted on "
+            f"{fitted_on}"
+        )
     coef = np.asarray(tr.source.coef, dtype=float)
     coef = coef.reshape(len(coef), -1, X.shape[1])
     intercept = np.asarray(tr.source.intercept, dtype=float).reshape(len(coef), -1)
@@ -333,11 +420,19 @@ def line_fit(regressor, X, y, *, every=25, reference=None, interval_ms=80):
     Returns
     -------
     Replay
+
+    Examples
+    --------
+    >>> from descend import GDRegressor, animate, datasets
+    >>> X, y = datasets.regression()
+    >>> reg = GDRegressor(learning_rate=0.001, max_epochs=5000, tol=None, record_weights=True)
+    >>> animate.line_fit(reg.fit(X, y), X, y, every=25, reference=True).n_frames
+    201
     """
     from descend.plot.models import _reference_line
 
     tr = trace(regressor)
-    X, y = _one_feature(X, y)
+    X, y = _one_feature(X, y, "line_fit")
     path, _ = tr.path()
     if path.shape[1] != (2 if getattr(regressor, "fit_intercept", True) else 1):
         raise ValueError("line_fit replays a one-feature, one-output linear fit")

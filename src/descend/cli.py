@@ -92,7 +92,7 @@ def demo(
     if unknown:
         known = ", ".join(tutorials.EXPERIMENTS)
         _usage_error(console, f"unknown experiment {unknown[0]!r}; known: {known}")
-    keys = keys or list(tutorials.EXPERIMENTS)
+    keys = list(dict.fromkeys(keys)) or list(tutorials.EXPERIMENTS)  # each once, in order
     if pictures:
         problem = _unusable_folder(out)
         if problem:

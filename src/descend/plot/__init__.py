@@ -17,8 +17,10 @@ function                  draws
 :func:`fit_line`          one-feature data, the fitted line and a reference line
 :func:`images`            rows of X as small greyscale images (a Figure)
 :func:`predictions`       predictions against targets
-:func:`cost_function`     an estimator's objective as a function of its weights
 ========================  ===============================================================
+
+:func:`cost_function` turns a fitted estimator into the function of its weights that
+:func:`contour`, :func:`surface` and :func:`parameter_path` draw its path over.
 
 One small style throughout: the Okabe–Ito colours (readable with any common colour-vision
 deficiency), ``viridis`` landscapes (ordered in greyscale print too) and plain-text labels.

@@ -136,9 +136,14 @@ def trace(record) -> Trace:
     elif not isinstance(record, History) and not _is_training_history(record):
         if hasattr(record, "get_params") and hasattr(record, "fit"):
             if not hasattr(record, "history_"):
+                name = type(record).__name__
+                fitted = any(k.endswith("_") and not k.startswith("_") for k in vars(record))
+                if not fitted:
+                    raise ValueError(f"{name} is not fitted yet: fit it before drawing it")
                 raise ValueError(
-                    f"{type(record).__name__} is not fitted yet (or keeps no history_): fit "
-                    "it before drawing it"
+                    f"{name} is fitted but keeps no history_: only descend's estimators record "
+                    "one (in a Pipeline, draw its last step, pipe[-1], with the data that step "
+                    "sees, pipe[:-1].transform(X))"
                 )
             record = record.history_
         else:

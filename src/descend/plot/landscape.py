@@ -243,8 +243,8 @@ def grid(fun, x0, learning_rates, momenta, n_iter, *, bounds=None, kind="filled"
     """Run descent with momentum for every (learning rate, momentum) pair and draw each path
     on its own contour panel: rows are learning rates, columns momenta.
 
-    Each run takes exactly ``n_iter`` steps of
-    ``Δw ← −η ∇f(w) + α Δw;  w ← w + Δw`` from ``x0``.
+    Each run takes ``n_iter`` steps of ``Δw ← −η ∇f(w) + α Δw;  w ← w + Δw`` from ``x0``
+    (no other rule stops it; a run that diverges stops there, as its panel shows).
 
     Parameters
     ----------
@@ -277,6 +277,8 @@ def grid(fun, x0, learning_rates, momenta, n_iter, *, bounds=None, kind="filled"
     from descend.descent import minimize
 
     rates, moms = _numbers(learning_rates, "learning_rates"), _numbers(momenta, "momenta")
+    if np.size(x0) != 2:
+        raise ValueError(f"grid draws runs of two variables; x0 = {x0!r} has {np.size(x0)}")
     from descend._validation import check_count
 
     n_iter = check_count(n_iter, "n_iter", minimum=1)

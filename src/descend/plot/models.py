@@ -54,7 +54,8 @@ def decision_boundary(classifier, X, y, *, ax=None, resolution=200, regions=True
     classes = np.asarray(classifier.classes_)
     X1, X2, points = _data_mesh(X, resolution)
     flat = points.reshape(-1, 2)
-    predicted = np.searchsorted(classes, classifier.predict(flat)).reshape(X1.shape)
+    grid = model_input(classifier, flat)
+    predicted = np.searchsorted(classes, classifier.predict(grid)).reshape(X1.shape)
     if regions:
         colors = [_style.color(k) for k in range(len(classes))]
         from matplotlib.colors import ListedColormap
@@ -62,7 +63,7 @@ def decision_boundary(classifier, X, y, *, ax=None, resolution=200, regions=True
         ax.contourf(X1, X2, predicted, levels=np.arange(len(classes) + 1) - 0.5,
                     cmap=ListedColormap(colors), alpha=0.12)  # fmt: skip
     if len(classes) == 2 and hasattr(classifier, "decision_function"):
-        score = np.asarray(classifier.decision_function(flat), dtype=float).reshape(X1.shape)
+        score = np.asarray(classifier.decision_function(grid), dtype=float).reshape(X1.shape)
         ax.contour(X1, X2, score, levels=[0.0], colors="black", linewidths=1.8)
     else:
         ax.contour(X1, X2, predicted, levels=np.arange(len(classes) - 1) + 0.5,
@@ -117,7 +118,9 @@ def fit_line(regressor, X, y, *, reference=None, ax=None, resolution=200):
     ax = _style.new_axes(ax)
     ax.scatter(X[:, 0], y, s=16, color=_style.color(5), alpha=0.8, label="data")
     xs = np.linspace(X[:, 0].min(), X[:, 0].max(), resolution)
-    fitted = np.asarray(regressor.predict(xs[:, None]), dtype=float).reshape(-1)
+    fitted = np.asarray(regressor.predict(model_input(regressor, xs[:, None])), dtype=float)
+    if fitted.ndim != 1:
+        raise ValueError(f"fit_line draws one output; the regressor predicts shape {fitted.shape}")
     ax.plot(xs, fitted, color=_style.PATH, lw=2, label=_line_label("gradient descent",
             regressor))  # fmt: skip
     if reference is not None and reference is not False:
@@ -161,7 +164,7 @@ def images(X, shape=(8, 8), n=10, *, labels=None, ncols=5):
 
     from descend._validation import check_count
 
-    X = np.asarray(X, dtype=float)
+    X = np.asarray(X.toarray() if hasattr(X, "toarray") else X, dtype=float)
     if X.ndim != 2:
         raise ValueError(f"X must be 2-D (one image per row), got shape {X.shape}")
     try:
@@ -175,8 +178,10 @@ def images(X, shape=(8, 8), n=10, *, labels=None, ncols=5):
         raise ValueError(f"n = {n} images asked for, but X has only {len(X)} rows")
     ncols = min(check_count(ncols, "ncols", minimum=1), n)
     nrows = -(-n // ncols)
-    if labels is not None and len(labels) < n:
-        raise ValueError(f"labels has {len(labels)} entries for {n} images")
+    if labels is not None:
+        labels = np.asarray(labels)
+        if labels.ndim != 1 or len(labels) < n:
+            raise ValueError(f"labels must hold one title per image ({n}), got {labels!r}")
     fig, axes = plt.subplots(nrows, ncols, figsize=(1.3 * ncols, 1.45 * nrows),
                              squeeze=False, layout="constrained")  # fmt: skip
     for k, ax in enumerate(axes.flat):
@@ -184,7 +189,7 @@ def images(X, shape=(8, 8), n=10, *, labels=None, ncols=5):
         if k < n:
             ax.imshow(X[k].reshape(h, w), cmap="gray_r", interpolation="nearest")
             if labels is not None:
-                ax.set_title(str(np.asarray(labels)[k]))
+                ax.set_title(str(labels[k]))
     for ax in list(axes.flat)[n:]:
         fig.delaxes(ax)
     return fig
@@ -220,10 +225,12 @@ def predictions(estimator, X, y, *, ax=None, kind=None):
     from sklearn.utils.validation import check_is_fitted
 
     check_is_fitted(estimator)
-    y = np.asarray(y, dtype=float).reshape(-1)
-    predicted = np.asarray(estimator.predict(X), dtype=float).reshape(-1)
-    if len(predicted) != len(y):
-        raise ValueError(f"X has {len(predicted)} rows but y has {len(y)}")
+    predicted = np.asarray(estimator.predict(X), dtype=float)
+    if predicted.ndim != 1:
+        raise ValueError(
+            f"predictions draws one output; the estimator predicts shape {predicted.shape}"
+        )
+    y = _targets(y, len(predicted), "predictions").astype(float)
     if kind is None:
         kind = "rows" if len(y) <= 50 else "scatter"
     if kind not in ("rows", "scatter"):
@@ -270,29 +277,55 @@ def _data_mesh(X, resolution, margin=0.08):
     return X1, X2, np.stack([X1, X2], axis=-1)
 
 
-def _two_features(X, y, what):
+def _dense(X, what):
+    """X as a float array (sparse and pandas inputs included), with at least one row."""
+    if hasattr(X, "toarray"):  # a SciPy sparse matrix: one or two columns, cheap to densify
+        X = X.toarray()
     X = np.asarray(X, dtype=float)
+    if X.ndim == 1:
+        X = X[:, None]
+    if len(X) == 0:
+        raise ValueError(f"{what} needs data: X has no rows")
+    return X
+
+
+def _targets(y, n, what):
     y = np.asarray(y)
-    if X.ndim != 2 or X.shape[1] != 2:
+    if y.ndim != 1:
+        raise ValueError(
+            f"{what} draws one target per row; y has shape {y.shape}: draw one output at a time"
+        )
+    if len(y) != n:
+        raise ValueError(f"X has {n} rows but y has {len(y)}")
+    return y
+
+
+def _two_features(X, y, what):
+    X = _dense(X, what)
+    if X.shape[1] != 2:
         raise ValueError(
             f"{what} draws two features; X has shape {X.shape}: pick two columns (or project "
             "the data) first"
         )
-    if len(y) != len(X):
-        raise ValueError(f"X has {len(X)} rows but y has {len(y)}")
-    return X, y
+    return X, _targets(y, len(X), what)
 
 
-def _one_feature(X, y):
-    X = np.asarray(X, dtype=float)
-    if X.ndim == 1:
-        X = X[:, None]
-    y = np.asarray(y, dtype=float).reshape(-1)
-    if X.ndim != 2 or X.shape[1] != 1:
-        raise ValueError(f"fit_line draws one feature; X has shape {X.shape}")
-    if len(y) != len(X):
-        raise ValueError(f"X has {len(X)} rows but y has {len(y)}")
-    return X, y
+def _one_feature(X, y, what="fit_line"):
+    X = _dense(X, what)
+    if X.shape[1] != 1:
+        raise ValueError(f"{what} draws one feature; X has shape {X.shape}")
+    return X, _targets(y, len(X), what).astype(float)
+
+
+def model_input(estimator, points):
+    """Points to predict on, as a DataFrame with the estimator's column names when it was
+    fitted on one (so scikit-learn does not warn about missing feature names)."""
+    names = getattr(estimator, "feature_names_in_", None)
+    if names is None:
+        return points
+    import pandas as pd
+
+    return pd.DataFrame(points, columns=names)
 
 
 def _line_label(name, model):
@@ -309,7 +342,8 @@ def _reference_line(reference, X, y, xs):
 
         reference = least_squares(X, y, fit_intercept=True)
     if hasattr(reference, "predict"):
-        return np.asarray(reference.predict(xs[:, None]), float).reshape(-1), _line_label(
+        grid = model_input(reference, xs[:, None])
+        return np.asarray(reference.predict(grid), float).reshape(-1), _line_label(
             "reference", reference
         )
     if hasattr(reference, "coef") and hasattr(reference, "intercept"):

@@ -107,8 +107,8 @@ def parameter_path(run, *, fun=None, reference=None, dims=(0, 1), ax=None, level
     """
     tr = trace(run)
     path, names = tr.path()
-    ax = _style.new_axes(ax)
     if path.shape[1] == 1:
+        ax = _style.new_axes(ax)
         ax.plot(tr.steps, path[:, 0], "-o", color=_style.PATH, ms=3)
         if reference is not None:
             ax.axhline(float(np.asarray(reference).reshape(-1)[0]), color="#333333", ls="--",
@@ -119,11 +119,17 @@ def parameter_path(run, *, fun=None, reference=None, dims=(0, 1), ax=None, level
         return ax
     i, j = _dims(dims, path.shape[1])
     plane = path[:, [i, j]]
+    if reference is not None:
+        reference = np.asarray(reference, dtype=float).reshape(-1)
+        if len(reference) != path.shape[1]:
+            raise ValueError(
+                f"reference has {len(reference)} coordinates; the path has {path.shape[1]}"
+            )
+    if fun is not None and path.shape[1] != 2:
+        raise ValueError(f"fun= draws contours of two parameters; this path has {path.shape[1]}")
+    ax = _style.new_axes(ax)
     if fun is not None:
-        if path.shape[1] != 2:
-            raise ValueError("fun= draws contours of two parameters; this path has more")
-        points = [plane] + ([np.asarray(reference, float).reshape(1, 2)] if reference is not None
-                            else [])  # fmt: skip
+        points = [plane] if reference is None else [plane, reference.reshape(1, 2)]
         X1, X2, grid_points = mesh(box(None, points), 80)
         ax.contour(X1, X2, evaluate(fun, grid_points), levels=levels, cmap=_style.CMAP,
                    linewidths=0.8)  # fmt: skip
@@ -134,12 +140,7 @@ def parameter_path(run, *, fun=None, reference=None, dims=(0, 1), ax=None, level
     ax.scatter(plane[-1:, 0], plane[-1:, 1], s=50, color=_style.PATH, zorder=5,
                label=f"end ({tr.unit} {tr.steps[-1]})")  # fmt: skip
     if reference is not None:
-        point = np.asarray(reference, dtype=float).reshape(-1)
-        if len(point) != path.shape[1]:
-            raise ValueError(
-                f"reference has {len(point)} coordinates; the path has {path.shape[1]}"
-            )
-        ax.scatter(point[i], point[j], zorder=6, label="reference", **_style.MINIMUM)
+        ax.scatter(reference[i], reference[j], zorder=6, label="reference", **_style.MINIMUM)
     ax.set_xlabel(names[i])
     ax.set_ylabel(names[j])
     _style.legend(ax)
