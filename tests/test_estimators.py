@@ -1145,3 +1145,27 @@ def test_line_search_does_not_retry_a_stateless_optimizer():
     uphill = -2.0 * x  # a wrong gradient: every trial step climbs
     found = Backtracking(max_trials=10).step(f, x, 2.0, uphill, GD(0.1), GD(0.1).init(x))
     assert found is None and len(calls) == 10
+
+
+def test_a_callback_sees_every_epoch_and_can_stop_the_fit():
+    X, y = datasets.regression()
+    seen = []
+
+    def watch(info):
+        seen.append((info.nit, info.f))
+        return info.nit == 7
+
+    reg = GDRegressor(learning_rate=0.01, max_epochs=100, tol=None, callback=watch).fit(X, y)
+    assert reg.stop_reason_ == "callback" and reg.n_iter_ == 7
+    assert reg.stop_message_ == "The callback asked to stop."
+    assert [nit for nit, _ in seen] == list(range(1, 8))
+    np.testing.assert_allclose([f for _, f in seen], reg.history_.loss[1:])
+
+    def interrupt(info):
+        if info.nit == 3:
+            raise StopIteration
+
+    clf = GDClassifier(max_epochs=50, tol=None, callback=interrupt).fit(*datasets.blobs())
+    assert clf.stop_reason_ == "callback" and clf.n_iter_ == 3
+    with pytest.raises(TypeError, match="Invalid callback: 3 is not callable"):
+        GDRegressor(callback=3).fit(X, y)

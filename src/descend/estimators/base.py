@@ -27,7 +27,7 @@ from descend.estimators.history import TrainingHistory
 from descend.linesearch import Backtracking
 from descend.penalties import Penalty
 from descend.schedules import rate_at
-from descend.stopping import AnyOf, Info, MaxIter, Patience, Target, Tol
+from descend.stopping import AnyOf, Callback, Info, MaxIter, Patience, Target, Tol
 
 INITS = ("uniform", "normal", "zeros")
 #: The loss may grow to this factor of (|loss at the start| + 1) before the fit counts as
@@ -44,6 +44,7 @@ STOP_MESSAGES = {
     "target_loss": "The {which} loss reached target_loss = {target_loss:g}.",
     "max_epochs": "Stopped at max_epochs = {max_epochs}.",
     "partial_fit": "One epoch of partial_fit.",
+    "callback": "The callback asked to stop.",
     "line_search": (
         "The line search found no step that lowers the loss on any batch: the coefficients "
         "are at a minimum to rounding, or the first trial step is far too long."
@@ -389,7 +390,7 @@ class GDBase(BaseEstimator):
         return settings
 
     def _rules(self):
-        rules = []
+        rules = [] if self.callback is None else [Callback(self.callback)]
         if self.n_iter_no_change is not None:  # tol is then the improvement that counts
             rules.append(Patience(self.n_iter_no_change, min_delta=self.tol or 0.0))
         elif self.tol is not None:

@@ -95,6 +95,7 @@ class GDClassifier(ClassifierMixin, GDBase):
         warm_start=False,
         verbose=0,
         record_weights=False,
+        callback=None,
     ):
         self.loss = loss
         self.reduction = reduction
@@ -119,6 +120,7 @@ class GDClassifier(ClassifierMixin, GDBase):
         self.warm_start = warm_start
         self.verbose = verbose
         self.record_weights = record_weights
+        self.callback = callback
 
     def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):
         """Fit by descent from ``coef_init``/``intercept_init`` (or ``init``) until a

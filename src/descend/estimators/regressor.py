@@ -82,6 +82,11 @@ class GDRegressor(RegressorMixin, GDBase):
         1 prints ``[INFO] epoch #k, loss=…`` per epoch and the stop reason at the end.
     record_weights : bool
         Keep the coefficients after every epoch in ``history_.coef`` / ``history_.intercept``.
+    callback : callable, optional
+        ``callback(info)`` after every epoch of ``fit`` with a :class:`descend.stopping.Info`
+        (``info.nit`` the epoch, ``info.f`` the watched loss); returning True, or raising
+        StopIteration, ends the fit there with ``stop_reason_ == "callback"``, keeping that
+        epoch. Progress bars and a clean stop on Ctrl-C hook in here.
 
     Attributes
     ----------
@@ -94,7 +99,7 @@ class GDRegressor(RegressorMixin, GDBase):
         ``time``, ``sse``, and ``coef`` / ``intercept`` with ``record_weights``.
     stop_reason_, stop_message_ : str
         Which rule stopped the fit (``"tol"``, ``"n_iter_no_change"``, ``"target_loss"``,
-        ``"max_epochs"``) and a sentence saying so.
+        ``"max_epochs"``, ``"line_search"``, ``"callback"``) and a sentence saying so.
     n_features_in_ : int
 
     Examples
@@ -135,6 +140,7 @@ class GDRegressor(RegressorMixin, GDBase):
         warm_start=False,
         verbose=0,
         record_weights=False,
+        callback=None,
     ):
         self.loss = loss
         self.reduction = reduction
@@ -158,6 +164,7 @@ class GDRegressor(RegressorMixin, GDBase):
         self.warm_start = warm_start
         self.verbose = verbose
         self.record_weights = record_weights
+        self.callback = callback
 
     def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):
         """Fit by descent from ``coef_init``/``intercept_init`` (or ``init``) until a
