@@ -228,8 +228,18 @@ def test_grid_is_one_panel_per_pair_each_with_its_own_run():
         assert len(ax.lines[0].get_xdata()) == 6
 
 
+def test_grid_of_a_one_variable_function_is_curves_with_iterates():
+    fig = plot.grid(functions.quadratic, 15.0, [0.01, 0.1], [0.0, 0.9], 20, optimizer="nesterov")
+    assert [ax.get_title() for ax in fig.axes] == [
+        "η = 0.01, α = 0", "η = 0.01, α = 0.9", "η = 0.1, α = 0", "η = 0.1, α = 0.9"
+    ]  # fmt: skip
+    res = descend.minimize(functions.quadratic, 15.0, learning_rate=0.1, momentum=0.9,
+                           optimizer="nesterov", max_iter=20, tol=-1)  # fmt: skip
+    np.testing.assert_array_equal(scatter_points(fig.axes[3])[0][:, 0], res.history.x)
+
+
 def test_grid_rejects_bad_arguments():
-    with pytest.raises(ValueError, match=r"two variables; x0 = \[3, 4, 5\] has 3"):
+    with pytest.raises(ValueError, match=r"one or two variables; x0 = \[3, 4, 5\] has 3"):
         plot.grid(functions.sphere, [3, 4, 5], [0.1], [0.0], 5)
     with pytest.raises(ValueError, match="learning_rates is empty"):
         plot.grid(functions.sphere, [1.0, 1.0], [], [0.0], 5)

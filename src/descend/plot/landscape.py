@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from descend._validation import check_count
 from descend.plot import _style
 from descend.plot._grids import (
     box,
@@ -239,25 +240,41 @@ def surface(
 
 
 @_style.styled
-def grid(fun, x0, learning_rates, momenta, n_iter, *, bounds=None, kind="filled", resolution=50):
+def grid(
+    fun,
+    x0,
+    learning_rates,
+    momenta,
+    n_iter,
+    *,
+    bounds=None,
+    kind="filled",
+    resolution=50,
+    **options,
+):
     """Run descent with momentum for every (learning rate, momentum) pair and draw each path
-    on its own contour panel: rows are learning rates, columns momenta.
+    on its own panel: rows are learning rates, columns momenta.
 
     Each run takes ``n_iter`` steps of ``Δw ← −η ∇f(w) + α Δw;  w ← w + Δw`` from ``x0``
-    (no other rule stops it; a run that diverges stops there, as its panel shows).
+    (no other rule stops it; a run that diverges stops there, as its panel shows). A
+    two-variable function is drawn as contour panels, a one-variable function as curves
+    with the iterates on them.
 
     Parameters
     ----------
     fun : callable
-        ``f(w)`` of a 2-vector, with ``.grad`` or differentiated numerically.
-    x0 : array_like
+        ``f(w)``, with ``.grad`` or differentiated numerically.
+    x0 : float or array_like of two floats
         The common start.
     learning_rates, momenta : sequence of float
         η per row and α per column.
     n_iter : int
         Steps per run.
     bounds, kind, resolution
-        As for :func:`contour`; the landscape is evaluated once for every panel.
+        As for :func:`contour` (or :func:`curve`); the landscape is evaluated once.
+    **options
+        Passed on to :func:`descend.minimize` for every run (``optimizer="nesterov"``, a
+        schedule …).
 
     Returns
     -------
@@ -272,49 +289,70 @@ def grid(fun, x0, learning_rates, momenta, n_iter, *, bounds=None, kind="filled"
     >>> len(fig.axes), fig.axes[2].get_title()
     (12, 'η = 0.05, α = 0.9')
     """
-    import matplotlib.pyplot as plt
-
     from descend.descent import minimize
 
     rates, moms = _numbers(learning_rates, "learning_rates"), _numbers(momenta, "momenta")
-    if np.size(x0) != 2:
-        raise ValueError(f"grid draws runs of two variables; x0 = {x0!r} has {np.size(x0)}")
-    from descend._validation import check_count
-
+    if np.size(x0) not in (1, 2):
+        raise ValueError(f"grid draws runs of one or two variables; x0 = {x0!r} has {np.size(x0)}")
     n_iter = check_count(n_iter, "n_iter", minimum=1)
     if kind not in _KINDS:
         raise ValueError(f"Invalid kind: {kind!r}; choose one of {_KINDS}")
     resolution = check_resolution(resolution)
+    options = {"tol": -1, **options, "max_iter": n_iter}
     runs = {
-        (lr, m): minimize(fun, x0, learning_rate=lr, momentum=m, max_iter=n_iter, tol=-1)
+        (lr, m): minimize(fun, x0, learning_rate=lr, momentum=m, **options)
         for lr in rates
         for m in moms
     }
-    bnds = box(fun, [np.atleast_2d(r.history.x) for r in runs.values()], bounds)
-    X1, X2, points = mesh(bnds, resolution)
-    Z = evaluate(fun, points)
+    return grid_of_runs(fun, runs, bounds=bounds, kind=kind, resolution=resolution)
+
+
+@_style.styled
+def grid_of_runs(fun, runs, *, bounds=None, kind="filled", resolution=50):
+    """Draw runs made already, keyed ``(learning rate, momentum)``, as :func:`grid` does."""
+    import matplotlib.pyplot as plt
+
+    rates = list(dict.fromkeys(lr for lr, _ in runs))
+    moms = list(dict.fromkeys(m for _, m in runs))
+    first = next(iter(runs.values()))
+    one_variable = np.ndim(first.history.x) == 1
     fig, axes = plt.subplots(
         len(rates), len(moms), figsize=(3.0 * len(moms) + 0.6, 2.7 * len(rates) + 0.6),
         sharex=True, sharey=True, squeeze=False, layout="constrained",
     )  # fmt: skip
-    marks = _minimizers(fun, None, ndim=2)
+    if one_variable:
+        visited = np.concatenate([r.history.x for r in runs.values()])
+        lims = interval(fun, visited, bounds)
+    else:
+        lims = box(fun, [np.atleast_2d(r.history.x) for r in runs.values()], bounds)
+        X1, X2, points = mesh(lims, resolution)
+        Z = evaluate(fun, points)
+        marks = _minimizers(fun, None, ndim=2)
     for (i, lr), (j, m) in ((a, b) for a in enumerate(rates) for b in enumerate(moms)):
-        ax, res = axes[i, j], runs[lr, m]
-        _landscape(ax, X1, X2, Z, kind=kind, levels=20, log=False, colorbar=False)
-        _mark_minima(ax, marks, size=120)
-        draw_path(ax, res.history.x, color=_style.PATH, label=None, arrows=True)
+        ax, res = axes[i, j], runs.get((lr, m))
+        if res is None:
+            ax.set_axis_off()
+            continue
+        if one_variable:
+            curve(fun, res, ax=ax, bounds=lims)
+            ax.get_legend().remove()
+            ax.set_xlabel("x" if i == len(rates) - 1 else "")
+            ax.set_ylabel("f(x)" if j == 0 else "")
+        else:
+            _landscape(ax, X1, X2, Z, kind=kind, levels=20, log=False, colorbar=False)
+            _mark_minima(ax, marks, size=120)
+            draw_path(ax, res.history.x, color=_style.PATH, label=None, arrows=True)
+            ax.set_xlim(*lims[0])
+            ax.set_ylim(*lims[1])
+            ax.grid(False)
+            ax.set_xlabel("w₁" if i == len(rates) - 1 else "")
+            ax.set_ylabel("w₂" if j == 0 else "")
         ax.set_title(f"η = {lr:g}, α = {m:g}")
-        ax.text(0.03, 0.04, f"f = {res.fun:.3g}", transform=ax.transAxes, color="white",
-                fontsize=8)  # fmt: skip
-        ax.set_xlim(*bnds[0])
-        ax.set_ylim(*bnds[1])
-        ax.grid(False)
-        if i == len(rates) - 1:
-            ax.set_xlabel("w₁")
-        if j == 0:
-            ax.set_ylabel("w₂")
-    start = np.array2string(np.asarray(x0, dtype=float), precision=3)
-    fig.suptitle(f"{_name(fun) or 'f'}: {n_iter} steps from {start}")
+        ax.text(0.03, 0.04, f"f = {res.fun:.3g}", transform=ax.transAxes, fontsize=8,
+                color="black" if one_variable else "white")  # fmt: skip
+    start = np.array2string(np.asarray(first.history.x[0], dtype=float), precision=3)
+    steps = max(r.nit for r in runs.values())
+    fig.suptitle(f"{_name(fun) or 'f'}: {steps} steps from {start}")
     return fig
 
 
@@ -346,8 +384,6 @@ def draw_path(ax, path, *, color, label, arrows=True, ms=3.5):
 
 def _landscape(ax, X1, X2, Z, *, kind, levels, log, colorbar):
     import matplotlib.colors as mcolors
-
-    from descend._validation import check_count
 
     levels = check_count(levels, "levels", minimum=2)
     Z = np.ma.masked_invalid(Z)
