@@ -157,3 +157,33 @@ def test_backtracking_settings_are_validated():
         Backtracking(initial=-1)
     with pytest.raises(ValueError, match="Invalid max_trials: 0"):
         Backtracking(max_trials=0)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("constant", schedules.Constant(0.1)),
+        ("step:0.5,100", schedules.StepDecay(0.1, factor=0.5, every=100)),
+        ("Step: every=20", schedules.StepDecay(0.1, every=20)),
+        ("exponential:0.99,10,true", schedules.ExponentialDecay(0.1, 0.99, 10, True)),
+        ("inverse:power=1", schedules.InverseScaling(0.1, power=1.0)),
+        ("cosine:500,0.001", schedules.CosineDecay(0.1, 500, 0.001)),
+    ],
+)
+def test_schedules_from_text(text, expected):
+    assert schedules.from_text(text, 0.1) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("linear", "Unknown schedule 'linear'"),
+        ("step:0.5,10,3", "step takes at most 2 settings"),
+        ("step:speed=2", "step has no setting 'speed'; it takes factor, every"),
+        ("exponential:fast", "'fast' is not a number"),
+        ("step:0.5,0", "Invalid step interval: 0"),
+    ],
+)
+def test_bad_schedule_text_is_named(text, message):
+    with pytest.raises(ValueError, match=message):
+        schedules.from_text(text, 0.1)

@@ -29,6 +29,7 @@ __all__ = [
     "constant",
     "cosine_decay",
     "exponential_decay",
+    "from_text",
     "inverse_scaling",
     "rate_at",
     "step_decay",
@@ -203,3 +204,74 @@ def rate_at(schedule, t: int, unit: str = "step") -> float:
             "positive and finite (a decay that reaches 0 must end before the run does)"
         )
     return rate
+
+
+#: Schedule names :func:`from_text` understands, with the settings each takes after the
+#: initial rate.
+NAMES = {
+    "constant": (Constant, ()),
+    "step": (StepDecay, ("factor", "every")),
+    "exponential": (ExponentialDecay, ("rate", "decay_steps", "staircase")),
+    "inverse": (InverseScaling, ("power", "decay_steps")),
+    "cosine": (CosineDecay, ("decay_steps", "final")),
+}
+
+
+def from_text(text: str, initial: float) -> Schedule:
+    """A schedule written as text, as the command line takes it: ``NAME`` or
+    ``NAME:VALUE,...`` or ``NAME:KEY=VALUE,...``, starting at ``initial``.
+
+    ==============  ===============================  ===========================
+    name            settings, in order               example
+    ==============  ===============================  ===========================
+    constant        (none)                           ``constant``
+    step            factor, every                    ``step:0.5,100``
+    exponential     rate, decay_steps, staircase     ``exponential:rate=0.999``
+    inverse         power, decay_steps               ``inverse:0.5``
+    cosine          decay_steps, final               ``cosine:1000,0.001``
+    ==============  ===============================  ===========================
+
+    Examples
+    --------
+    >>> from_text("step:0.5,10", 0.1)
+    StepDecay(initial=0.1, factor=0.5, every=10)
+    >>> from_text("exponential:rate=0.9", 1.0)(2)
+    0.81
+    """
+    name, _, rest = str(text).strip().partition(":")
+    name = name.strip().lower()
+    if name not in NAMES:
+        raise ValueError(f"Unknown schedule {name!r} in {text!r}; known: " + ", ".join(NAMES))
+    kind, keys = NAMES[name]
+    settings = {}
+    parts = [p.strip() for p in rest.split(",")] if rest.strip() else []
+    if len(parts) > len(keys):
+        raise ValueError(
+            f"Schedule {text!r}: {name} takes at most {len(keys)} settings "
+            f"({', '.join(keys) or 'none'}), got {len(parts)}"
+        )
+    for position, part in enumerate(parts):
+        key, eq, value = part.partition("=")
+        if not eq:
+            key, value = keys[position], part
+        key = key.strip()
+        if key not in keys:
+            raise ValueError(
+                f"Schedule {text!r}: {name} has no setting {key!r}; it takes "
+                + (", ".join(keys) or "none")
+            )
+        settings[key] = _setting(value.strip(), text)
+    return kind(initial, **settings)
+
+
+def _setting(value: str, text: str):
+    if value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    try:
+        return int(value)
+    except ValueError:
+        pass
+    try:
+        return float(value)
+    except ValueError:
+        raise ValueError(f"Schedule {text!r}: {value!r} is not a number") from None
