@@ -15,6 +15,7 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from descend import GDClassifier, GDRegressor, datasets, losses, optimizers, schedules
+from descend.errors import FitDivergedError
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -327,8 +328,9 @@ def test_divergence_in_partial_fit_keeps_the_epochs_before():
     reg = GDRegressor(random_state=0, **kwargs)
     reg.partial_fit(X, y)
     coef, n_rows = reg.coef_.copy(), len(reg.history_)
-    with pytest.raises(ValueError, match="diverged at epoch 2"):
+    with pytest.raises(FitDivergedError, match="diverged at epoch 2") as info:
         reg.partial_fit(X * 1e3, y)
+    assert info.value.epoch == 2
     np.testing.assert_array_equal(reg.coef_, coef)
     assert (reg.n_iter_, len(reg.history_)) == (1, n_rows)
     # the failed epoch counted for nothing: the next one is epoch 2, from the same state and

@@ -33,7 +33,12 @@ from descend import (
     stopping,
 )
 from descend.descent import maximize, minimize
-from descend.errors import DivergenceError, DivergenceWarning, GradientCheckError
+from descend.errors import (
+    DivergenceError,
+    DivergenceWarning,
+    FitDivergedError,
+    GradientCheckError,
+)
 from descend.gradients import check_grad, numeric_grad
 from descend.history import History
 from descend.objective import Objective
@@ -75,6 +80,7 @@ def __dir__():
 __all__ = [
     "DivergenceError",
     "DivergenceWarning",
+    "FitDivergedError",
     "GDClassifier",
     "GDRegressor",
     "GradientCheckError",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["DivergenceError", "DivergenceWarning", "GradientCheckError"]
+__all__ = ["DivergenceError", "DivergenceWarning", "FitDivergedError", "GradientCheckError"]
 
 
 class DivergenceWarning(RuntimeWarning):
@@ -24,6 +24,21 @@ class DivergenceError(ArithmeticError):
         super().__init__(message)
         self.iteration = iteration
         self.result = result
+
+
+class FitDivergedError(ValueError):
+    """An estimator's fit diverged: its loss became infinite, NaN or enormous. The estimator
+    is left as it was before the fit.
+
+    Attributes
+    ----------
+    epoch : int
+        The epoch whose loss diverged.
+    """
+
+    def __init__(self, message: str, epoch: int):
+        super().__init__(message)
+        self.epoch = epoch
 
 
 class GradientCheckError(ValueError):

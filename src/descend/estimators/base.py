@@ -23,6 +23,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from descend import kernels, losses, optimizers
 from descend._validation import check_bool, check_count, check_nonnegative, check_real
 from descend.batches import check_batch_size
+from descend.errors import FitDivergedError
 from descend.estimators.history import TrainingHistory
 from descend.linesearch import Backtracking
 from descend.penalties import Penalty
@@ -370,10 +371,11 @@ class GDBase(BaseEstimator):
 
     def _diverged(self, epoch, loss, rate):
         shown = "line search" if isinstance(rate, Backtracking) else f"{float(rate):.6g}"
-        raise ValueError(
+        raise FitDivergedError(
             f"{type(self).__name__} diverged at epoch {epoch}: the training loss became "
             f"{loss:.6g} (learning rate {shown}). Scale the inputs (for example with "
-            "sklearn.preprocessing.StandardScaler) or use a smaller learning_rate."
+            "sklearn.preprocessing.StandardScaler) or use a smaller learning_rate.",
+            epoch,
         )
 
     def _resolve_rate(self, settings, X, model, sample_weight):
