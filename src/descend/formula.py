@@ -1,0 +1,922 @@
+r"""Formulas typed as text: a safe parser with exact gradients.
+
+:func:`parse` turns a formula such as ``"w1^2 + w2^4"`` into a :class:`Formula`: the SymPy
+expression, its exact gradient, and fast NumPy functions for both, ready for
+:func:`descend.minimize` through :meth:`Formula.objective`.
+
+The text may come from anyone (a command line, a web form), so it is never evaluated. It is
+read with :func:`ast.parse` and only an allow-list of constructs is turned, node by node, into
+SymPy objects built with explicit constructors:
+
+* numbers (whole or decimal, such as ``3``, ``0.5``, ``1e-3``), the constants ``pi`` and ``e``
+  (Euler's number, so ``e`` cannot be a variable), and variable names made of ASCII letters,
+  digits and underscores, starting with a letter;
+* ``+``, ``-``, ``*``, ``/``, ``**`` and ``^`` (both mean power), and a sign in front;
+  the Unicode operators − (minus), × and · (times) and ÷ (divide) may stand in for their
+  ASCII versions;
+* calls of the functions in :data:`FUNCTIONS` (``sin``, ``exp``, ``log`` for the natural
+  logarithm, ``sqrt``, ``abs``, ...).
+
+Anything else, from attribute access to strings, lambdas or comparisons, raises
+:class:`FormulaError`, a :class:`ValueError` that names the piece of the formula at fault and
+points at it. So do formulas that would be costly to build: longer than
+:data:`MAX_LENGTH` characters, nested deeper than :data:`MAX_DEPTH`, with a number beyond
+:data:`MAX_LITERAL` or a constant exponent beyond :data:`MAX_EXPONENT` in size, or a constant
+that is not a finite real number (such as ``1/0``, ``log(-1)`` or ``9**9**9**9``).
+
+Examples
+--------
+>>> import descend
+>>> from descend.formula import parse
+>>> f = parse("x^2 - 6*x + 5")
+>>> f.variables, f.gradient_text()
+(('x',), ['∂f/∂x = 2*x - 6'])
+>>> f(15.0), f.grad(15.0)
+(140.0, 24.0)
+>>> res = descend.minimize(f.objective(), 15.0, learning_rate=0.01, xtol=0.001)
+>>> round(res.x, 4), res.nit
+(3.0483, 273)
+>>> parse("x.real")
+Traceback (most recent call last):
+    ...
+descend.formula.FormulaError: attribute access is not allowed: '.real'
+    x.real
+     ^^^^^
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import NamedTuple
+
+import numpy as np
+import sympy
+
+from descend.objective import Objective
+
+__all__ = [
+    "CONSTANTS",
+    "FUNCTIONS",
+    "MAX_DEPTH",
+    "MAX_EXPONENT",
+    "MAX_LENGTH",
+    "MAX_LITERAL",
+    "Formula",
+    "FormulaError",
+    "parse",
+]
+
+#: The longest formula accepted, in characters.
+MAX_LENGTH = 1000
+#: The deepest nesting of operations and calls accepted (``x`` has depth 1, ``-x`` 2).
+MAX_DEPTH = 60
+#: The largest size of a number written in a formula.
+MAX_LITERAL = 1e100
+#: The largest size of an exponent that holds no variables.
+MAX_EXPONENT = 1000
+
+# A power with a constant exponent n raises every exact integer and fraction in its base to
+# about the n-th power: x**1000 is cheap, but ((1.5 written as 3/2)*x)**1000 nested twice
+# would make SymPy multiply numbers of millions of digits. Powers whose exact numbers would
+# pass this many bits are refused before they are built.
+_MAX_EXACT_BITS = 16_384
+
+# Letters first, then letters, digits and underscores: a leading underscore could reach
+# Python's private and "dunder" names, and the parser already refuses everything else.
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+
+# Unicode operators people paste from documents, as the ASCII operator each stands for.
+_UNICODE_OPERATORS = {"\u2212": "-", "\u00d7": "*", "\u00b7": "*", "\u00f7": "/"}
+
+
+class FormulaError(ValueError):
+    """A formula that is not allowed or not understood.
+
+    The message quotes the offending piece and, when it has a place in the formula, shows
+    the formula with a caret line under that piece.
+
+    Attributes
+    ----------
+    text : str
+        The formula as typed.
+    column : int or None
+        Where the piece starts in ``text`` (0-based), or None when the fault has no place
+        (an empty formula, one with no variables).
+    piece : str
+        The offending part of ``text`` (or of the variable names passed).
+    reason : str
+        The first line of the message, without the caret lines.
+
+    Examples
+    --------
+    >>> from descend.formula import FormulaError, parse
+    >>> try:
+    ...     parse("x**2 + y.z")
+    ... except FormulaError as err:
+    ...     print(err.column, repr(err.piece))
+    8 '.z'
+    """
+
+    def __init__(self, reason: str, text: str, column: int | None = None, piece: str = ""):
+        self.reason = reason
+        self.text = text
+        self.column = column
+        self.piece = piece
+        message = reason if column is None else f"{reason}\n{_pointer(text, column, piece)}"
+        super().__init__(message)
+
+    def __reduce__(self):
+        # Exceptions pickle their args by default, which would lose text, column and piece.
+        return (type(self), (self.reason, self.text, self.column, self.piece))
+
+
+class _RealAbs(sympy.Abs):
+    """``abs`` on the real line, whose derivative is ``sign(u) * u'``.
+
+    SymPy's Abs differentiates an argument it cannot prove real (``log(x)``, ``sqrt(x)``)
+    through its real and imaginary parts, giving correct but unreadable gradients. A formula
+    lives on the real line, where this simpler derivative is the right one.
+    """
+
+    @classmethod
+    def eval(cls, arg):
+        # SymPy's simplifications of abs of an argument not known to be real go through its
+        # real and imaginary parts, which can expand into millions of terms (as in
+        # abs(exp(log(x)**1000))): such an abs is left as it is.
+        return super().eval(arg) if arg.is_extended_real else None
+
+    def _eval_derivative(self, symbol):
+        arg = self.args[0]
+        return sympy.sign(arg) * arg.diff(symbol)
+
+
+# Printers (str, lambdify) pick their method by class name: print it as SymPy's Abs.
+_RealAbs.__name__ = "Abs"
+
+
+def _for_real_argument(handler: Callable) -> Callable:
+    """A SymPy assumption handler that is only consulted when the argument is known real."""
+
+    def guarded(self):
+        return handler(self) if self.args[0].is_extended_real else None
+
+    return guarded
+
+
+def _real_hyperbolic(parent: type, derivative: Callable) -> type:
+    """SymPy's sinh, cosh or tanh, answering questions such as "is it real?" cheaply.
+
+    SymPy's hyperbolic functions answer them by splitting their argument into real and
+    imaginary parts, which expands powers and products of anything not known to be real:
+    asking whether ``sinh(log(x)**1000)`` is zero, as differentiating does, expands a complex
+    1000th power and practically never returns. Here only real arguments get an answer;
+    for the others it stays unknown, which is always allowed.
+    """
+    namespace = {
+        name: _for_real_argument(handler)
+        for name, handler in vars(parent).items()
+        if name.startswith("_eval_is_")
+    }
+    namespace["fdiff"] = lambda self, argindex=1: derivative(self.args[0])
+    # Printers (str, lambdify) pick their method by class name: print it as SymPy's.
+    namespace["__qualname__"] = f"_{parent.__name__}"
+    namespace["__module__"] = __name__
+    return type(parent.__name__, (parent,), namespace)
+
+
+_sinh = _real_hyperbolic(sympy.sinh, lambda arg: _cosh(arg))
+_cosh = _real_hyperbolic(sympy.cosh, lambda arg: _sinh(arg))
+_tanh = _real_hyperbolic(sympy.tanh, lambda arg: 1 - _tanh(arg) ** 2)
+
+
+class _Function(NamedTuple):
+    """A function a formula may call: its SymPy builder, float version and argument count."""
+
+    symbolic: Callable
+    numeric: Callable
+    arity: int = 1
+
+
+#: The functions a formula may call, by name, with the SymPy function each builds.
+FUNCTIONS: dict[str, _Function] = {
+    "sin": _Function(sympy.sin, math.sin),
+    "cos": _Function(sympy.cos, math.cos),
+    "tan": _Function(sympy.tan, math.tan),
+    "asin": _Function(sympy.asin, math.asin),
+    "acos": _Function(sympy.acos, math.acos),
+    "atan": _Function(sympy.atan, math.atan),
+    "atan2": _Function(sympy.atan2, math.atan2, 2),
+    "sinh": _Function(_sinh, math.sinh),
+    "cosh": _Function(_cosh, math.cosh),
+    "tanh": _Function(_tanh, math.tanh),
+    "exp": _Function(sympy.exp, math.exp),
+    "log": _Function(sympy.log, math.log),
+    "log10": _Function(lambda arg: sympy.log(arg, 10), math.log10),
+    "log2": _Function(lambda arg: sympy.log(arg, 2), math.log2),
+    "sqrt": _Function(sympy.sqrt, math.sqrt),
+    "abs": _Function(_RealAbs, math.fabs),
+}
+
+#: The named constants: ``pi``, and ``e`` for Euler's number.
+CONSTANTS: dict[str, sympy.Expr] = {"pi": sympy.pi, "e": sympy.E}
+
+# Plain words for the constructs a formula may not use, named after the ast node.
+_CONSTRUCTS = {
+    ast.Attribute: "attribute access",
+    ast.Subscript: "indexing",
+    ast.Slice: "a slice",
+    ast.Lambda: "a lambda",
+    ast.ListComp: "a list comprehension",
+    ast.SetComp: "a set comprehension",
+    ast.DictComp: "a dict comprehension",
+    ast.GeneratorExp: "a generator expression",
+    ast.Compare: "a comparison",
+    ast.BoolOp: "a logical operator",
+    ast.IfExp: "a conditional expression",
+    ast.JoinedStr: "an f-string",
+    ast.FormattedValue: "an f-string",
+    ast.Starred: "unpacking with *",
+    ast.NamedExpr: "an assignment (:=)",
+    ast.Await: "await",
+    ast.Yield: "yield",
+    ast.YieldFrom: "yield from",
+    ast.List: "a list",
+    ast.Tuple: "a tuple",
+    ast.Set: "a set",
+    ast.Dict: "a dict",
+}
+_OPERATORS = {
+    ast.FloorDiv: "floor division (//)",
+    ast.Mod: "the remainder operator (%)",
+    ast.MatMult: "matrix multiplication (@)",
+    ast.LShift: "a bit shift (<<)",
+    ast.RShift: "a bit shift (>>)",
+    ast.BitOr: "the bitwise or (|)",
+    ast.BitAnd: "the bitwise and (&)",
+    ast.BitXor: "the bitwise xor",
+    ast.Not: "the logical not",
+    ast.Invert: "the bitwise not (~)",
+}
+_BINARY_SYMBOLIC = {
+    ast.Add: lambda a, b: sympy.Add(a, b),
+    ast.Sub: lambda a, b: sympy.Add(a, sympy.Mul(sympy.S.NegativeOne, b)),
+    ast.Mult: lambda a, b: sympy.Mul(a, b),
+    ast.Div: lambda a, b: sympy.Mul(a, sympy.Pow(b, sympy.S.NegativeOne)),
+}
+# Operators that chain into one run: a sum (of + and -) or a product (of * and /).
+_RUNS = {ast.Add: "sum", ast.Sub: "sum", ast.Mult: "product", ast.Div: "product"}
+_BINARY_NUMERIC = {
+    ast.Add: lambda a, b: a + b,
+    ast.Sub: lambda a, b: a - b,
+    ast.Mult: lambda a, b: a * b,
+    ast.Div: lambda a, b: a / b,
+}
+# Values SymPy uses for "undefined" or "not real"; none may reach a formula.
+_NOT_FINITE_REAL = (
+    sympy.S.ComplexInfinity,
+    sympy.S.NaN,
+    sympy.S.Infinity,
+    sympy.S.NegativeInfinity,
+    sympy.S.ImaginaryUnit,
+)
+
+
+def parse(text: str, variables: Sequence[str] | None = None) -> Formula:
+    """Read a formula typed as text into a :class:`Formula`.
+
+    Parameters
+    ----------
+    text : str
+        The formula, such as ``"x**2 - 6*x + 5"`` or ``"sin(x)*exp(-y^2)"``. ``^`` and
+        ``**`` both mean power; see :mod:`descend.formula` for all that is allowed.
+    variables : sequence of str, optional
+        The variables in the order of a point's coordinates. By default, the names in the
+        formula sorted naturally (``x`` before ``y``, ``w2`` before ``w10``). When given, every
+        name in the formula must be among them; a variable the formula does not use is
+        allowed (its derivative is 0).
+
+    Returns
+    -------
+    Formula
+
+    Raises
+    ------
+    FormulaError
+        If the formula uses anything not allowed, cannot be read, is too long, too deep or
+        too large, has no variables, or disagrees with ``variables``.
+
+    Examples
+    --------
+    >>> from descend.formula import parse
+    >>> parse("w10 + w2^2").variables
+    ('w2', 'w10')
+    >>> parse("x*y", variables=["y", "x", "z"]).gradient_text()
+    ['∂f/∂y = x', '∂f/∂x = y', '∂f/∂z = 0']
+    >>> parse("sin(x, y)")
+    Traceback (most recent call last):
+        ...
+    descend.formula.FormulaError: sin() takes 1 argument, not 2: 'sin(x, y)'
+        sin(x, y)
+        ^^^^^^^^^
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"Invalid formula: {text!r}; expected a string")
+    allowed = None if variables is None else _check_variables(variables, text)
+    source = _Source(text)
+    tree = source.parse()
+    builder = _Builder(source, allowed)
+    expr = builder.build(tree.body)
+    if not builder.symbols:
+        raise FormulaError(f"formula {_quote(text)} has no variables; it is a constant", text)
+    names = allowed if allowed is not None else tuple(sorted(builder.symbols, key=_natural_key))
+    symbols = [builder.symbols.get(name) or _symbol(name) for name in names]
+    gradient = tuple(expr.diff(symbol) for symbol in symbols)
+    _check_numbers(text, expr, gradient)
+    return Formula(text, expr, names, gradient)
+
+
+@dataclass(frozen=True)
+class Formula:
+    """A formula with its exact gradient and fast numeric versions of both.
+
+    Make one with :func:`parse`. Calling it gives the value at a point, :meth:`grad` the
+    gradient; both take one point or a batch of points and suppress NumPy's warnings, so
+    a point outside the domain (the log of a negative number) gives nan or inf.
+
+    A point has one coordinate per variable, in the order of ``variables``: a float for a
+    formula of one variable, else an array of shape ``(d,)``. A batch is an array of shape
+    ``(..., d)`` (any shape for one variable), and gives values of shape ``(...)`` and
+    gradients of shape ``(..., d)``.
+
+    Attributes
+    ----------
+    text : str
+        The formula as typed.
+    expr : sympy.Expr
+        The formula as a SymPy expression, its variables real symbols.
+    variables : tuple of str
+        The variable names, in the order of a point's coordinates.
+    gradient : tuple of sympy.Expr
+        The partial derivative of ``expr`` by each variable.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from descend.formula import parse
+    >>> f = parse("x^2 + 3*y")
+    >>> f([1.0, 2.0]), f.grad([1.0, 2.0])
+    (7.0, array([2., 3.]))
+    >>> f(np.array([[1.0, 2.0], [0.0, 0.0]]))
+    array([7., 0.])
+    >>> f.grad(np.array([[1.0, 2.0], [0.0, 0.0]]))
+    array([[2., 3.],
+           [0., 3.]])
+    """
+
+    text: str
+    expr: sympy.Expr
+    variables: tuple[str, ...]
+    gradient: tuple[sympy.Expr, ...]
+
+    def __post_init__(self):
+        if len(self.gradient) != len(self.variables):
+            raise ValueError(
+                f"Invalid gradient: {len(self.gradient)} derivatives for "
+                f"{len(self.variables)} variables"
+            )
+
+    @cached_property
+    def _numeric(self) -> tuple[Callable, Callable]:
+        """NumPy functions for the value and for the list of partial derivatives.
+
+        Made on first use: lambdify prints and compiles the expressions, which takes longer
+        than building them for large formulas.
+        """
+        # Use the formula's own symbols, whatever their assumptions, so the functions take
+        # exactly the symbols the expressions hold.
+        found = {symbol.name: symbol for symbol in self.expr.free_symbols}
+        symbols = [found.get(name) or _symbol(name) for name in self.variables]
+        return _lambdify(symbols, self.expr), _lambdify(symbols, list(self.gradient))
+
+    def __call__(self, x):
+        """The value of the formula at ``x``: a float for one point, else an array."""
+        columns, shape = self._columns(x)
+        with np.errstate(all="ignore"):
+            value = _spread(self._numeric[0](*columns), shape)
+        return float(value) if value.ndim == 0 else value
+
+    def grad(self, x):
+        """The gradient at ``x``: a float for one variable and one point, else an array.
+
+        Examples
+        --------
+        >>> from descend.formula import parse
+        >>> parse("x^3").grad(2.0)
+        12.0
+        >>> parse("x^3").grad([1.0, 2.0])
+        array([ 3., 12.])
+        """
+        columns, shape = self._columns(x)
+        with np.errstate(all="ignore"):
+            partials = [_spread(partial, shape) for partial in self._numeric[1](*columns)]
+        if len(self.variables) == 1:
+            (value,) = partials
+            return float(value) if value.ndim == 0 else value
+        return np.stack(partials, axis=-1)
+
+    def objective(self) -> Objective:
+        """The formula as a :class:`descend.Objective`, for :func:`descend.minimize`.
+
+        Examples
+        --------
+        >>> import descend
+        >>> from descend.formula import parse
+        >>> res = descend.minimize(parse("(x-1)^2 + (y+2)^2").objective(), [0.0, 0.0],
+        ...                        learning_rate=0.1, gtol=1e-10)
+        >>> res.x.round(6)
+        array([ 1., -2.])
+        """
+        return Objective(self.__call__, self.grad, name=self.text)
+
+    def gradient_text(self) -> list[str]:
+        """The partial derivatives as lines of text, such as ``"∂f/∂x = 2*x - 6"``.
+
+        Examples
+        --------
+        >>> from descend.formula import parse
+        >>> parse("w1^2 + w2^4").gradient_text()
+        ['∂f/∂w1 = 2*w1', '∂f/∂w2 = 4*w2**3']
+        """
+        return [f"∂f/∂{name} = {d}" for name, d in zip(self.variables, self.gradient, strict=True)]
+
+    def _columns(self, x) -> tuple[tuple[np.ndarray, ...], tuple[int, ...]]:
+        """Split points into one array per variable, and the shape of the batch."""
+        points = np.asarray(x, dtype=float)
+        if len(self.variables) == 1:
+            return (points,), points.shape
+        d = len(self.variables)
+        if points.ndim == 0 or points.shape[-1] != d:
+            raise ValueError(
+                f"Invalid point: shape {points.shape}; the formula {self.text!r} needs "
+                f"{d} coordinates ({', '.join(self.variables)}) on the last axis"
+            )
+        return tuple(points[..., i] for i in range(d)), points.shape[:-1]
+
+
+class _Part(NamedTuple):
+    """A built piece of formula: its SymPy expression and, when constant, its float value."""
+
+    expr: sympy.Expr
+    value: float | None
+
+
+class _Source:
+    """The formula as typed, the ASCII text handed to the parser, and the map between them."""
+
+    def __init__(self, text: str):
+        self.text = text
+        if len(text) > MAX_LENGTH:
+            raise FormulaError(
+                f"formula is {len(text)} characters long; the limit is {MAX_LENGTH}",
+                text,
+                MAX_LENGTH,
+                text[MAX_LENGTH:],
+            )
+        if not text.strip():
+            raise FormulaError("empty formula", text)
+        self.code, self.origin = self._translate(text)
+
+    def _translate(self, text: str) -> tuple[str, list[int]]:
+        """Rewrite ``^`` and the Unicode operators in ASCII, refusing any other character.
+
+        Returns the text for the parser and, for each of its characters (and its end), the
+        column of the typed character it came from.
+        """
+        code: list[str] = []
+        origin: list[int] = []
+        for column, char in enumerate(text):
+            if char == "^":
+                ascii_char = "**"
+            elif char in _UNICODE_OPERATORS:
+                ascii_char = _UNICODE_OPERATORS[char]
+            else:
+                self._check_character(char, column)
+                ascii_char = char
+            code.append(ascii_char)
+            origin.extend([column] * len(ascii_char))
+        code_text = "".join(code)
+        # Python's parser reads leading blanks as an indent; drop them, keeping the map.
+        blanks = len(code_text) - len(code_text.lstrip(" \t"))
+        return code_text[blanks:], [*origin[blanks:], len(text)]
+
+    def _check_character(self, char: str, column: int) -> None:
+        """Refuse characters outside printable ASCII (tabs aside) and comments."""
+        if char == "#":
+            raise _error("a comment (#) is not allowed: {piece}", self.text, column, char)
+        if char == "\t" or (char.isascii() and char.isprintable()):
+            return
+        if char in "\n\r":
+            reason = "a line break is not allowed; a formula is one line"
+        else:
+            # Python folds look-alike letters (fullwidth x, bold x) into plain ASCII names,
+            # so a formula could mean something else than it shows: they are refused.
+            name = unicodedata.name(char, "a control character")
+            reason = f"character {{piece}} (U+{ord(char):04X} {name}) is not allowed"
+            if not char.isascii():
+                reason += "; use ASCII letters, digits and operators (or − × · ÷)"
+        raise _error(reason, self.text, column, char)
+
+    def parse(self) -> ast.Expression:
+        """Parse the ASCII text and check its depth, reporting failures as FormulaError."""
+        try:
+            tree = ast.parse(self.code, mode="eval")
+        except SyntaxError as exc:
+            raise self._syntax_error(exc) from None
+        except (RecursionError, MemoryError):
+            raise FormulaError(
+                f"formula is nested too deeply; the limit is {MAX_DEPTH} levels", self.text
+            ) from None
+        self._check_depth(tree.body)
+        return tree
+
+    def _syntax_error(self, exc: SyntaxError) -> FormulaError:
+        """The parser's complaint, pointed at the typed text."""
+        message = exc.msg
+        if not exc.offset or exc.offset > len(self.code):
+            # The parser reports running out of text with no column: point past the end.
+            return self.error(f"the formula ends too early ({message})", len(self.code))
+        start = exc.offset - 1
+        end = exc.end_offset - 1 if exc.end_offset and exc.end_offset > exc.offset else start + 1
+        if "decimal literal" in message:
+            message += "; write a product with *, such as 2*x"
+        return self.error(f"cannot read the formula ({message}) at {{piece}}", start, end)
+
+    def _check_depth(self, root: ast.expr) -> None:
+        """Refuse trees nested deeper than MAX_DEPTH, without recursing."""
+        stack = [(root, 1)]
+        while stack:
+            node, depth = stack.pop()
+            if depth > MAX_DEPTH:
+                raise self.error(
+                    f"formula is nested more than {MAX_DEPTH} levels deep at {{piece}}",
+                    *self.span(node),
+                )
+            for child in ast.iter_child_nodes(node):
+                # Only expressions count as a level (keywords and operators are part of one),
+                # and a + b + c is one level, however many terms it has.
+                level = isinstance(child, ast.expr) and not _continues_run(node, child)
+                stack.append((child, depth + level))
+
+    def span(self, node: ast.AST) -> tuple[int, int]:
+        """Where a node lies in the ASCII text (its columns are offsets into one line)."""
+        return node.col_offset, node.end_col_offset
+
+    def between(self, left: ast.AST, right: ast.AST) -> tuple[int, int]:
+        """The text between two nodes, less blanks and brackets: the operator joining them."""
+        start, end = left.end_col_offset, right.col_offset
+        while start < end and self.code[start] in " \t)":
+            start += 1
+        while end > start and self.code[end - 1] in " \t(":
+            end -= 1
+        return (start, end) if start < end else (left.col_offset, right.end_col_offset)
+
+    def error(self, reason: str, start: int, end: int | None = None) -> FormulaError:
+        """A FormulaError for the ASCII text's columns ``start:end``, mapped to the typed text.
+
+        ``{piece}`` in ``reason`` is replaced by the quoted piece of typed text.
+        """
+        column = self.origin[start]
+        stop = column if end is None or end <= start else self.origin[end - 1] + 1
+        return _error(reason, self.text, column, self.text[column:stop])
+
+
+class _Builder:
+    """Turns allowed ast nodes into SymPy expressions, refusing all others."""
+
+    def __init__(self, source: _Source, allowed: tuple[str, ...] | None):
+        self.source = source
+        self.allowed = allowed
+        self.symbols: dict[str, sympy.Symbol] = {}
+
+    def build(self, node: ast.expr) -> sympy.Expr:
+        return self._part(node).expr
+
+    def _part(self, node: ast.expr) -> _Part:
+        if isinstance(node, ast.BinOp):
+            return self._binary(node)
+        if isinstance(node, ast.UnaryOp):
+            return self._unary(node)
+        if isinstance(node, ast.Constant):
+            return self._number(node)
+        if isinstance(node, ast.Name):
+            return self._name(node)
+        if isinstance(node, ast.Call):
+            return self._call(node)
+        raise self._refuse(node)
+
+    def _refuse(self, node: ast.AST) -> FormulaError:
+        """The error for a construct a formula may not use, pointed at its telling part."""
+        source = self.source
+        words = _CONSTRUCTS.get(type(node), f"a Python {type(node).__name__} expression")
+        span = source.span(node)
+        if isinstance(node, ast.Attribute | ast.Subscript):
+            # Point at the dot or bracket rather than at the object before it.
+            mark = "." if isinstance(node, ast.Attribute) else "["
+            at = source.code.find(mark, node.value.end_col_offset, node.end_col_offset)
+            span = (at, node.end_col_offset) if at >= 0 else span
+        elif isinstance(node, ast.Compare):
+            span = source.between(node.left, node.comparators[0])
+        elif isinstance(node, ast.BoolOp):
+            span = source.between(node.values[0], node.values[1])
+        elif isinstance(node, ast.IfExp):
+            span = source.between(node.body, node.test)
+        return source.error(f"{words} is not allowed: {{piece}}", *span)
+
+    def _binary(self, node: ast.BinOp) -> _Part:
+        kind = type(node.op)
+        if kind in _BINARY_SYMBOLIC:
+            return self._chain(node)
+        if kind is not ast.Pow:
+            words = _OPERATORS.get(kind, type(node.op).__name__)
+            span = self.source.between(node.left, node.right)
+            raise self.source.error(f"{words} is not allowed: {{piece}}", *span)
+        return self._power(node, self._part(node.left), self._part(node.right))
+
+    def _chain(self, node: ast.BinOp) -> _Part:
+        """A run such as ``a + b - c + d`` (or ``a * b / c``), built left to right.
+
+        Python nests a run to the left, one level per operator; walking it in a loop keeps a
+        long sum from recursing deeply (it counts as one level, see :func:`_continues_run`).
+        """
+        links = [node]
+        while _continues_run(links[-1], links[-1].left):
+            links.append(links[-1].left)
+        total = self._part(links[-1].left)
+        for link in reversed(links):
+            total = self._link(link, total, self._part(link.right))
+        return total
+
+    def _link(self, node: ast.BinOp, left: _Part, right: _Part) -> _Part:
+        """One step of a run: ``left`` and ``right`` joined by the operator of ``node``."""
+        kind = type(node.op)
+        if kind is ast.Div and right.value is not None and right.expr.is_zero:
+            start = self.source.between(node.left, node.right)[0]
+            raise self.source.error("division by zero: {piece}", start, node.end_col_offset)
+        value = self._value(node, _BINARY_NUMERIC[kind], left, right)
+        return _Part(_BINARY_SYMBOLIC[kind](left.expr, right.expr), value)
+
+    def _power(self, node: ast.BinOp, base: _Part, exponent: _Part) -> _Part:
+        if exponent.value is not None:
+            if abs(exponent.value) > MAX_EXPONENT:
+                raise self.source.error(
+                    f"exponent {{piece}} = {exponent.value:.6g} is too large; exponents "
+                    f"without variables may be at most {MAX_EXPONENT} in size",
+                    *self.source.span(node.right),
+                )
+            if _exact_bits(base.expr) * max(1, math.ceil(abs(exponent.value))) > _MAX_EXACT_BITS:
+                raise self.source.error(
+                    "power {piece} is too large to work out exactly; "
+                    "write its numbers as decimals (such as 1.5 for 3/2)",
+                    *self.source.span(node),
+                )
+        # The float check comes first, so that an overflowing power is never built exactly.
+        value = self._value(node, math.pow, base, exponent)
+        return _Part(sympy.Pow(base.expr, exponent.expr), value)
+
+    def _unary(self, node: ast.UnaryOp) -> _Part:
+        if isinstance(node.op, ast.UAdd):
+            return self._part(node.operand)
+        if not isinstance(node.op, ast.USub):
+            words = _OPERATORS.get(type(node.op), type(node.op).__name__)
+            end = node.col_offset + len(
+                self.source.code[node.col_offset : node.operand.col_offset].rstrip(" \t(")
+            )
+            raise self.source.error(f"{words} is not allowed: {{piece}}", node.col_offset, end)
+        operand = self._part(node.operand)
+        value = None if operand.value is None else -operand.value
+        return _Part(sympy.Mul(sympy.S.NegativeOne, operand.expr), value)
+
+    def _number(self, node: ast.Constant) -> _Part:
+        value = node.value
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            words = {
+                str: "a string",
+                bytes: "a bytes literal",
+                bool: "a boolean",
+                complex: "an imaginary number",
+                type(None): "None",
+                type(...): "an ellipsis (...)",
+            }.get(type(value), "this constant")
+            raise self.source.error(f"{words} is not allowed: {{piece}}", *self.source.span(node))
+        if isinstance(value, float) and not math.isfinite(value):
+            raise self.source.error("number {piece} is not finite", *self.source.span(node))
+        # Python compares an int with a float exactly, however many digits the int has.
+        if abs(value) > MAX_LITERAL:
+            raise self.source.error(
+                f"number {{piece}} is too large; numbers may be at most {MAX_LITERAL:g} in size",
+                *self.source.span(node),
+            )
+        if isinstance(value, int):
+            return _Part(sympy.Integer(value), float(value))
+        return _Part(sympy.Float(value), value)
+
+    def _name(self, node: ast.Name) -> _Part:
+        name = node.id
+        if not isinstance(node.ctx, ast.Load) or not _NAME.fullmatch(name):
+            raise self.source.error(
+                "name {piece} is not allowed; names start with a letter and hold only "
+                "letters, digits and underscores",
+                *self.source.span(node),
+            )
+        if name in FUNCTIONS:
+            raise self.source.error(
+                f"{{piece}} is a function; call it as {name}(...)", *self.source.span(node)
+            )
+        if name in CONSTANTS:
+            return _Part(CONSTANTS[name], float(CONSTANTS[name]))
+        if self.allowed is not None and name not in self.allowed:
+            raise self.source.error(
+                f"{{piece}} is not one of the variables ({', '.join(self.allowed) or 'none'})",
+                *self.source.span(node),
+            )
+        symbol = self.symbols.setdefault(name, _symbol(name))
+        return _Part(symbol, None)
+
+    def _call(self, node: ast.Call) -> _Part:
+        source = self.source
+        if not isinstance(node.func, ast.Name):
+            if isinstance(node.func, ast.Attribute | ast.Subscript | ast.Lambda):
+                raise self._refuse(node.func)
+            raise source.error(
+                "only functions called by name are allowed: {piece}", *source.span(node)
+            )
+        name = node.func.id
+        function = FUNCTIONS.get(name)
+        if function is None:
+            raise source.error(
+                f"unknown function {{piece}}; the known functions are {', '.join(FUNCTIONS)}",
+                *source.span(node.func),
+            )
+        if node.keywords:
+            raise source.error(
+                "keyword arguments are not allowed: {piece}", *source.span(node.keywords[0])
+            )
+        for arg in node.args:
+            if isinstance(arg, ast.Starred):
+                raise self._refuse(arg)
+        if len(node.args) != function.arity:
+            plural = "" if function.arity == 1 else "s"
+            raise source.error(
+                f"{name}() takes {function.arity} argument{plural}, not {len(node.args)}: "
+                "{piece}",
+                *source.span(node),
+            )
+        args = [self._part(arg) for arg in node.args]
+        value = self._value(node, function.numeric, *args)
+        return _Part(function.symbolic(*(arg.expr for arg in args)), value)
+
+    def _value(self, node: ast.expr, compute: Callable, *args: _Part) -> float | None:
+        """The float value of a node whose arguments are all constant, else None.
+
+        A constant must be a finite real number: ``1/0``, ``log(-1)`` or ``10.0**400`` are
+        refused here, before SymPy builds them.
+        """
+        if any(arg.value is None for arg in args):
+            return None
+        try:
+            value = compute(*(arg.value for arg in args))
+        except (ArithmeticError, ValueError):
+            value = math.nan
+        if not math.isfinite(value):
+            raise self.source.error("{piece} is not a finite real number", *self.source.span(node))
+        return value
+
+
+def _continues_run(parent: ast.AST, child: ast.AST) -> bool:
+    """Whether ``child`` is the left part of the same run of + and - (or * and /) as ``parent``.
+
+    ``a + b - c`` is read as ``(a + b) - c``: the inner ``a + b`` continues the run.
+    """
+    if not (isinstance(parent, ast.BinOp) and isinstance(child, ast.BinOp)):
+        return False
+    run = _RUNS.get(type(parent.op))
+    return child is parent.left and run is not None and run == _RUNS.get(type(child.op))
+
+
+def _error(reason: str, text: str, column: int, piece: str) -> FormulaError:
+    """A FormulaError at ``column`` of ``text``, ``{piece}`` in ``reason`` quoting the piece."""
+    return FormulaError(reason.replace("{piece}", _quote(piece)), text, column, piece)
+
+
+def _check_variables(variables: Sequence[str], text: str) -> tuple[str, ...]:
+    """The variable names passed to :func:`parse`, checked."""
+    if isinstance(variables, str):
+        raise TypeError(f"Invalid variables: {variables!r}; expected a sequence of names")
+    names = tuple(variables)
+    for name in names:
+        if not isinstance(name, str):
+            raise TypeError(f"Invalid variable: {name!r}; expected a string")
+        if not _NAME.fullmatch(name):
+            reason = "names start with a letter and hold only letters, digits and underscores"
+        elif name in FUNCTIONS:
+            reason = "it is a function"
+        elif name in CONSTANTS:
+            reason = "it is a constant" + (" (Euler's number)" if name == "e" else "")
+        elif names.count(name) > 1:
+            reason = "it is given twice"
+        else:
+            continue
+        raise FormulaError(f"invalid variable {_quote(name)}: {reason}", text, None, name)
+    return names
+
+
+def _check_numbers(text: str, expr: sympy.Expr, gradient: tuple[sympy.Expr, ...]) -> None:
+    """Refuse undefined values, and numbers too large for floating point, in f and its gradient.
+
+    Most are refused as they are built; these can still come from exact arithmetic, such as
+    tan(pi/2) or the coefficient 1000*10**307 in the derivative of 10**307*x**1000.
+    """
+    for where, e in [("formula", expr), *(("gradient", d) for d in gradient)]:
+        if e.has(*_NOT_FINITE_REAL):
+            raise FormulaError(f"the {where} is undefined or not real: {_quote(str(e))}", text)
+        for number in e.atoms(sympy.Number):
+            try:
+                size = abs(float(number))
+            except OverflowError:
+                size = math.inf
+            if not math.isfinite(size):
+                piece = _quote(str(number))
+                raise FormulaError(
+                    f"the {where} needs the number {piece}, too large for floating point",
+                    text,
+                )
+
+
+def _exact_bits(expr: sympy.Expr) -> int:
+    """The bits of the largest numerator or denominator of an exact number in ``expr``."""
+    sizes = (max(abs(r.p).bit_length(), r.q.bit_length()) for r in expr.atoms(sympy.Rational))
+    return max(sizes, default=1)
+
+
+def _symbol(name: str) -> sympy.Symbol:
+    # Real symbols give the derivatives of the real line, such as sign(x) for abs(x).
+    return sympy.Symbol(name, real=True)
+
+
+def _lambdify(symbols: list[sympy.Symbol], expr) -> Callable:
+    """A NumPy function of one array per symbol, computing ``expr`` (or a list of them).
+
+    lambdify prints the expression as Python code and compiles it: safe here, as every
+    expression was built node by node from the allow-list. The variables are renamed first,
+    so that no name a user picks (``numpy``, ``where``) can shadow NumPy's in that code.
+    ``dummify=True`` would rename them too, but to Dummy symbols without the variables' real
+    assumption: SymPy then re-evaluates the whole expression with complex unknowns, which can
+    take practically forever (``atan2(-sinh(y**1000), -1)`` expands a complex 1000th power).
+    The new names start with an underscore, so they differ from every variable's.
+    """
+    renamed = {
+        symbol: sympy.Symbol(f"_descend_{i}", **symbol.assumptions0)
+        for i, symbol in enumerate(symbols)
+    }
+    if isinstance(expr, list):
+        expr = [e.xreplace(renamed) for e in expr]
+    else:
+        expr = expr.xreplace(renamed)
+    return sympy.lambdify(list(renamed.values()), expr, modules="numpy", dummify=False)
+
+
+def _spread(value, shape: tuple[int, ...]) -> np.ndarray:
+    """A result as a float array of the batch's shape (a constant comes as one number)."""
+    return np.array(np.broadcast_to(np.asarray(value, dtype=float), shape))
+
+
+def _natural_key(name: str) -> tuple:
+    """Sort key reading runs of digits as numbers, so that w2 comes before w10."""
+    chunks = re.split(r"(\d+)", name)
+    return [int(c) if c.isdigit() else c.lower() for c in chunks], name
+
+
+def _quote(piece: str, limit: int = 40) -> str:
+    """``repr`` of a piece of formula, cut short when long."""
+    return repr(piece if len(piece) <= limit else piece[: limit - 3] + "...")
+
+
+def _pointer(text: str, column: int, piece: str, width: int = 72) -> str:
+    """The formula (or a window of it) over a caret line marking ``piece`` at ``column``."""
+    # One printable character per character keeps the carets aligned.
+    shown = "".join(c if c.isprintable() else " " if c == "\t" else "?" for c in text)
+    start = 0
+    if len(shown) > width:
+        start = max(0, min(column - width // 2, len(shown) - width))
+    before = "..." if start > 0 else ""
+    after = "..." if start + width < len(shown) else ""
+    line = f"    {before}{shown[start : start + width]}{after}"
+    indent = " " * (4 + len(before) + column - start)
+    carets = "^" * max(1, min(len(piece), start + width - column))
+    return f"{line}\n{indent}{carets}"
