@@ -1,9 +1,8 @@
-"""The ``descend`` command line."""
+"""``descend demo``: the tutorial experiments, their numbers, pictures and report page."""
 
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -20,32 +19,8 @@ from rich.progress import (
 from rich.table import Table
 
 import descend
-
-app = typer.Typer(
-    name="descend",
-    help="Gradient descent to learn, see, use and scale.",
-    no_args_is_help=True,
-    add_completion=False,
-    rich_markup_mode=None,
-)
-
-
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"descend {descend.__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def _main(
-    version: Annotated[
-        bool,
-        typer.Option(
-            "--version", callback=_version, is_eager=True, help="Print the version and exit."
-        ),
-    ] = False,
-) -> None:
-    """Gradient descent to learn, see, use and scale."""
+from descend.cli._app import app
+from descend.cli._common import headless
 
 
 @app.command()
@@ -97,7 +72,7 @@ def demo(
         problem = _unusable_folder(out)
         if problem:
             _usage_error(console, f"--out {str(out)!r}: {problem}")
-        _headless()
+        headless()
     started = time.perf_counter()
     reports, drawn = [], {}
     columns = (
@@ -149,13 +124,6 @@ def _unusable_folder(out: Path) -> str | None:
     return None
 
 
-def _headless() -> None:
-    """Draw without a display, whatever backend the environment would pick."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=True)
-
-
 def _draw(report, out: Path, progress, task) -> list:
     from descend import gallery
 
@@ -188,15 +156,3 @@ def _print_report(console: Console, report) -> None:
         table.add_row(*cells, mark)
     console.print(table)
     console.print()
-
-
-def main() -> None:
-    """Entry point of the ``descend`` console script."""
-    try:
-        app()
-    except KeyboardInterrupt:  # pragma: no cover - interactive
-        sys.exit(130)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()

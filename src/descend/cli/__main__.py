@@ -1,0 +1,5 @@
+"""``python -m descend.cli``."""
+
+from descend.cli import main
+
+main()

@@ -1,0 +1,148 @@
+"""What every command shares: exit codes, one-line errors, parsing of lists of numbers."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import math
+import warnings
+from pathlib import Path
+
+import numpy as np
+import typer
+from rich.console import Console
+
+#: Exit codes: success, a run that failed (diverged), a usage or input error, Ctrl-C.
+OK, FAILED, USAGE, INTERRUPTED = 0, 1, 2, 130
+
+
+class InputError(Exception):
+    """A mistake in what the user typed or gave: reported on one line, exit status 2."""
+
+
+def out() -> Console:
+    """Standard output, for results; lines are never wrapped, so they can be read back."""
+    return Console(highlight=False, soft_wrap=True)
+
+
+def err() -> Console:
+    """Standard error, for messages; never wrapped, so a message stays one line."""
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def fail(message: str, code: int = USAGE):
+    """Say what is wrong and exit with ``code``."""
+    err().print(f"[red]error:[/] {message}", markup=True)
+    raise typer.Exit(code)
+
+
+@contextlib.contextmanager
+def warnings_as_notes():
+    """Show the warnings of the block as plain ``warning: …`` lines on standard error, not
+    as Python's file-and-line warning text."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            yield
+        finally:
+            console, seen = err(), set()
+            for warning in caught:
+                text = str(warning.message)
+                if text not in seen:
+                    seen.add(text)
+                    console.print(f"[yellow]warning:[/] {text}")
+
+
+def guarded(command):
+    """Turn the user's mistakes into one-line messages and exit status 2, never a
+    traceback; Ctrl-C into exit status 130."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        from descend.datafiles import DataFileError
+        from descend.estimators.serialize import ModelFileError
+        from descend.formula import FormulaError
+
+        try:
+            return command(*args, **kwargs)
+        except (InputError, FormulaError, DataFileError, ModelFileError) as error:
+            fail(str(error))
+        except KeyboardInterrupt:
+            err().print("interrupted")
+            raise typer.Exit(INTERRUPTED) from None
+
+    return wrapper
+
+
+def numbers(text: str | None, what: str) -> list[float] | None:
+    """``"0.05,0.2, 0.5"`` as floats; None stays None."""
+    if text is None:
+        return None
+    values = []
+    for part in str(text).split(","):
+        part = part.strip()
+        try:
+            value = float(part)
+        except ValueError:
+            raise InputError(f"{what}: {part!r} is not a number (in {text!r})") from None
+        if not math.isfinite(value):
+            raise InputError(f"{what}: {part!r} is not a finite number")
+        values.append(value)
+    return values
+
+
+def writable(path: Path | None, what: str, suffixes: tuple[str, ...]) -> Path | None:
+    """Check before any work that ``path`` can be written and has a suffix we write."""
+    if path is None:
+        return None
+    if suffixes and path.suffix.lower() not in suffixes:
+        raise InputError(
+            f"{what} {str(path)!r}: the file name must end in " + " or ".join(suffixes)
+        )
+    if path.is_dir():
+        raise InputError(f"{what} {str(path)!r} is a folder; give a file name")
+    if not path.parent.is_dir():
+        raise InputError(f"{what} {str(path)!r}: there is no folder {str(path.parent)!r}")
+    return path
+
+
+def to_json(value):
+    """Plain JSON data: arrays to lists, NaN and infinities to null."""
+    if isinstance(value, dict):
+        return {str(k): to_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_json(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return to_json(value.tolist())
+    if isinstance(value, np.generic):
+        return to_json(value.item())
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def dumps(value) -> str:
+    return json.dumps(to_json(value), indent=2, ensure_ascii=False, allow_nan=False)
+
+
+def headless() -> None:
+    """Draw without a display, whatever backend the environment would pick."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+
+
+def save_figure(fig, path: Path) -> None:
+    """Write a figure complete or not at all, then close it."""
+    import os
+
+    import matplotlib.pyplot as plt
+
+    partial = path.with_name(f".{path.stem}.partial-{os.getpid()}{path.suffix}")
+    try:
+        fig.savefig(partial, format=path.suffix.lstrip(".").lower() or "png")
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+        plt.close(fig)

@@ -1,0 +1,410 @@
+"""``descend train`` and ``descend predict``: models from data files, without Python."""
+
+from __future__ import annotations
+
+import math
+import signal
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import typer
+
+from descend.cli._app import app
+from descend.cli._common import (
+    FAILED,
+    INTERRUPTED,
+    InputError,
+    err,
+    guarded,
+    headless,
+    out,
+    save_figure,
+    warnings_as_notes,
+    writable,
+)
+
+TASKS = ("regression", "classification")
+#: A numeric target with at most this many distinct whole numbers is guessed to be classes.
+MAX_GUESSED_CLASSES = 20
+
+DATA = typer.Argument(
+    metavar="DATA",
+    help="Training data: CSV with a header row, NPY (the last column is the target), NPZ "
+    "(arrays X and y) or Parquet (with pyarrow).",
+    show_default=False,
+)
+TARGET = typer.Option(help="The target column of a CSV or Parquet file (default: the last).")
+TASK = typer.Option(help="regression or classification (default: guessed from the target).")
+LOSS = typer.Option(
+    help="The loss: squared_error, huber, absolute_error (regression); log_loss, hinge, "
+    "squared_hinge, squared_error, sigmoid_squared_error (classification)."
+)
+OPTIMIZER = typer.Option(help="gd, momentum, nesterov, adagrad, rmsprop, adam or adamw.")
+LR = typer.Option(
+    "--lr", "--alpha", help="Learning rate (--alpha is the tutorials' name); default: auto."
+)
+MOMENTUM = typer.Option(help="Momentum α.")
+BATCH = typer.Option("--batch-size", help="Rows per step (default: all; 1 is stochastic).")
+EPOCHS = typer.Option(help="Most epochs.")
+TOL = typer.Option(help="Stop when the loss changes by at most this between epochs.")
+PATIENCE = typer.Option(help="Stop after this many epochs without improving by tol.")
+PENALTY = typer.Option(help="l2, l1 or elasticnet, with a strength: l2:0.001.")
+L1_RATIO = typer.Option("--l1-ratio", help="The L1 share of an elastic net.")
+SEED = typer.Option(help="Random seed (start, shuffling, validation split).")
+VALIDATION = typer.Option(
+    "--validation-fraction",
+    help="Hold out this share of the rows and keep the epoch that does best on them.",
+)
+STANDARDIZE = typer.Option(help="Scale every feature to mean 0 and variance 1 first.")
+MODEL_OUT = typer.Option("--out", help="Write the model here (JSON).")
+HISTORY = typer.Option(help="Write the per-epoch history here (CSV).")
+PLOT = typer.Option(
+    help="Draw the loss curve, with the decision boundary (two features) or the fitted line "
+    "(one feature) beside it (PNG)."
+)
+LOG = typer.Option("--log", help="Plain '[INFO] epoch #N, loss=…' lines instead of a bar.")
+
+
+@app.command()
+@guarded
+def train(
+    data: Annotated[Path, DATA],
+    target: Annotated[str | None, TARGET] = None,
+    task: Annotated[str | None, TASK] = None,
+    loss: Annotated[str | None, LOSS] = None,
+    optimizer: Annotated[str, OPTIMIZER] = "gd",
+    lr: Annotated[float | None, LR] = None,
+    momentum: Annotated[float | None, MOMENTUM] = None,
+    batch_size: Annotated[int | None, BATCH] = None,
+    epochs: Annotated[int, EPOCHS] = 1000,
+    tol: Annotated[float | None, TOL] = 1e-4,
+    patience: Annotated[int | None, PATIENCE] = None,
+    penalty: Annotated[str | None, PENALTY] = None,
+    l1_ratio: Annotated[float, L1_RATIO] = 0.15,
+    seed: Annotated[int | None, SEED] = None,
+    validation_fraction: Annotated[float | None, VALIDATION] = None,
+    standardize: Annotated[bool, STANDARDIZE] = False,
+    model_out: Annotated[Path | None, MODEL_OUT] = None,
+    history: Annotated[Path | None, HISTORY] = None,
+    plot: Annotated[Path | None, PLOT] = None,
+    log: Annotated[bool, LOG] = False,
+) -> None:
+    """Fit a linear model to a data file by gradient descent and save it as JSON.
+
+    Ctrl-C stops after the current epoch and still writes what was asked, marked as
+    interrupted (exit status 130).
+
+    Examples:
+
+      descend train houses.csv --target price --standardize --out model.json
+
+      descend train blobs.csv --task classification --loss log_loss --alpha 0.01
+      --epochs 100 --plot fit.png
+
+      descend train digits.npz --batch-size 1 --momentum 0.9 --history epochs.csv
+    """
+    from descend import datafiles
+    from descend.estimators import GDClassifier, GDRegressor
+
+    if task is not None and task not in TASKS:
+        raise InputError(f"--task {task!r}: choose regression or classification")
+    writable(model_out, "--out", (".json",))
+    writable(history, "--history", (".csv",))
+    writable(plot, "--plot", (".png",))
+    table = datafiles.read(
+        data, target=datafiles.LAST if target is None else target,
+        numeric_target=task == "regression",
+    )  # fmt: skip
+    X, y = table.X, table.y
+    task, why = _task(task, y, table)
+    console = out()
+    console.print(
+        f"{table.path.name}: {X.shape[0]} rows, {X.shape[1]} feature"
+        f"{'s' * (X.shape[1] != 1)}, target {table.target_name!r}; task: {task} ({why})"
+    )
+    scaler = None
+    if standardize:
+        from sklearn.preprocessing import StandardScaler
+
+        scaler = StandardScaler().fit(X)
+        X = scaler.transform(X)
+    params = {
+        "optimizer": optimizer,
+        "learning_rate": "auto" if lr is None else lr,
+        "momentum": momentum,
+        "batch_size": batch_size,
+        "max_epochs": epochs,
+        "tol": tol,
+        "n_iter_no_change": patience,
+        "random_state": seed,
+        "record_weights": False,
+    }
+    if loss is not None:
+        params["loss"] = loss
+    if penalty is not None:
+        params["penalty"], params["alpha"] = _penalty(penalty)
+        params["l1_ratio"] = l1_ratio
+    if validation_fraction is not None:
+        params.update(early_stopping=True, validation_fraction=validation_fraction)
+    kind = GDClassifier if task == "classification" else GDRegressor
+    try:
+        model = kind(**params)
+    except TypeError as error:
+        raise InputError(str(error)) from None
+    if task == "regression":
+        y = y.astype(float)
+    monitor = _Monitor(epochs, plain=log or not sys.stdout.isatty())
+    model.set_params(callback=monitor)
+    with _stop_on_ctrl_c(monitor), monitor.display(), warnings_as_notes():
+        _fit(model, X, y)
+    model.set_params(callback=None)
+    interrupted = monitor.interrupted
+    _report(console, model, X, y, task, interrupted)
+    if model_out is not None:
+        from descend.estimators import serialize
+
+        extra = {"task": task, "data": str(data), "target": table.target_name,
+                 "interrupted": interrupted}  # fmt: skip
+        serialize.save(
+            model_out, model, scaler=scaler, extra=extra, feature_names=table.feature_names
+        )
+        console.print(f"wrote {model_out}")
+    if history is not None:
+        columns = [c for c in model.history_.columns if c not in ("coef", "intercept")]
+        datafiles.write_csv(history, columns, [getattr(model.history_, c) for c in columns])
+        console.print(f"wrote {history}")
+    if plot is not None:
+        _plot(model, X, y, task, plot, standardize)
+        console.print(f"wrote {plot}")
+    if interrupted:
+        err().print(f"interrupted after epoch {model.n_iter_}: what was asked is written")
+        raise typer.Exit(INTERRUPTED)
+
+
+def _fit(model, X, y):
+    from descend.errors import FitDivergedError
+
+    try:
+        model.fit(X, y)
+    except FitDivergedError as error:
+        err().print(f"[red]diverged:[/] {error}")
+        raise typer.Exit(FAILED) from None
+    except (ValueError, TypeError) as error:  # settings the estimator refuses
+        raise InputError(str(error)) from None
+
+
+def _task(task, y, table) -> tuple[str, str]:
+    """The task, and why: given, or guessed from the target."""
+    numeric = y.dtype.kind in "fiu"
+    values = np.unique(y)
+    if task is not None:
+        if task == "regression" and not numeric:
+            raise InputError(
+                f"{table.path}: the target column {table.target_name!r} holds text "
+                f"({values[0]!r} …), which cannot be regressed on; use --task classification"
+            )
+        why = "as asked"
+    elif not numeric:
+        task, why = "classification", "guessed: the target holds text labels"
+    elif np.all(values == np.round(values)) and len(values) <= MAX_GUESSED_CLASSES:
+        task = "classification"
+        why = f"guessed: the target holds {len(values)} whole numbers; --task to choose"
+    else:
+        task, why = "regression", "guessed: the target holds real numbers; --task to choose"
+    if task == "classification" and len(values) < 2:
+        raise InputError(
+            f"{table.path}: the target column {table.target_name!r} has a single class, "
+            f"{values[0]!r}; a classifier needs at least two"
+        )
+    return task, why
+
+
+def _penalty(text: str):
+    kind, _, strength = text.partition(":")
+    kind = kind.strip().lower()
+    if kind not in ("l2", "l1", "elasticnet"):
+        raise InputError(f"--penalty {text!r}: choose l2, l1 or elasticnet (as l2:0.001)")
+    if not strength:
+        return kind, 0.0001
+    try:
+        value = float(strength)
+    except ValueError:
+        raise InputError(f"--penalty {text!r}: {strength!r} is not a number") from None
+    return kind, value
+
+
+class _Monitor:
+    """Shows each epoch (a progress bar, or log lines) and asks the fit to stop after Ctrl-C;
+    the estimator calls it after every epoch."""
+
+    def __init__(self, epochs: int, plain: bool):
+        self.epochs, self.plain = epochs, plain
+        self.interrupted = False
+        self._stop = False
+        self._progress = None
+        self._task = None
+
+    def request_stop(self) -> None:
+        self._stop = True
+
+    @contextmanager
+    def display(self):
+        if self.plain:
+            yield
+            return
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        columns = (TextColumn("epoch"), BarColumn(), MofNCompleteColumn(),
+                   TextColumn("{task.description}"))  # fmt: skip
+        with Progress(*columns, console=err(), transient=True) as progress:
+            self._progress = progress
+            self._task = progress.add_task("", total=self.epochs)
+            yield
+
+    def __call__(self, info) -> bool:
+        if self.plain:
+            print(f"[INFO] epoch #{info.nit}, loss={info.f:.7f}", flush=True)
+        else:
+            self._progress.update(self._task, completed=info.nit, description=f"loss {info.f:.6g}")
+        if self._stop:
+            self.interrupted = True
+            return True
+        return False
+
+
+@contextmanager
+def _stop_on_ctrl_c(monitor: _Monitor):
+    """The first Ctrl-C ends the fit after the current epoch; a second one stops at once."""
+    if sys.platform == "win32" or not _main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        if monitor._stop:
+            raise KeyboardInterrupt
+        monitor.request_stop()
+        err().print("stopping after this epoch (Ctrl-C again to abandon the fit)")
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
+def _report(console, model, X, y, task, interrupted: bool) -> None:
+    score = model.score(X, y)
+    what = "training accuracy" if task == "classification" else "training R²"
+    shown = f"{score:.2%}" if task == "classification" else f"{score:.6g}"
+    console.print(
+        f"epochs: {model.n_iter_}; stopped ({model.stop_reason_}): {model.stop_message_}"
+    )
+    loss = model.history_.loss[-1]
+    console.print(f"final loss: {loss:.6g}; {what}: {shown}" if math.isfinite(loss) else "")
+    if interrupted:
+        console.print("[yellow]interrupted by Ctrl-C[/]")
+
+
+def _plot(model, X, y, task, path: Path, standardized: bool) -> None:
+    headless()
+    import matplotlib.pyplot as plt
+
+    from descend import plot
+
+    side = (task == "classification" and X.shape[1] == 2) or (
+        task == "regression" and X.shape[1] == 1
+    )
+    fig, axes = plt.subplots(1, 2 if side else 1, figsize=(11 if side else 6.4, 4.4),
+                             squeeze=False, layout="constrained")  # fmt: skip
+    plot.loss(model, ax=axes[0, 0], log=bool(np.all(model.history_.loss > 0)))
+    if side:
+        if task == "classification":
+            plot.decision_boundary(model, X, y, ax=axes[0, 1])
+        else:
+            plot.fit_line(model, X, y, ax=axes[0, 1])
+        if standardized:
+            axes[0, 1].set_title("standardized features")
+    save_figure(fig, path)
+
+
+@app.command()
+@guarded
+def predict(
+    model_path: Annotated[
+        Path,
+        typer.Argument(
+            metavar="MODEL", help="A model written by descend train.", show_default=False
+        ),
+    ],
+    data: Annotated[
+        Path,
+        typer.Argument(
+            metavar="DATA", help="Rows to predict, in any format train reads.", show_default=False
+        ),
+    ],
+    out_path: Annotated[
+        Path | None,
+        typer.Option("--out", help="Write the predictions here (CSV; default: standard output)."),
+    ] = None,
+    proba: Annotated[
+        bool, typer.Option(help="Add each class's probability (log_loss classifiers).")
+    ] = False,
+) -> None:
+    """Predict with a model saved by descend train; writes CSV.
+
+    The data's columns are matched to the model's features by name when the file has a
+    header with them (other columns, such as the target, are left out), else by position.
+
+    Examples:
+
+      descend predict model.json new-houses.csv --out predictions.csv
+
+      descend predict model.json test.csv --proba
+    """
+    from descend import datafiles
+    from descend.estimators import serialize
+
+    writable(out_path, "--out", (".csv",))
+    model = serialize.load(model_path)
+    # the training target's column, when the file has one, is not a feature
+    trained_on = (model.extra or {}).get("target")
+    table = datafiles.read(data, target=trained_on, need_target=False)
+    X = _columns_for(model, table)
+    predicted = model.predict(X)
+    header, columns = ["prediction"], [predicted]
+    if proba:
+        estimator = model.estimator
+        if not hasattr(estimator, "predict_proba"):  # only log_loss classifiers have it
+            raise InputError("--proba needs a classifier trained with --loss log_loss")
+        probabilities = estimator.predict_proba(model.transform(X))
+        for k, label in enumerate(estimator.classes_):
+            header.append(f"p({label})")
+            columns.append(probabilities[:, k])
+    datafiles.write_csv("-" if out_path is None else out_path, header, columns)
+    if out_path is not None:
+        out().print(f"wrote {len(predicted)} predictions to {out_path}")
+
+
+def _columns_for(model, table) -> np.ndarray:
+    names = model.feature_names
+    if names and all(name in table.feature_names for name in names):
+        index = [table.feature_names.index(name) for name in names]
+        return table.X[:, index]
+    expected = model.estimator.n_features_in_
+    if table.X.shape[1] != expected:
+        raise InputError(
+            f"{table.path}: the model was trained on {expected} feature"
+            f"{'s' * (expected != 1)}"
+            + (f" ({', '.join(names)})" if names else "")
+            + f"; the file has {table.X.shape[1]} column{'s' * (table.X.shape[1] != 1)}"
+        )
+    return table.X
