@@ -92,6 +92,26 @@ def test_classification_with_text_labels_and_probabilities(blobs_csv, tmp_path):
     )
 
 
+def test_every_estimator_option_reaches_the_model(line_csv, tmp_path):
+    path, _, _ = line_csv
+    model = tmp_path / "m.json"
+    result = run("train", path, "--penalty", "l2:0.01", "--patience", 5, "--batch-size", 10,
+                 "--validation-fraction", 0.2, "--seed", 1, "--optimizer", "adam", "--lr", 0.5,
+                 "--out", model)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "[INFO] epoch #1, val_loss=" in result.output
+    saved = json.loads(model.read_text())
+    params = {k: saved["params"][k] for k in ("penalty", "alpha", "n_iter_no_change",
+              "batch_size", "early_stopping", "validation_fraction", "random_state",
+              "optimizer", "learning_rate")}  # fmt: skip
+    assert params == {"penalty": "l2", "alpha": 0.01, "n_iter_no_change": 5, "batch_size": 10,
+                      "early_stopping": True, "validation_fraction": 0.2, "random_state": 1,
+                      "optimizer": "adam", "learning_rate": 0.5}  # fmt: skip
+    assert saved["feature_names"] == ["x"] and saved["descend_version"]
+    result = run("train", path, "--optimizer", "adam", "--momentum", 0.9)
+    assert result.exit_code == 2 and "optimizer 'adam' has no momentum setting" in result.output
+
+
 def test_npy_and_npz(tmp_path):
     X, y = datasets.blobs()
     np.save(tmp_path / "d.npy", np.c_[X, y])

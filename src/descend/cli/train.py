@@ -156,7 +156,8 @@ def train(
         raise InputError(str(error)) from None
     if task == "regression":
         y = y.astype(float)
-    monitor = _Monitor(epochs, plain=log or not sys.stdout.isatty())
+    monitor = _Monitor(epochs, plain=log or not sys.stdout.isatty(),
+                       watched="loss" if validation_fraction is None else "val_loss")  # fmt: skip
     model.set_params(callback=monitor)
     with _stop_on_ctrl_c(monitor), monitor.display(), warnings_as_notes():
         _fit(model, X, y)
@@ -240,8 +241,8 @@ class _Monitor:
     """Shows each epoch (a progress bar, or log lines) and asks the fit to stop after Ctrl-C;
     the estimator calls it after every epoch."""
 
-    def __init__(self, epochs: int, plain: bool):
-        self.epochs, self.plain = epochs, plain
+    def __init__(self, epochs: int, plain: bool, watched: str = "loss"):
+        self.epochs, self.plain, self.watched = epochs, plain, watched
         self.interrupted = False
         self._stop = False
         self._progress = None
@@ -266,9 +267,10 @@ class _Monitor:
 
     def __call__(self, info) -> bool:
         if self.plain:
-            print(f"[INFO] epoch #{info.nit}, loss={info.f:.7f}", flush=True)
+            print(f"[INFO] epoch #{info.nit}, {self.watched}={info.f:.7f}", flush=True)
         else:
-            self._progress.update(self._task, completed=info.nit, description=f"loss {info.f:.6g}")
+            shown = f"{self.watched.replace('_', ' ')} {info.f:.6g}"
+            self._progress.update(self._task, completed=info.nit, description=shown)
         if self._stop:
             self.interrupted = True
             return True
