@@ -154,6 +154,9 @@ def test_missing_target_column_and_wrong_feature_count(line_csv, tmp_path):
     assert run("train", path, "--epochs", 10, "--out", model).exit_code == 0
     wide = write_csv(tmp_path / "wide.csv", ["a", "b", "c"], [[1, 2, 3]])
     result = run("predict", model, wide)
+    assert result.exit_code == 2 and "needs the column 'x', which the file lacks" in result.output
+    np.save(tmp_path / "wide.npy", np.ones((1, 3)))
+    result = run("predict", model, tmp_path / "wide.npy")
     assert result.exit_code == 2
     assert "trained on 1 feature" in result.output and "3 columns" in result.output
     result = run("predict", tmp_path / "missing.json", wide)
@@ -198,3 +201,51 @@ def test_ctrl_c_stops_after_the_epoch_and_writes_the_model(tmp_path):
     assert saved["extra"]["interrupted"] is True
     assert saved["stop_reason"] == "callback" and saved["n_iter"] >= 3
     assert not [p for p in os.listdir(tmp_path) if "partial" in p or p.startswith(".")]
+
+
+def test_predict_matches_columns_by_name_and_reads_arrays(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 3))
+    y = X @ [1.0, 2.0, 3.0]
+    rows = [[*map(repr, r), repr(t)] for r, t in zip(X.tolist(), y.tolist(), strict=True)]
+    data = write_csv(tmp_path / "abc.csv", ["a", "b", "c", "t"], rows)
+    model = tmp_path / "m.json"
+    assert run("train", data, "--epochs", 20, "--out", model).exit_code == 0
+    shuffled = write_csv(tmp_path / "cab.csv", ["c", "a", "b"], [[r[2], r[0], r[1]] for r in rows])
+    by_name = run("predict", model, shuffled).output.splitlines()[1:]
+    in_order = run("predict", model, data).output.splitlines()[1:]
+    assert by_name == in_order
+    renamed = write_csv(tmp_path / "abd.csv", ["a", "b", "d"], [r[:3] for r in rows])
+    result = run("predict", model, renamed)
+    assert result.exit_code == 2 and "needs the column 'c', which the file lacks" in result.output
+    np.save(tmp_path / "x.npy", X)
+    result = run("predict", model, tmp_path / "x.npy")
+    assert result.exit_code == 0, result.output
+    np.testing.assert_allclose(
+        [float(v) for v in result.output.splitlines()[1:]], [float(v) for v in in_order],
+        rtol=1e-12,
+    )  # fmt: skip
+
+
+def test_outputs_never_overwrite_inputs_and_user_text_is_printed_as_is(line_csv, tmp_path):
+    path, _, _ = line_csv
+    before = path.read_text()
+    result = run("train", path, "--history", path.with_suffix(".csv"))
+    assert result.exit_code == 2 and "would overwrite the input file" in result.output
+    assert path.read_text() == before
+    result = run("minimize", "x[/]")
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    odd = tmp_path / "h[bold].csv"
+    result = run("minimize", "x**2", "--x0", 1, "--lr", 0.1, "--history", odd)
+    assert result.exit_code == 0 and odd.exists() and "h[bold].csv" in result.output
+
+
+def test_whole_number_labels_stay_whole(tmp_path):
+    X, y = datasets.blobs()
+    np.savez(tmp_path / "d.npz", X=X, y=y)
+    model = tmp_path / "m.json"
+    assert run("train", tmp_path / "d.npz", "--epochs", 20, "--out", model).exit_code == 0
+    result = run("predict", model, tmp_path / "d.npz", "--proba")
+    lines = result.output.splitlines()
+    assert lines[0] == "prediction,p(0),p(1)"
+    assert {line.split(",")[0] for line in lines[1:]} == {"0", "1"}

@@ -6,12 +6,14 @@ import contextlib
 import functools
 import json
 import math
+import os
 import warnings
 from pathlib import Path
 
 import numpy as np
 import typer
 from rich.console import Console
+from rich.text import Text
 
 #: Exit codes: success, a run that failed (diverged), a usage or input error, Ctrl-C.
 OK, FAILED, USAGE, INTERRUPTED = 0, 1, 2, 130
@@ -22,18 +24,24 @@ class InputError(Exception):
 
 
 def out() -> Console:
-    """Standard output, for results; lines are never wrapped, so they can be read back."""
-    return Console(highlight=False, soft_wrap=True)
+    """Standard output, for results; lines are never wrapped, so they can be read back, and
+    square brackets in what the user typed are printed as they are, never read as styles."""
+    return Console(highlight=False, soft_wrap=True, markup=False)
 
 
 def err() -> Console:
-    """Standard error, for messages; never wrapped, so a message stays one line."""
-    return Console(stderr=True, highlight=False, soft_wrap=True)
+    """Standard error, for messages and notes; never wrapped, so a message stays one line."""
+    return Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
+
+
+def note(label: str, message: str, style: str = "yellow", console: Console | None = None):
+    """``label: message`` with only the label styled (the message may hold user text)."""
+    (console or err()).print(Text.assemble((f"{label}:", style), " ", str(message)))
 
 
 def fail(message: str, code: int = USAGE):
     """Say what is wrong and exit with ``code``."""
-    err().print(f"[red]error:[/] {message}", markup=True)
+    note("error", message, "red")
     raise typer.Exit(code)
 
 
@@ -51,7 +59,7 @@ def warnings_as_notes():
                 text = str(warning.message)
                 if text not in seen:
                     seen.add(text)
-                    console.print(f"[yellow]warning:[/] {text}")
+                    note("warning", text, console=console)
 
 
 def guarded(command):
@@ -68,6 +76,9 @@ def guarded(command):
             return command(*args, **kwargs)
         except (InputError, FormulaError, DataFileError, ModelFileError) as error:
             fail(str(error))
+        except OSError as error:  # a file that cannot be written (read-only, disk full …)
+            where = f" {error.filename}" if error.filename else ""
+            fail(f"cannot write{where}: {error.strerror or error}")
         except KeyboardInterrupt:
             err().print("interrupted")
             raise typer.Exit(INTERRUPTED) from None
@@ -92,7 +103,9 @@ def numbers(text: str | None, what: str) -> list[float] | None:
     return values
 
 
-def writable(path: Path | None, what: str, suffixes: tuple[str, ...]) -> Path | None:
+def writable(
+    path: Path | None, what: str, suffixes: tuple[str, ...], sources: tuple = ()
+) -> Path | None:
     """Check before any work that ``path`` can be written and has a suffix we write."""
     if path is None:
         return None
@@ -104,6 +117,11 @@ def writable(path: Path | None, what: str, suffixes: tuple[str, ...]) -> Path | 
         raise InputError(f"{what} {str(path)!r} is a folder; give a file name")
     if not path.parent.is_dir():
         raise InputError(f"{what} {str(path)!r}: there is no folder {str(path.parent)!r}")
+    if not os.access(path.parent, os.W_OK):
+        raise InputError(f"{what} {str(path)!r}: the folder {str(path.parent)!r} is not writable")
+    for source in sources:
+        if source is not None and path.resolve() == Path(source).resolve():
+            raise InputError(f"{what} {str(path)!r} would overwrite the input file")
     return path
 
 

@@ -20,7 +20,7 @@ from rich.table import Table
 
 import descend
 from descend.cli._app import app
-from descend.cli._common import headless
+from descend.cli._common import fail, headless
 
 
 @app.command()
@@ -107,8 +107,7 @@ def demo(
 
 def _usage_error(console: Console, message: str) -> None:
     """Say what is wrong on one unwrapped line and exit with status 2."""
-    console.print(f"[red]error:[/] {message}", soft_wrap=True)
-    raise typer.Exit(2)
+    fail(message)
 
 
 def _unusable_folder(out: Path) -> str | None:

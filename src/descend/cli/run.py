@@ -18,6 +18,7 @@ from descend.cli._common import (
     InputError,
     dumps,
     guarded,
+    note,
     numbers,
     out,
     warnings_as_notes,
@@ -160,7 +161,7 @@ def descend_on(problem: Problem, kwargs: dict, *, maximize: bool):
         with warnings_as_notes():
             return run(problem.fun, problem.x0, **kwargs)
     except descend.DivergenceError as error:
-        out().print(f"[red]diverged:[/] {error}")
+        note("diverged", error, "red")
         raise typer.Exit(FAILED) from None
     except (ValueError, TypeError) as error:
         raise InputError(str(error)) from None
@@ -243,7 +244,7 @@ def _pictures(problem: Problem, res, plot_path, animate_path):
     if plot_path is not None:
         ax = plot.curve(problem.fun, res) if problem.ndim == 1 else plot.contour(problem.fun, res)
         save_figure(ax.figure, plot_path)
-        out().print(f"wrote {plot_path}")
+        note("wrote", plot_path, "green")
     if animate_path is not None:
         every = max(1, res.nit // 100)  # at most about a hundred frames
         if problem.ndim == 1:
@@ -258,7 +259,7 @@ def _pictures(problem: Problem, res, plot_path, animate_path):
             import matplotlib.pyplot as plt
 
             plt.close(replay._fig)
-        out().print(f"wrote {animate_path}")
+        note("wrote", animate_path, "green")
 
 
 def _descend_command(maximize: bool):
@@ -320,7 +321,7 @@ def _descend_command(maximize: bool):
             typer.echo(dumps(_result_json(res, prob, maximize)))
         else:
             console = out()
-            console.print(f"[bold]{verb}[/] {prob.text}")
+            console.print(f"{verb} {prob.text}")
             for line in prob.gradient:
                 console.print(f"  {line}")
             console.print(_iteration_table(res, prob.variables, every))
@@ -328,8 +329,8 @@ def _descend_command(maximize: bool):
             console.print(f"f(x) = {res.fun:.10g}")
             console.print(f"iterations: {res.nit}")
             console.print(f"stopped ({res.reason}): {res.message}")
-            if history is not None:
-                console.print(f"wrote {history}")
+        if history is not None:
+            note("wrote", history, "green")
         _pictures(prob, res, plot, animate)
         if res.reason == "diverged":
             raise typer.Exit(FAILED)
@@ -341,11 +342,12 @@ def _descend_command(maximize: bool):
         else "rosenbrock --optimizer adam --lr 0.02 --gtol 1e-6 --max-iter 20000"
     )
     what = "Gradient ascent" if maximize else "Gradient descent"
+    third = '"-(w1^2 + w2^4)"' if maximize else '"w1^2 + w2^4"'
     command.__doc__ = (
         f"{what} on a formula or a built-in function: the exact gradient, a table of "
         f"iterations, the result.\n\nExamples:\n\n  descend {verb} {example}\n\n"
         f"  descend {verb} {second}\n\n"
-        f'  descend {verb} "w1^2 + w2^4" --x0 1.5,1.5 --lr 0.1 --json\n'
+        f"  descend {verb} {third} --x0 1.5,1.5 --lr 0.1 --json\n"
     )
     return command
 
@@ -438,4 +440,7 @@ def sweep(
         from descend.plot.landscape import grid_of_runs
 
         save_figure(grid_of_runs(prob.fun, runs), plot)
-        console.print(f"wrote {plot}")
+        note("wrote", plot, "green")
+    if best is None:
+        note("failed", "every run diverged", "red")
+        raise typer.Exit(FAILED)

@@ -20,6 +20,7 @@ from descend.cli._common import (
     err,
     guarded,
     headless,
+    note,
     out,
     save_figure,
     warnings_as_notes,
@@ -111,9 +112,9 @@ def train(
 
     if task is not None and task not in TASKS:
         raise InputError(f"--task {task!r}: choose regression or classification")
-    writable(model_out, "--out", (".json",))
-    writable(history, "--history", (".csv",))
-    writable(plot, "--plot", (".png",))
+    writable(model_out, "--out", (".json",), (data,))
+    writable(history, "--history", (".csv",), (data,))
+    writable(plot, "--plot", (".png",), (data,))
     table = datafiles.read(
         data, target=datafiles.LAST if target is None else target,
         numeric_target=task == "regression",
@@ -150,12 +151,15 @@ def train(
     if validation_fraction is not None:
         params.update(early_stopping=True, validation_fraction=validation_fraction)
     kind = GDClassifier if task == "classification" else GDRegressor
+    model = kind(**params)
     try:
-        model = kind(**params)
-    except TypeError as error:
-        raise InputError(str(error)) from None
+        model._settings()  # every setting checked before any data is read or fitted
+    except (ValueError, TypeError) as error:
+        raise InputError(_flag_names(str(error))) from None
     if task == "regression":
         y = y.astype(float)
+    elif y.dtype.kind == "f":  # whole-number class labels stay whole numbers
+        y = y.astype(np.int64)
     monitor = _Monitor(epochs, plain=log or not sys.stdout.isatty(),
                        watched="loss" if validation_fraction is None else "val_loss")  # fmt: skip
     model.set_params(callback=monitor)
@@ -172,16 +176,16 @@ def train(
         serialize.save(
             model_out, model, scaler=scaler, extra=extra, feature_names=table.feature_names
         )
-        console.print(f"wrote {model_out}")
+        note("wrote", model_out, "green")
     if history is not None:
         columns = [c for c in model.history_.columns if c not in ("coef", "intercept")]
         datafiles.write_csv(history, columns, [getattr(model.history_, c) for c in columns])
-        console.print(f"wrote {history}")
+        note("wrote", history, "green")
     if plot is not None:
         _plot(model, X, y, task, plot, standardize)
-        console.print(f"wrote {plot}")
+        note("wrote", plot, "green")
     if interrupted:
-        err().print(f"interrupted after epoch {model.n_iter_}: what was asked is written")
+        note("interrupted", f"after epoch {model.n_iter_}; what was asked is written")
         raise typer.Exit(INTERRUPTED)
 
 
@@ -191,10 +195,29 @@ def _fit(model, X, y):
     try:
         model.fit(X, y)
     except FitDivergedError as error:
-        err().print(f"[red]diverged:[/] {error}")
+        note("diverged", error, "red")
         raise typer.Exit(FAILED) from None
     except (ValueError, TypeError) as error:  # settings the estimator refuses
-        raise InputError(str(error)) from None
+        raise InputError(_flag_names(str(error))) from None
+
+
+#: The estimator's parameter names as this command's flags, for its error messages.
+FLAGS = {
+    "max_epochs": "--epochs",
+    "n_iter_no_change": "--patience",
+    "random_state": "--seed",
+    "learning_rate": "--lr",
+    "batch_size": "--batch-size",
+    "validation_fraction": "--validation-fraction",
+    "l1_ratio": "--l1-ratio",
+    "alpha": "--penalty strength",
+}
+
+
+def _flag_names(message: str) -> str:
+    import re
+
+    return re.sub(r"\b(" + "|".join(FLAGS) + r")\b", lambda m: FLAGS[m.group(1)], message)
 
 
 def _task(task, y, table) -> tuple[str, str]:
@@ -205,7 +228,8 @@ def _task(task, y, table) -> tuple[str, str]:
         if task == "regression" and not numeric:
             raise InputError(
                 f"{table.path}: the target column {table.target_name!r} holds text "
-                f"({values[0]!r} …), which cannot be regressed on; use --task classification"
+                f"({values[0].item()!r} …), which cannot be regressed on; use --task "
+                "classification"
             )
         why = "as asked"
     elif not numeric:
@@ -218,7 +242,7 @@ def _task(task, y, table) -> tuple[str, str]:
     if task == "classification" and len(values) < 2:
         raise InputError(
             f"{table.path}: the target column {table.target_name!r} has a single class, "
-            f"{values[0]!r}; a classifier needs at least two"
+            f"{values[0].item()!r}; a classifier needs at least two"
         )
     return task, why
 
@@ -313,7 +337,7 @@ def _report(console, model, X, y, task, interrupted: bool) -> None:
     loss = model.history_.loss[-1]
     console.print(f"final loss: {loss:.6g}; {what}: {shown}" if math.isfinite(loss) else "")
     if interrupted:
-        console.print("[yellow]interrupted by Ctrl-C[/]")
+        note("interrupted", "by Ctrl-C", console=console)
 
 
 def _plot(model, X, y, task, path: Path, standardized: bool) -> None:
@@ -375,10 +399,11 @@ def predict(
     from descend import datafiles
     from descend.estimators import serialize
 
-    writable(out_path, "--out", (".csv",))
+    writable(out_path, "--out", (".csv",), (data, model_path))
     model = serialize.load(model_path)
     # the training target's column, when the file has one, is not a feature
-    trained_on = (model.extra or {}).get("target")
+    headed = data.suffix.lower() in datafiles.HEADED
+    trained_on = (model.extra or {}).get("target") if headed else None
     table = datafiles.read(data, target=trained_on, need_target=False)
     X = _columns_for(model, table)
     predicted = model.predict(X)
@@ -393,12 +418,23 @@ def predict(
             columns.append(probabilities[:, k])
     datafiles.write_csv("-" if out_path is None else out_path, header, columns)
     if out_path is not None:
-        out().print(f"wrote {len(predicted)} predictions to {out_path}")
+        note("wrote", f"{len(predicted)} predictions to {out_path}", "green")
 
 
 def _columns_for(model, table) -> np.ndarray:
+    """The model's features from the table: by name when the file names its columns (a
+    missing one is an error, never a silent shift), else by position."""
+    from descend import datafiles
+
     names = model.feature_names
-    if names and all(name in table.feature_names for name in names):
+    if names and table.path.suffix.lower() in datafiles.HEADED:
+        missing = [name for name in names if name not in table.feature_names]
+        if missing:
+            raise InputError(
+                f"{table.path}: the model needs the column"
+                f"{'s' * (len(missing) != 1)} {', '.join(repr(m) for m in missing)}, which the "
+                f"file lacks; it has {', '.join(repr(c) for c in table.feature_names)}"
+            )
         index = [table.feature_names.index(name) for name in names]
         return table.X[:, index]
     expected = model.estimator.n_features_in_

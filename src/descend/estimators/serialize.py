@@ -478,6 +478,8 @@ def load(path) -> Model:
         raise ModelFileError(
             f"is not valid JSON: {err.msg} at line {err.lineno}, column {err.colno}", path
         ) from None
+    except RecursionError:  # nested far deeper than any model file
+        raise ModelFileError("is not a model file: its JSON is nested too deeply", path) from None
     try:
         return from_dict(data)
     except ModelFileError as err:
