@@ -195,3 +195,16 @@ def test_hostile_formulas_are_refused_quickly_and_do_nothing(tmp_path):
             assert result.output.startswith("error: "), result.output
     assert time.perf_counter() - started < 10
     assert not sentinel.exists()
+
+
+@pytest.mark.parametrize("command", ["minimize", "maximize", "functions", "sweep"])
+def test_every_help_example_runs(command, tmp_path, monkeypatch):
+    import shlex
+
+    monkeypatch.chdir(tmp_path)  # examples may write pictures
+    text = run(command, "--help").output
+    examples = [line.strip() for line in text.splitlines() if line.strip().startswith("descend ")]
+    assert examples
+    for example in examples:
+        result = run(*shlex.split(example)[1:])
+        assert result.exit_code == 0, (example, result.output)

@@ -51,10 +51,13 @@ def demo(
 
     Examples:
 
+    \b
       descend demo                  # every experiment, pictures in ./descend-demo/
 
+    \b
       descend demo T1 T3 --out pics # just these two
 
+    \b
       descend demo --no-pictures    # numbers only
     """
     import time

@@ -345,9 +345,9 @@ def _descend_command(maximize: bool):
     third = '"-(w1^2 + w2^4)"' if maximize else '"w1^2 + w2^4"'
     command.__doc__ = (
         f"{what} on a formula or a built-in function: the exact gradient, a table of "
-        f"iterations, the result.\n\nExamples:\n\n  descend {verb} {example}\n\n"
-        f"  descend {verb} {second}\n\n"
-        f"  descend {verb} {third} --x0 1.5,1.5 --lr 0.1 --json\n"
+        f"iterations, the result.\n\nExamples:\n\n\b\n  descend {verb} {example}\n\n"
+        f"\b\n  descend {verb} {second}\n\n"
+        f"\b\n  descend {verb} {third} --x0 1.5,1.5 --lr 0.1 --json\n"
     )
     return command
 
@@ -366,8 +366,10 @@ def functions_command() -> None:
 
     Examples:
 
+    \b
       descend functions
 
+    \b
       descend minimize himmelblau --lr 0.01
     """
     from descend import functions
@@ -398,10 +400,11 @@ def sweep(
 
     Examples:
 
+    \b
       descend sweep quadratic --lr 0.01,0.1 --momentum 0,0.9
 
-      descend sweep sphere --x0 -8,5 --lr 0.05,0.2,0.5,0.8 --momentum 0,0.5,0.9
-      --iters 5 --plot grid.png
+    \b
+      descend sweep sphere --x0 -8,5 --lr 0.05,0.5 --momentum 0,0.9 --iters 5 --plot g.png
     """
     if optimizer is not None and optimizer not in OPTIMIZERS:
         raise InputError(f"--optimizer {optimizer!r}: choose one of {', '.join(OPTIMIZERS)}")

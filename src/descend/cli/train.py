@@ -100,11 +100,13 @@ def train(
 
     Examples:
 
+    \b
       descend train houses.csv --target price --standardize --out model.json
 
-      descend train blobs.csv --task classification --loss log_loss --alpha 0.01
-      --epochs 100 --plot fit.png
+    \b
+      descend train blobs.csv --loss log_loss --alpha 0.01 --epochs 100 --plot fit.png
 
+    \b
       descend train digits.npz --batch-size 1 --momentum 0.9 --history epochs.csv
     """
     from descend import datafiles
@@ -392,8 +394,10 @@ def predict(
 
     Examples:
 
+    \b
       descend predict model.json new-houses.csv --out predictions.csv
 
+    \b
       descend predict model.json test.csv --proba
     """
     from descend import datafiles
