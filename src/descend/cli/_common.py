@@ -18,6 +18,9 @@ from rich.text import Text
 #: Exit codes: success, a run that failed (diverged), a usage or input error, Ctrl-C.
 OK, FAILED, USAGE, INTERRUPTED = 0, 1, 2, 130
 
+#: The --optimizer option of every command that runs descent.
+OPTIMIZER = typer.Option(help="gd, momentum, nesterov, adagrad, rmsprop, adam or adamw.")
+
 
 class InputError(Exception):
     """A mistake in what the user typed or gave: reported on one line, exit status 2."""

@@ -15,6 +15,7 @@ from rich.table import Table
 from descend.cli._app import app
 from descend.cli._common import (
     FAILED,
+    OPTIMIZER,
     InputError,
     dumps,
     guarded,
@@ -43,7 +44,6 @@ X0 = typer.Option(
 VARS = typer.Option(
     "--vars", help="The variables in order, e.g. x,y (default: those in the formula, sorted)."
 )
-OPTIMIZER = typer.Option(help="gd, momentum, nesterov, adagrad, rmsprop, adam or adamw.")
 LR = typer.Option("--lr", help="Learning rate, or 'backtracking' for a line search.")
 MOMENTUM = typer.Option(help="Momentum α (Δw ← −η∇f + αΔw).")
 MAX_ITER = typer.Option("--max-iter", help="Most iterations.")

@@ -16,6 +16,7 @@ from descend.cli._app import app
 from descend.cli._common import (
     FAILED,
     INTERRUPTED,
+    OPTIMIZER,
     InputError,
     err,
     guarded,
@@ -43,7 +44,6 @@ LOSS = typer.Option(
     help="The loss: squared_error, huber, absolute_error (regression); log_loss, hinge, "
     "squared_hinge, squared_error, sigmoid_squared_error (classification)."
 )
-OPTIMIZER = typer.Option(help="gd, momentum, nesterov, adagrad, rmsprop, adam or adamw.")
 LR = typer.Option(
     "--lr", "--alpha", help="Learning rate (--alpha is the tutorials' name); default: auto."
 )
