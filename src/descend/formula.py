@@ -19,10 +19,17 @@ SymPy objects built with explicit constructors:
 
 Anything else, from attribute access to strings, lambdas or comparisons, raises
 :class:`FormulaError`, a :class:`ValueError` that names the piece of the formula at fault and
-points at it. So do formulas that would be costly to build: longer than
+points at it. Any other non-ASCII character is refused too, look-alike letters (a fullwidth
+``ｘ``) included. So are formulas that would be costly or meaningless to build: longer than
 :data:`MAX_LENGTH` characters, nested deeper than :data:`MAX_DEPTH`, with a number beyond
-:data:`MAX_LITERAL` or a constant exponent beyond :data:`MAX_EXPONENT` in size, or a constant
-that is not a finite real number (such as ``1/0``, ``log(-1)`` or ``9**9**9**9``).
+:data:`MAX_LITERAL` or an exponent without variables beyond :data:`MAX_EXPONENT` in size (as
+in ``9**9**9**9``), or with a constant that is not a finite real number (``1/0``,
+``log(-1)``, ``10.0**400``). These checks run before SymPy computes anything large.
+
+SymPy does the algebra, and on a few crafted formulas its simplifications can still run for
+a very long time, chiefly high powers of expressions it cannot show to be real, such as
+``log(x)**1000``, inside other functions. Where formulas come from strangers (a web
+service), call :func:`parse` under a time limit.
 
 Examples
 --------
@@ -74,7 +81,8 @@ __all__ = [
 
 #: The longest formula accepted, in characters.
 MAX_LENGTH = 1000
-#: The deepest nesting of operations and calls accepted (``x`` has depth 1, ``-x`` 2).
+#: The deepest nesting of operations and calls accepted: ``x`` has depth 1, ``-x`` 2 and
+#: ``sin(x + y)`` 3; a run such as ``a + b - c`` (or ``a * b / c``) counts as one level.
 MAX_DEPTH = 60
 #: The largest size of a number written in a formula.
 MAX_LITERAL = 1e100
@@ -82,10 +90,13 @@ MAX_LITERAL = 1e100
 MAX_EXPONENT = 1000
 
 # A power with a constant exponent n raises every exact integer and fraction in its base to
-# about the n-th power: x**1000 is cheap, but ((1.5 written as 3/2)*x)**1000 nested twice
-# would make SymPy multiply numbers of millions of digits. Powers whose exact numbers would
-# pass this many bits are refused before they are built.
+# about the n-th power: x**1000 is cheap, but ((3/2*x)**1000)**1000 would make SymPy multiply
+# numbers of millions of digits. Powers whose exact numbers could pass this many bits are
+# refused before they are built.
 _MAX_EXACT_BITS = 16_384
+# The longest numerator or denominator a finished formula may hold, in bits (about 1200
+# digits): Python refuses to print integers of more than 4300 digits.
+_MAX_NUMBER_BITS = 4096
 
 # Letters first, then letters, digits and underscores: a leading underscore could reach
 # Python's private and "dunder" names, and the parser already refuses everything else.
@@ -156,43 +167,73 @@ class _RealAbs(sympy.Abs):
         return sympy.sign(arg) * arg.diff(symbol)
 
 
-# Printers (str, lambdify) pick their method by class name: print it as SymPy's Abs.
+# Printers (str, lambdify) pick their method by class name: print it as SymPy's.
 _RealAbs.__name__ = "Abs"
 
 
-def _for_real_argument(handler: Callable) -> Callable:
-    """A SymPy assumption handler that is only consulted when the argument is known real."""
+class _RealHyperbolic:
+    """Cheap answers to SymPy's questions about sinh, cosh and tanh ("is it real?").
 
-    def guarded(self):
-        return handler(self) if self.args[0].is_extended_real else None
-
-    return guarded
-
-
-def _real_hyperbolic(parent: type, derivative: Callable) -> type:
-    """SymPy's sinh, cosh or tanh, answering questions such as "is it real?" cheaply.
-
-    SymPy's hyperbolic functions answer them by splitting their argument into real and
-    imaginary parts, which expands powers and products of anything not known to be real:
-    asking whether ``sinh(log(x)**1000)`` is zero, as differentiating does, expands a complex
-    1000th power and practically never returns. Here only real arguments get an answer;
-    for the others it stays unknown, which is always allowed.
+    SymPy's own answers split the argument into real and imaginary parts, which expands
+    powers and products: asking whether ``sinh(log(x)**1000)`` is zero, as differentiating
+    does, expands a complex 1000th power and practically never returns, and even a real
+    argument such as ``sin((1 - z)**1000)`` gets multiplied out. Here the answers look at the
+    argument alone and are given only for a real one; otherwise they stay unknown, which is
+    always allowed.
     """
-    namespace = {
-        name: _for_real_argument(handler)
-        for name, handler in vars(parent).items()
-        if name.startswith("_eval_is_")
-    }
-    namespace["fdiff"] = lambda self, argindex=1: derivative(self.args[0])
-    # Printers (str, lambdify) pick their method by class name: print it as SymPy's.
-    namespace["__qualname__"] = f"_{parent.__name__}"
-    namespace["__module__"] = __name__
-    return type(parent.__name__, (parent,), namespace)
+
+    def _argument_real(self):
+        return True if self.args[0].is_extended_real else None
+
+    def _eval_is_real(self):
+        return True if self.args[0].is_real else None
+
+    _eval_is_extended_real = _argument_real
+    _eval_is_finite = _eval_is_real
 
 
-_sinh = _real_hyperbolic(sympy.sinh, lambda arg: _cosh(arg))
-_cosh = _real_hyperbolic(sympy.cosh, lambda arg: _sinh(arg))
-_tanh = _real_hyperbolic(sympy.tanh, lambda arg: 1 - _tanh(arg) ** 2)
+class _OddHyperbolic(_RealHyperbolic):
+    """sinh and tanh of a real argument have its sign."""
+
+    def _eval_is_positive(self):
+        return self.args[0].is_extended_positive if self._argument_real() else None
+
+    def _eval_is_negative(self):
+        return self.args[0].is_extended_negative if self._argument_real() else None
+
+    def _eval_is_zero(self):
+        return self.args[0].is_zero if self._argument_real() else None
+
+
+class _sinh(_OddHyperbolic, sympy.sinh):
+    """sinh, with cheap answers about its argument."""
+
+    def fdiff(self, argindex=1):
+        return _cosh(self.args[0])
+
+
+class _tanh(_OddHyperbolic, sympy.tanh):
+    """tanh, with cheap answers about its argument."""
+
+    def fdiff(self, argindex=1):
+        return 1 - _tanh(self.args[0]) ** 2
+
+
+class _cosh(_RealHyperbolic, sympy.cosh):
+    """cosh, with cheap answers about its argument: of a real one, it is positive."""
+
+    _eval_is_positive = _RealHyperbolic._argument_real
+    _eval_is_nonnegative = _RealHyperbolic._argument_real
+
+    def _eval_is_zero(self):
+        return False if self.args[0].is_extended_real else None
+
+    def fdiff(self, argindex=1):
+        return _sinh(self.args[0])
+
+
+# Printers (str, lambdify) pick their method by class name: print them as SymPy's.
+_sinh.__name__, _cosh.__name__, _tanh.__name__ = "sinh", "cosh", "tanh"
 
 
 class _Function(NamedTuple):
@@ -259,32 +300,27 @@ _OPERATORS = {
     ast.RShift: "a bit shift (>>)",
     ast.BitOr: "the bitwise or (|)",
     ast.BitAnd: "the bitwise and (&)",
-    ast.BitXor: "the bitwise xor",
     ast.Not: "the logical not",
     ast.Invert: "the bitwise not (~)",
 }
+# Operators that chain into one run: a sum (of + and -) or a product (of * and /).
+_RUNS = {ast.Add: "sum", ast.Sub: "sum", ast.Mult: "product", ast.Div: "product"}
+# Each built with explicit constructors, division as a product with a power of -1.
 _BINARY_SYMBOLIC = {
     ast.Add: lambda a, b: sympy.Add(a, b),
     ast.Sub: lambda a, b: sympy.Add(a, sympy.Mul(sympy.S.NegativeOne, b)),
     ast.Mult: lambda a, b: sympy.Mul(a, b),
     ast.Div: lambda a, b: sympy.Mul(a, sympy.Pow(b, sympy.S.NegativeOne)),
 }
-# Operators that chain into one run: a sum (of + and -) or a product (of * and /).
-_RUNS = {ast.Add: "sum", ast.Sub: "sum", ast.Mult: "product", ast.Div: "product"}
 _BINARY_NUMERIC = {
     ast.Add: lambda a, b: a + b,
     ast.Sub: lambda a, b: a - b,
     ast.Mult: lambda a, b: a * b,
     ast.Div: lambda a, b: a / b,
 }
-# Values SymPy uses for "undefined" or "not real"; none may reach a formula.
-_NOT_FINITE_REAL = (
-    sympy.S.ComplexInfinity,
-    sympy.S.NaN,
-    sympy.S.Infinity,
-    sympy.S.NegativeInfinity,
-    sympy.S.ImaginaryUnit,
-)
+# Values SymPy uses for "undefined"; with the imaginary unit, none may reach a formula.
+_UNDEFINED = (sympy.S.ComplexInfinity, sympy.S.NaN, sympy.S.Infinity, sympy.S.NegativeInfinity)
+_NOT_FINITE_REAL = (*_UNDEFINED, sympy.S.ImaginaryUnit)
 
 
 def parse(text: str, variables: Sequence[str] | None = None) -> Formula:
@@ -331,13 +367,24 @@ def parse(text: str, variables: Sequence[str] | None = None) -> Formula:
     source = _Source(text)
     tree = source.parse()
     builder = _Builder(source, allowed)
-    expr = builder.build(tree.body)
-    if not builder.symbols:
-        raise FormulaError(f"formula {_quote(text)} has no variables; it is a constant", text)
-    names = allowed if allowed is not None else tuple(sorted(builder.symbols, key=_natural_key))
-    symbols = [builder.symbols.get(name) or _symbol(name) for name in names]
-    gradient = tuple(expr.diff(symbol) for symbol in symbols)
-    _check_numbers(text, expr, gradient)
+    try:
+        expr = builder.build(tree.body)
+        if not builder.symbols:
+            raise FormulaError(f"formula {_quote(text)} has no variables; it is a constant", text)
+        names = tuple(sorted(builder.symbols, key=_natural_key)) if allowed is None else allowed
+        symbols = [builder.symbols.get(name) or _symbol(name) for name in names]
+        gradient = tuple(expr.diff(symbol) for symbol in symbols)
+        _check_numbers(text, expr, gradient)
+    except FormulaError:
+        raise
+    except RecursionError:
+        # SymPy's simplifications recurse without end on a few expressions, such as
+        # acos((-1)**(x + 1)); the depth limit keeps our own recursion far from Python's.
+        raise FormulaError(f"formula {_quote(text)} is too intricate to simplify", text) from None
+    except Exception as exc:
+        # Whatever else SymPy trips over is still a formula that cannot be used.
+        reason = f"SymPy cannot work with formula {_quote(text)} ({type(exc).__name__})"
+        raise FormulaError(reason, text) from exc
     return Formula(text, expr, names, gradient)
 
 
@@ -390,6 +437,10 @@ class Formula:
                 f"Invalid gradient: {len(self.gradient)} derivatives for "
                 f"{len(self.variables)} variables"
             )
+
+    def __getstate__(self):
+        # The compiled functions cannot be pickled; they are made again on first use.
+        return {name: value for name, value in vars(self).items() if name != "_numeric"}
 
     @cached_property
     def _numeric(self) -> tuple[Callable, Callable]:
@@ -665,11 +716,18 @@ class _Builder:
     def _link(self, node: ast.BinOp, left: _Part, right: _Part) -> _Part:
         """One step of a run: ``left`` and ``right`` joined by the operator of ``node``."""
         kind = type(node.op)
-        if kind is ast.Div and right.value is not None and right.expr.is_zero:
+        if (
+            kind is ast.Div
+            and right.value is not None
+            and (right.value == 0 or right.expr.is_zero)
+        ):
             start = self.source.between(node.left, node.right)[0]
             raise self.source.error("division by zero: {piece}", start, node.end_col_offset)
         value = self._value(node, _BINARY_NUMERIC[kind], left, right)
-        return _Part(_BINARY_SYMBOLIC[kind](left.expr, right.expr), value)
+        expr = _symbolic(lambda: _BINARY_SYMBOLIC[kind](left.expr, right.expr), value)
+        if kind in (ast.Mult, ast.Div):
+            self._check_powers(node, expr)
+        return self._checked(node, expr, value)
 
     def _power(self, node: ast.BinOp, base: _Part, exponent: _Part) -> _Part:
         if exponent.value is not None:
@@ -687,7 +745,27 @@ class _Builder:
                 )
         # The float check comes first, so that an overflowing power is never built exactly.
         value = self._value(node, math.pow, base, exponent)
-        return _Part(sympy.Pow(base.expr, exponent.expr), value)
+        power = exponent.expr
+        if power.is_Rational and power.q > MAX_EXPONENT:
+            # SymPy would look for exact roots of that degree, as in 999**(2**-1000).
+            power = sympy.Float(exponent.value)
+        expr = _symbolic(lambda: sympy.Pow(base.expr, power), value)
+        self._check_powers(node, expr)
+        return self._checked(node, expr, value)
+
+    def _check_powers(self, node: ast.expr, expr: sympy.Expr) -> None:
+        """Refuse a power or product whose exponents, once SymPy combines them, pass the limit.
+
+        SymPy multiplies out (x^100)^999 into x^99900, and x^600 * x^600 into x^1200: powers
+        far beyond any exponent typed, which every later step would have to carry.
+        """
+        for part in (expr, *expr.args):
+            if part.is_Pow and part.exp.is_Number and abs(part.exp) > MAX_EXPONENT:
+                raise self.source.error(
+                    f"{{piece}} has the exponent {part.exp} once simplified; exponents may be "
+                    f"at most {MAX_EXPONENT} in size",
+                    *self.source.span(node),
+                )
 
     def _unary(self, node: ast.UnaryOp) -> _Part:
         if isinstance(node.op, ast.UAdd):
@@ -779,7 +857,21 @@ class _Builder:
             )
         args = [self._part(arg) for arg in node.args]
         value = self._value(node, function.numeric, *args)
-        return _Part(function.symbolic(*(arg.expr for arg in args)), value)
+        expr = _symbolic(lambda: function.symbolic(*(arg.expr for arg in args)), value)
+        return self._checked(node, expr, value)
+
+    def _checked(self, node: ast.expr, expr: sympy.Expr, value: float | None) -> _Part:
+        """A built node, refused if it is a constant that SymPy finds undefined."""
+        if value is None:
+            return _Part(expr, None)
+        if expr.has(*_UNDEFINED):
+            raise self.source.error("{piece} is undefined", *self.source.span(node))
+        if expr.has(sympy.S.ImaginaryUnit):
+            # SymPy could not show this constant real (atan2 of two constants whose signs
+            # it cannot settle becomes a complex logarithm), but its float value is real:
+            # keep that, before the complex form makes every later step slow.
+            expr = sympy.Float(value)
+        return _Part(expr, value)
 
     def _value(self, node: ast.expr, compute: Callable, *args: _Part) -> float | None:
         """The float value of a node whose arguments are all constant, else None.
@@ -796,6 +888,20 @@ class _Builder:
         if not math.isfinite(value):
             raise self.source.error("{piece} is not a finite real number", *self.source.span(node))
         return value
+
+
+def _symbolic(build: Callable[[], sympy.Expr], value: float | None) -> sympy.Expr:
+    """SymPy's expression for a node, or its float value where SymPy fails on a constant.
+
+    SymPy occasionally trips over exotic constants, as in ``acos(abs(sin(999**100)))``;
+    their float value, already checked, stands in for them.
+    """
+    try:
+        return build()
+    except Exception:
+        if value is None:
+            raise
+        return sympy.Float(value)
 
 
 def _continues_run(parent: ast.AST, child: ast.AST) -> bool:
@@ -837,25 +943,35 @@ def _check_variables(variables: Sequence[str], text: str) -> tuple[str, ...]:
 
 
 def _check_numbers(text: str, expr: sympy.Expr, gradient: tuple[sympy.Expr, ...]) -> None:
-    """Refuse undefined values, and numbers too large for floating point, in f and its gradient.
+    """Refuse numbers unfit for floating point, and undefined values, in f and its gradient.
 
     Most are refused as they are built; these can still come from exact arithmetic, such as
-    tan(pi/2) or the coefficient 1000*10**307 in the derivative of 10**307*x**1000.
+    the coefficient 1000*10**307 in the derivative of 10**307*x**1000, or a fraction with
+    thousands of digits that SymPy could not even print.
     """
     for where, e in [("formula", expr), *(("gradient", d) for d in gradient)]:
+        for number in e.atoms(sympy.Number):
+            problem = _number_problem(number)
+            if problem:
+                raise FormulaError(f"the {where} needs {problem}", text)
         if e.has(*_NOT_FINITE_REAL):
             raise FormulaError(f"the {where} is undefined or not real: {_quote(str(e))}", text)
-        for number in e.atoms(sympy.Number):
-            try:
-                size = abs(float(number))
-            except OverflowError:
-                size = math.inf
-            if not math.isfinite(size):
-                piece = _quote(str(number))
-                raise FormulaError(
-                    f"the {where} needs the number {piece}, too large for floating point",
-                    text,
-                )
+
+
+def _number_problem(number: sympy.Number) -> str | None:
+    """What makes an exact or decimal number unfit for floating point, if anything."""
+    if isinstance(number, sympy.Rational):
+        numerator, denominator = abs(number.p).bit_length(), number.q.bit_length()
+        if max(numerator, denominator) > _MAX_NUMBER_BITS:
+            digits = round(max(numerator, denominator) * math.log10(2))
+            return f"an exact number of about {digits} digits, too long to work with"
+        # The value is within a factor of 2 of 2**(numerator - denominator).
+        if numerator - denominator > 1024:
+            size = round((numerator - denominator) * math.log10(2))
+            return f"a number of about 1e{size}, too large for floating point"
+    elif isinstance(number, sympy.Float) and not math.isfinite(float(number)):
+        return f"the number {number!s}, too large for floating point"
+    return None
 
 
 def _exact_bits(expr: sympy.Expr) -> int:
@@ -873,27 +989,77 @@ def _lambdify(symbols: list[sympy.Symbol], expr) -> Callable:
     """A NumPy function of one array per symbol, computing ``expr`` (or a list of them).
 
     lambdify prints the expression as Python code and compiles it: safe here, as every
-    expression was built node by node from the allow-list. The variables are renamed first,
-    so that no name a user picks (``numpy``, ``where``) can shadow NumPy's in that code.
-    ``dummify=True`` would rename them too, but to Dummy symbols without the variables' real
-    assumption: SymPy then re-evaluates the whole expression with complex unknowns, which can
-    take practically forever (``atan2(-sinh(y**1000), -1)`` expands a complex 1000th power).
-    The new names start with an underscore, so they differ from every variable's.
+    expression was built node by node from the allow-list. The code is printed from a copy
+    made by :func:`_numeric_form`; its variables are renamed, so that no name a user picks
+    (``numpy``, ``where``) can shadow NumPy's in that code. ``dummify=True`` would rename
+    them too, but by substituting Dummy symbols that lack the variables' real assumption:
+    SymPy then re-evaluates the whole expression with complex unknowns, which can take
+    practically forever (``atan2(-sinh(y**1000), -1)`` expands a complex 1000th power).
     """
+    # The new names start with an underscore, so they differ from every variable's.
     renamed = {
         symbol: sympy.Symbol(f"_descend_{i}", **symbol.assumptions0)
         for i, symbol in enumerate(symbols)
     }
     if isinstance(expr, list):
-        expr = [e.xreplace(renamed) for e in expr]
+        expr = [_printable(e, renamed) for e in expr]
     else:
-        expr = expr.xreplace(renamed)
+        expr = _printable(expr, renamed)
     return sympy.lambdify(list(renamed.values()), expr, modules="numpy", dummify=False)
+
+
+def _printable(expr: sympy.Expr, renamed: dict) -> sympy.Expr:
+    """The numeric form of ``expr``, or nan when one of its constants has no real value."""
+    form = _numeric_form(expr, renamed)
+    # A nan inside a product cannot even be printed; the whole value is nan anyway.
+    return sympy.nan if form.has(sympy.nan) else form
+
+
+def _numeric_form(expr: sympy.Expr, renamed: dict) -> sympy.Expr:
+    """A copy of ``expr`` to print as NumPy code: renamed symbols, and constants as floats.
+
+    Left exact, a constant could reach NumPy as a Python int too large for it (``atan(2**100)``)
+    or as a power that overflows in Python (``pi**1000`` in ``pi**1000/2**1000*x``). The
+    constant terms of a sum, and factors of a product, are gathered before they become one
+    float. The copy is built unevaluated: SymPy has simplified it once already.
+    """
+    if not expr.free_symbols:
+        return _float_constant(expr)
+    if not expr.args:
+        return renamed.get(expr, expr)
+    if not (expr.is_Add or expr.is_Mul):
+        args = [_numeric_form(arg, renamed) for arg in expr.args]
+        return expr.func(*args, evaluate=False)
+    args = [_numeric_form(arg, renamed) for arg in expr.args if arg.free_symbols]
+    constant = expr.func(*(arg for arg in expr.args if not arg.free_symbols))
+    if constant != expr.identity:
+        args.insert(0, _float_constant(constant))
+    return expr.func(*args, evaluate=False)
+
+
+def _float_constant(value: sympy.Expr) -> sympy.Expr:
+    """A constant as a float, but for whole numbers that a float holds exactly (as in x**2).
+
+    A constant SymPy cannot evaluate to a real number becomes nan rather than an error.
+    """
+    if value.is_Integer and abs(value.p) <= 2**53:
+        return value
+    try:
+        number = value.evalf(17)
+    except (ArithmeticError, ValueError):  # mpmath divides by a difference it rounded to 0
+        return sympy.nan
+    if isinstance(number, sympy.Float):
+        return number
+    return sympy.Float(number, 17) if number.is_Rational else sympy.nan
 
 
 def _spread(value, shape: tuple[int, ...]) -> np.ndarray:
     """A result as a float array of the batch's shape (a constant comes as one number)."""
-    return np.array(np.broadcast_to(np.asarray(value, dtype=float), shape))
+    value = np.asarray(value)
+    if np.iscomplexobj(value):
+        # A power of a negative number can come out complex: off the real line, it is nan.
+        value = np.where(value.imag == 0, value.real, np.nan)
+    return np.array(np.broadcast_to(value.astype(float), shape))
 
 
 def _natural_key(name: str) -> tuple:
