@@ -69,12 +69,12 @@ def demo(
     unknown = [key for key in keys if key not in tutorials.EXPERIMENTS]
     if unknown:
         known = ", ".join(tutorials.EXPERIMENTS)
-        _usage_error(console, f"unknown experiment {unknown[0]!r}; known: {known}")
+        fail(f"unknown experiment {unknown[0]!r}; known: {known}")
     keys = list(dict.fromkeys(keys)) or list(tutorials.EXPERIMENTS)  # each once, in order
     if pictures:
         problem = _unusable_folder(out)
         if problem:
-            _usage_error(console, f"--out {str(out)!r}: {problem}")
+            fail(f"--out {str(out)!r}: {problem}")
         headless()
     started = time.perf_counter()
     reports, drawn = [], {}
@@ -106,11 +106,6 @@ def demo(
         console.print(f"[red]Numbers differ from the tutorial in {', '.join(failed)}.[/]")
         raise typer.Exit(1)
     console.print("[green]Every number matches the tutorial.[/]")
-
-
-def _usage_error(console: Console, message: str) -> None:
-    """Say what is wrong on one unwrapped line and exit with status 2."""
-    fail(message)
 
 
 def _unusable_folder(out: Path) -> str | None:
