@@ -1,8 +1,9 @@
 """What the two estimators share: checking settings, preparing data, and the epoch loop.
 
-The estimators only validate, prepare and collect. Each epoch's descent is one call of
-:func:`descend.kernels.epoch`; stopping is decided by the rules of :mod:`descend.stopping` on
-a per-epoch :class:`descend.stopping.Info`.
+The estimators only validate, prepare and collect. The rows of a fit become one
+:class:`descend.kernels.Training`, whose ``epoch`` and ``measure`` (compiled kernels where they
+apply) do each epoch's work; stopping is decided by the rules of :mod:`descend.stopping` on a
+per-epoch :class:`descend.stopping.Info`.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ from descend.schedules import rate_at
 from descend.stopping import AnyOf, Callback, Info, MaxIter, Patience, Target, Tol
 
 INITS = ("uniform", "normal", "zeros")
+#: float32 data stays float32 (never copied to float64); anything else becomes float64.
+_DTYPES = (np.float64, np.float32)
 #: The loss may grow to this factor of (|loss at the start| + 1) before the fit counts as
 #: diverged.
 DIVERGENCE_FACTOR = 1e12
@@ -166,13 +169,21 @@ class GDBase(BaseEstimator):
         check_bool(self.record_weights, "record_weights")
         if self.batch_size is not None:
             check_batch_size(self.batch_size, 1)
+        n_jobs = self.n_jobs
+        if n_jobs is not None and (
+            isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral) or n_jobs == 0
+        ):
+            raise ValueError(
+                f"Invalid n_jobs: {n_jobs!r}; expected None, a positive whole number of "
+                "threads, or -1 for all cores (-2 all but one, ...)"
+            )
         return _Settings(loss, penalty, opt, self.random_state, auto)
 
     # ------------------------------------------------------------------------------ data
 
     def _validate_X(self, X, reset: bool):
         return validate_data(
-            self, X, accept_sparse="csr", dtype=np.float64, reset=reset, ensure_all_finite=True
+            self, X, accept_sparse="csr", dtype=_DTYPES, reset=reset, ensure_all_finite=True
         )
 
     def _validate_Xy(self, X, y, reset: bool):
@@ -181,7 +192,7 @@ class GDBase(BaseEstimator):
             X,
             y,
             accept_sparse="csr",
-            dtype=np.float64,
+            dtype=_DTYPES,
             reset=reset,
             y_numeric=not self._is_classifier(),
             multi_output=False,
@@ -248,29 +259,13 @@ class GDBase(BaseEstimator):
             cols += ["coef", "intercept"]
         return cols
 
-    def _measure(self, theta, X, y, w, model, settings):
-        """Loss, squared error and accuracy of theta on the given rows (one output pass)."""
-        z = model.output(theta, X)
-        loss = settings.loss
-        value = loss.value(z, y, w)
-        if settings.penalty.active:
-            value += settings.penalty.value(model.split(theta)[0])
-        a = loss.activation(z)
-        target = losses.class_targets(z, y) if self._is_classifier() else y
-        r = a - target
-        # an elementwise sum: a BLAS dot here wakes its thread pool on every epoch, which
-        # costs more than the whole epoch on small data
-        sse = float(np.sum(r * r))
-        accuracy = None
-        if self._is_classifier():
-            accuracy = float(np.mean(self._predict_index(z, loss) == y))
-        return value, sse, accuracy
-
-    @staticmethod
-    def _predict_index(z, loss) -> np.ndarray:
-        if z.ndim == 2:
-            return np.argmax(z, axis=1)
-        return (z > loss.threshold).astype(np.intp)
+    def _training(self, rows, model, settings, batch) -> kernels.Training:
+        X, y, w = rows
+        return kernels.Training(
+            X, y, w, model=model, loss=settings.loss, penalty=settings.penalty,
+            batch_size=batch, shuffle=self.shuffle, classifier=self._is_classifier(),
+            n_jobs=self.n_jobs,
+        )  # fmt: skip
 
     def _record(self, history, epoch, theta, train, val, rate, elapsed, model):
         value, sse, accuracy = train
@@ -297,12 +292,13 @@ class GDBase(BaseEstimator):
         """Epochs of descent from theta until a rule fires (or ``epochs`` have run when there
         are no rules, as in partial_fit). Returns ``(theta, best, reason)``, ``best`` being
         ``(loss, theta, epoch)`` of the lowest watched loss."""
-        X, y, w = train
-        batch = check_batch_size(self.batch_size, X.shape[0])
+        batch = check_batch_size(self.batch_size, train[0].shape[0])
+        data = self._training(train, model, settings, batch)
+        held_out = None if val is None else self._training(val, model, settings, batch)
         opt = settings.optimizer
         plan = opt.learning_rate
-        measured = self._measure(theta, X, y, w, model, settings)
-        watched = measured if val is None else self._measure(theta, *val, model, settings)
+        measured = data.measure(theta)
+        watched = measured if val is None else held_out.measure(theta)
         first = len(history) == 0
         if first:
             self._record(
@@ -322,22 +318,18 @@ class GDBase(BaseEstimator):
         best = (watched[0], theta, 0)
         for k in range(epochs):
             rate = self._rate(plan, self._epochs_done)
-            new, self._opt_state = kernels.epoch(
-                theta, self._opt_state, X, y, w, model=model, loss=settings.loss,
-                penalty=settings.penalty, optimizer=opt, rate=rate, batch_size=batch,
-                rng=self._rng, shuffle=self.shuffle,
-            )  # fmt: skip
+            new, self._opt_state = data.epoch(theta, self._opt_state, opt, rate, self._rng)
             self._epochs_done += 1
             if isinstance(rate, Backtracking) and np.array_equal(new, theta):
                 return theta, best, "line_search"  # no batch could move: nothing more to do
             epoch = len(history)
             with np.errstate(over="ignore", invalid="ignore"):
-                measured = self._measure(new, X, y, w, model, settings)
+                measured = data.measure(new)
             if not (np.all(np.isfinite(new)) and math.isfinite(measured[0])) or (
                 measured[0] > limit
             ):
                 self._diverged(epoch, measured[0], rate)
-            watched = measured if val is None else self._measure(new, *val, model, settings)
+            watched = measured if val is None else held_out.measure(new)
             rate_value = math.nan if isinstance(rate, Backtracking) else float(rate)
             elapsed = perf_counter() - start
             self._record(
@@ -461,20 +453,21 @@ class GDBase(BaseEstimator):
         loss, penalty = settings.loss, settings.penalty
         if not (loss.smooth and self.tol and penalty._weights[0] == 0.0):
             return None
-        X, y, w = train
+        X, _, w = train
         weights = np.ones(X.shape[0]) if w is None else w
         divisor = float(weights.sum()) if loss.reduction == "mean" else 1.0
         if not divisor > 0:
             return None
         beta, l2, k = loss.curvature(model.n_outputs), penalty.l2_weight, model.n_outputs
-        squares = X.multiply(X) if hasattr(X, "multiply") else X * X
-        h = beta * np.asarray(squares.T @ weights).ravel() / divisor + l2
+        if hasattr(X, "multiply"):
+            column_squares = np.asarray(X.multiply(X).T @ weights).ravel()
+        else:  # Σ_i w_i x_ij², streamed: no square of X is made
+            column_squares = np.einsum("ij,ij,i->j", X, X, weights)
+        h = beta * column_squares / divisor + l2
         diag = np.repeat(h, k)  # theta's coefficients run (feature, output)
         if model.fit_intercept:
             diag = np.append(diag, np.full(k, beta * float(weights.sum()) / divisor))
-        _, g = kernels.objective_and_grad(
-            theta, X, y, w, model=model, loss=loss, penalty=penalty
-        )  # fmt: skip
+        _, g = self._training(train, model, settings, X.shape[0]).gradient(theta)
         v = np.divide(g, diag, out=np.zeros_like(g), where=diag > 0)
         u = model.output(v, X)  # the bound's Hessian applied twice to v: |W^½ X̃ v|²
         coef = model.split(v)[0]

@@ -96,6 +96,7 @@ class GDClassifier(ClassifierMixin, GDBase):
         verbose=0,
         record_weights=False,
         callback=None,
+        n_jobs=None,
     ):
         self.loss = loss
         self.reduction = reduction
@@ -121,6 +122,7 @@ class GDClassifier(ClassifierMixin, GDBase):
         self.verbose = verbose
         self.record_weights = record_weights
         self.callback = callback
+        self.n_jobs = n_jobs
 
     def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):
         """Fit by descent from ``coef_init``/``intercept_init`` (or ``init``) until a

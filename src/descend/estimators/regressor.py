@@ -87,6 +87,10 @@ class GDRegressor(RegressorMixin, GDBase):
         (``info.nit`` the epoch, ``info.f`` the watched loss); returning True, or raising
         StopIteration, ends the fit there with ``stop_reason_ == "callback"``, keeping that
         epoch. Progress bars and a clean stop on Ctrl-C hook in here.
+    n_jobs : int or None
+        Threads of the compiled full-batch pass over X (None: all cores; -1 likewise, -2 all
+        but one). Mini-batch and stochastic epochs run on one thread: each step needs the
+        one before it.
 
     Attributes
     ----------
@@ -141,6 +145,7 @@ class GDRegressor(RegressorMixin, GDBase):
         verbose=0,
         record_weights=False,
         callback=None,
+        n_jobs=None,
     ):
         self.loss = loss
         self.reduction = reduction
@@ -165,6 +170,7 @@ class GDRegressor(RegressorMixin, GDBase):
         self.verbose = verbose
         self.record_weights = record_weights
         self.callback = callback
+        self.n_jobs = n_jobs
 
     def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):
         """Fit by descent from ``coef_init``/``intercept_init`` (or ``init``) until a

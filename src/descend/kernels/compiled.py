@@ -1,0 +1,365 @@
+"""The compiled epoch: the Python side of the Numba kernels of :mod:`descend.kernels._compiled`.
+
+:func:`epoch` has the signature and the results (to rounding) of
+:func:`descend.kernels.reference.epoch`; :func:`full_gradient` is the fused pass behind the
+full-batch epoch and the estimators' per-epoch measurements. What the kernels take:
+
+- X dense float64 or float32, C-contiguous (never copied), or SciPy CSR of either;
+- the seven losses of :mod:`descend.losses` and the seven optimizers of
+  :mod:`descend.optimizers` (the library's own classes; a subclass of the user's runs the
+  reference), every penalty, sample weights;
+- a learning rate that is a number for the epoch (a line search runs the reference).
+
+``n_jobs`` limits the threads of the parallel full pass (None: all cores). The environment
+variable ``DESCEND_KERNELS=numpy`` sends everything to the reference, for comparison.
+
+Examples
+--------
+>>> import numpy as np
+>>> from descend import kernels, losses, optimizers
+>>> from descend.kernels import compiled
+>>> from descend.penalties import Penalty
+>>> X = np.array([[0.0], [1.0], [2.0]]); y = np.array([1.0, 3.0, 5.0])
+>>> model = kernels.LinearModel(n_features=1, n_outputs=1, fit_intercept=True)
+>>> theta, opt = np.zeros(model.size), optimizers.GD(learning_rate=0.2)
+>>> state, rng = opt.init(theta), np.random.default_rng(0)
+>>> for _ in range(500):
+...     theta, state = compiled.epoch(theta, state, X, y, None, model=model,
+...         loss=losses.squared_error(), penalty=Penalty(None), optimizer=opt, rate=0.2,
+...         batch_size=1, rng=rng)
+>>> theta.round(4)  # slope 2, intercept 1
+array([2., 1.])
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from typing import NamedTuple
+
+import numpy as np
+
+from descend import losses, optimizers
+from descend.kernels.model import LinearModel
+from descend.penalties import Penalty
+
+__all__ = [
+    "Gradient",
+    "available",
+    "epoch",
+    "full_gradient",
+    "gram_product",
+    "takes",
+    "takes_data",
+    "threads",
+]
+
+_LOSS_TYPES = {cls: cls.name for cls in losses.LOSSES.values()}
+_OPTIMIZER_TYPES = (
+    optimizers.GD,
+    optimizers.Momentum,
+    optimizers.Nesterov,
+    optimizers.AdaGrad,
+    optimizers.RMSProp,
+    optimizers.Adam,
+    optimizers.AdamW,
+)
+_FLOATS = (np.dtype(np.float64), np.dtype(np.float32))
+
+
+def _kernels():
+    """The Numba module, imported (and its cache loaded) on first use."""
+    from descend.kernels import _compiled
+
+    return _compiled
+
+
+def available() -> bool:
+    """Whether the compiled kernels are switched on (``DESCEND_KERNELS`` is not "numpy")."""
+    return os.environ.get("DESCEND_KERNELS", "compiled").lower() != "numpy"
+
+
+def takes_data(X) -> bool:
+    """Whether the kernels read X as it is: C-contiguous float64/float32, or CSR of those."""
+    if hasattr(X, "format"):
+        return X.format == "csr" and X.data.dtype in _FLOATS and X.indices.dtype.kind == "i"
+    return isinstance(X, np.ndarray) and X.ndim == 2 and X.dtype in _FLOATS and (
+        X.flags.c_contiguous
+    )  # fmt: skip
+
+
+def takes(X, loss, optimizer=None, rate=0.0) -> bool:
+    """Whether :func:`epoch` runs compiled for this data, loss, optimizer and rate."""
+    if not (available() and takes_data(X)) or type(loss) not in _LOSS_TYPES:
+        return False
+    if optimizer is not None and type(optimizer) not in _OPTIMIZER_TYPES:
+        return False
+    return isinstance(rate, int | float | np.floating | np.integer) and not isinstance(rate, bool)
+
+
+@contextmanager
+def threads(n_jobs):
+    """Run the block's parallel kernels on at most ``n_jobs`` threads (None or -1: all of
+    them; -2: all but one, and so on, as in scikit-learn)."""
+    if n_jobs is None:
+        yield
+        return
+    import numba
+
+    most = numba.config.NUMBA_NUM_THREADS
+    wanted = int(n_jobs) if n_jobs > 0 else most + 1 + int(n_jobs)
+    before = numba.get_num_threads()
+    numba.set_num_threads(max(1, min(most, wanted)))
+    try:
+        yield
+    finally:
+        numba.set_num_threads(before)
+
+
+def _parts(n: int) -> int:
+    """Blocks of rows for the parallel pass: one per thread, none under 1 024 rows."""
+    import numba
+
+    return max(1, min(numba.get_num_threads(), n // 1024))
+
+
+def _targets(y) -> np.ndarray:
+    """Targets as float64 (class indices too: the kernels read them back as whole numbers)."""
+    return np.ascontiguousarray(y, dtype=np.float64)
+
+
+def _weights(sample_weight) -> np.ndarray:
+    if sample_weight is None:
+        return np.empty(0)
+    return np.ascontiguousarray(sample_weight, dtype=np.float64)
+
+
+class Gradient(NamedTuple):
+    """What one pass over all the rows gives: the objective, its gradient (None when not
+    asked for) and the sums the estimators record."""
+
+    value: float
+    grad: np.ndarray | None
+    sse: float
+    correct: float
+
+
+def _pass(theta, X, y, sw, model: LinearModel, loss, want_grad: bool):
+    """The raw sums of one compiled pass: ``G`` of shape ``(d + 1, k)`` and the stats."""
+    kern = _kernels()
+    code = kern.LOSS_CODES[loss.name]
+    param = float(getattr(loss, "delta", 0.0))
+    coef, b = model.split(theta)
+    d, k = model.n_features, model.n_outputs
+    dtype = X.dtype if not hasattr(X, "format") else X.data.dtype
+    W = np.ascontiguousarray(np.reshape(coef, (d, k)), dtype=dtype if k == 1 else np.float64)
+    bias = np.zeros(k) if not model.fit_intercept else np.array(b, dtype=float).reshape(k)
+    threshold = float(loss.threshold)
+    n = X.shape[0]
+    if hasattr(X, "format"):
+        G, stats = kern.sparse_pass(
+            X.data, X.indices, X.indptr, y, sw, W.astype(np.float64), bias, code, param,
+            threshold, _parts(n), want_grad,
+        )  # fmt: skip
+    else:
+        G, stats = kern.dense_pass(X, y, sw, W, bias, code, param, threshold, _parts(n), want_grad)
+    return G, stats
+
+
+def _divisor(loss, sw, n) -> float:
+    if loss.reduction == "sum":
+        return 1.0
+    if sw.shape[0] == 0:
+        return float(n)
+    total = float(sw.sum())
+    return total if total > 0 else 1.0
+
+
+def full_gradient(
+    theta, X, y, sample_weight, *, model, loss, penalty: Penalty, want_grad=True
+) -> Gradient:
+    """The objective on all rows, its gradient, and the recorded sums, from one pass over X.
+
+    The same numbers (to rounding) as :func:`descend.kernels.reference.objective_and_grad`
+    with the whole data as one batch; ``sse`` and ``correct`` are the estimators' squared
+    error of the activation and count of right predictions.
+    """
+    sw = _weights(sample_weight)
+    y = _targets(y)
+    G, stats = _pass(np.asarray(theta, dtype=float), X, y, sw, model, loss, want_grad)
+    divisor = _divisor(loss, sw, X.shape[0])
+    coef = model.split(theta)[0]
+    value = float(stats[0]) / divisor
+    if penalty.active:
+        value += penalty.value(coef)
+    grad = None
+    if want_grad:
+        grad = np.empty(model.size)
+        grad_coef = G[: model.n_features].reshape(-1) / divisor
+        if penalty.active:
+            grad_coef = grad_coef + penalty.grad(coef).reshape(-1)
+        grad[: model.n_coef] = grad_coef
+        if model.fit_intercept:
+            grad[model.n_coef :] = G[model.n_features] / divisor
+    return Gradient(value, grad, float(stats[1]), float(stats[2]))
+
+
+def gram_product(X, w):
+    """``v -> X̃ᵀ W X̃ v`` in one compiled pass (see :mod:`descend.kernels.stepsize`)."""
+    n, d = X.shape
+    zeros = np.zeros(n)
+    sw = _weights(w)
+    model = LinearModel(d, 1, True)
+    squared = losses.squared_error(reduction="sum")
+
+    def product(v, scale, one):
+        theta = np.append(v[:d] / scale, v[d] * one)
+        G, _ = _pass(theta, X, zeros, sw, model, squared, True)
+        z = np.empty_like(v)
+        z[:d] = G[:d, 0] / scale
+        z[d] = G[d, 0] * one
+        return z
+
+    return product
+
+
+# --------------------------------------------------------------------- optimizer state
+
+
+def _optimizer(opt) -> tuple[int, np.ndarray, int]:
+    """The optimizer's code, hyper-parameters and number of state buffers."""
+    kern = _kernels()
+    if isinstance(opt, optimizers.Nesterov):
+        return kern.NESTEROV, np.array([opt.momentum]), 1
+    if isinstance(opt, optimizers.Momentum):
+        return kern.MOMENTUM, np.array([opt.momentum]), 1
+    if isinstance(opt, optimizers.GD):
+        return kern.GD, np.zeros(1), 0
+    if isinstance(opt, optimizers.AdaGrad):
+        return kern.ADAGRAD, np.array([opt.lr_decay, opt.eps]), 1
+    if isinstance(opt, optimizers.RMSProp):
+        h = np.array([opt.alpha, opt.eps, opt.momentum, float(opt.centered)])
+        return kern.RMSPROP, h, 3
+    decoupled = isinstance(opt, optimizers.AdamW)
+    beta1, beta2 = opt.betas
+    h = np.array([beta1, beta2, opt.eps, opt.weight_decay, float(opt.amsgrad), float(decoupled)])
+    return kern.ADAM, h, 3
+
+
+def _pack(opt, state, size) -> tuple[np.ndarray, np.ndarray]:
+    """The state's buffers as rows of one new array, and its step count."""
+    S = np.zeros((3, size))
+    count = np.zeros(1, np.int64)
+    if isinstance(opt, optimizers.Nesterov):
+        S[0] = state.buffer
+    elif isinstance(opt, optimizers.Momentum):
+        S[0] = state.velocity
+    elif isinstance(opt, optimizers.AdaGrad):
+        S[0], count[0] = state.sum_sq, state.count
+    elif isinstance(opt, optimizers.RMSProp):
+        S[0] = state.square_avg
+        if state.grad_avg is not None:
+            S[1] = state.grad_avg
+        if state.buffer is not None:
+            S[2] = state.buffer
+    elif isinstance(opt, optimizers.Adam):
+        S[0], S[1], count[0] = state.mu, state.nu, state.count
+        if state.nu_max is not None:
+            S[2] = state.nu_max
+    return S, count
+
+
+def _unpack(opt, state, S, count):
+    """A new state of the optimizer's own type from the buffers."""
+    if isinstance(opt, optimizers.Nesterov):
+        return optimizers.NesterovState(buffer=S[0])
+    if isinstance(opt, optimizers.Momentum):
+        return optimizers.MomentumState(velocity=S[0])
+    if isinstance(opt, optimizers.AdaGrad):
+        return optimizers.AdaGradState(count=int(count[0]), sum_sq=S[0])
+    if isinstance(opt, optimizers.RMSProp):
+        return optimizers.RMSPropState(
+            square_avg=S[0],
+            grad_avg=S[1] if state.grad_avg is not None else None,
+            buffer=S[2] if state.buffer is not None else None,
+        )
+    if isinstance(opt, optimizers.Adam):
+        nu_max = S[2] if state.nu_max is not None else None
+        return optimizers.AdamState(count=int(count[0]), mu=S[0], nu=S[1], nu_max=nu_max)
+    return state
+
+
+# ------------------------------------------------------------------------------ epochs
+
+
+def epoch(
+    theta,
+    state,
+    X,
+    y,
+    sample_weight,
+    *,
+    model: LinearModel,
+    loss,
+    penalty: Penalty,
+    optimizer,
+    rate,
+    batch_size: int,
+    rng: np.random.Generator,
+    shuffle: bool = True,
+    n_jobs=None,
+):
+    """One pass over the rows in batches of ``batch_size``, compiled: the arguments and the
+    results of :func:`descend.kernels.reference.epoch` (to rounding), which see.
+
+    A full batch is one fused pass over X and one optimizer step; smaller batches run the
+    whole epoch, optimizer steps included, in one compiled loop.
+    """
+    n = X.shape[0]
+    theta = np.asarray(theta, dtype=float)
+    rate = float(rate)
+    with threads(n_jobs), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        if batch_size >= n:
+            found = full_gradient(
+                theta, X, y, sample_weight, model=model, loss=loss, penalty=penalty
+            )  # fmt: skip
+            if not np.all(np.isfinite(found.grad)):
+                return theta + np.nan, state
+            step, state = optimizer.update(found.grad, state, theta, rate)
+            return theta + step, state
+        order = rng.permutation(n) if shuffle else np.arange(n)
+        return _batches(
+            theta, state, X, y, sample_weight, order, model, loss, penalty, optimizer, rate,
+            batch_size,
+        )  # fmt: skip
+
+
+def _batches(theta, state, X, y, sample_weight, order, model, loss, penalty, opt, rate, size):
+    kern = _kernels()
+    n = X.shape[0]
+    sw = _weights(sample_weight)
+    y = _targets(y)
+    total = float(sw.sum()) if sw.shape[0] else float(n)
+    mean = loss.reduction == "mean"
+    # a weighted "mean" batch stands for all the rows: its size times their mean weight
+    mean_weight = total / n if sw.shape[0] and mean and total > 0 else 0.0
+    l1, l2 = penalty._weights
+    kind, h, _ = _optimizer(opt)
+    S, count = _pack(opt, state, model.size)
+    out = theta.copy()
+    code, param = kern.LOSS_CODES[loss.name], float(getattr(loss, "delta", 0.0))
+    k, fit_b = model.n_outputs, model.fit_intercept
+    order = order.astype(np.int64, copy=False)
+    if hasattr(X, "format"):
+        ok = kern.sparse_batches(
+            X.data, X.indices, X.indptr, y, sw, out, order, size, code, param, k, fit_b, mean,
+            total, mean_weight, l1, l2, kind, h, S, count, rate,
+        )  # fmt: skip
+    else:
+        ok, _ = kern.dense_batches(
+            X, y, sw, out, order, size, code, param, k, fit_b, mean, total, mean_weight, l1, l2,
+            kind, h, S, count, rate,
+        )  # fmt: skip
+    # a batch whose gradient was not finite leaves the state of the batches before it
+    new_state = _unpack(opt, state, S, count)
+    return (out, new_state) if ok else (theta + np.nan, new_state)

@@ -1,0 +1,169 @@
+"""A fit's rows, prepared once, with the two things the estimators' loop asks of them each
+epoch: an epoch of descent (:meth:`Training.epoch`) and a measurement at the new parameters
+(:meth:`Training.measure`).
+
+With a full batch the two share one pass over X: measuring the parameters an epoch ends on
+computes the gradient the next epoch steps with, so a full-batch fit reads X once per epoch.
+
+Examples
+--------
+>>> import numpy as np
+>>> from descend import kernels, losses, optimizers
+>>> from descend.penalties import Penalty
+>>> X = np.array([[0.0], [1.0], [2.0]]); y = np.array([1.0, 3.0, 5.0])
+>>> model = kernels.LinearModel(1, 1, fit_intercept=True)
+>>> data = kernels.Training(X, y, None, model=model, loss=losses.squared_error(),
+...     penalty=Penalty(None), batch_size=3)
+>>> theta, opt = np.zeros(2), optimizers.GD(0.2)
+>>> state = opt.init(theta)
+>>> data.measure(theta).loss  # ½ mean of 1², 3², 5²
+5.833333333333333
+>>> for _ in range(500):
+...     theta, state = data.epoch(theta, state, opt, 0.2, np.random.default_rng(0))
+>>> theta.round(6)
+array([2., 1.])
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from descend import losses
+from descend.kernels import compiled, reference
+from descend.kernels.model import LinearModel
+from descend.penalties import Penalty
+
+__all__ = ["Measure", "Training"]
+
+
+class Measure(NamedTuple):
+    """The training loss (with the penalty), the squared error of the activation against the
+    targets, and the share of right predictions (None for regression)."""
+
+    loss: float
+    sse: float
+    accuracy: float | None
+
+
+class Training:
+    """The rows of one fit and how they are split into batches.
+
+    Parameters
+    ----------
+    X, y, sample_weight :
+        The rows: X dense or CSR, targets or class indices, weights or None. A dense X that
+        is not C-contiguous is copied once, here, when the compiled kernels will read it.
+    model, loss, penalty :
+        What is fitted.
+    batch_size : int
+        Rows per step (the number of rows or more: full batch).
+    shuffle : bool
+        Whether each epoch permutes the rows first.
+    classifier : bool
+        Whether :meth:`measure` reports accuracy.
+    n_jobs : int or None
+        Threads of the compiled full pass (None: all cores).
+    """
+
+    def __init__(
+        self,
+        X,
+        y,
+        sample_weight,
+        *,
+        model: LinearModel,
+        loss: losses.Loss,
+        penalty: Penalty,
+        batch_size: int,
+        shuffle: bool = True,
+        classifier: bool = False,
+        n_jobs=None,
+    ):
+        if (
+            compiled.available()
+            and isinstance(X, np.ndarray)
+            and X.dtype in (np.float32, np.float64)
+            and not X.flags.c_contiguous
+        ):
+            X = np.ascontiguousarray(X)
+        self.X, self.y, self.sample_weight = X, y, sample_weight
+        self.model, self.loss, self.penalty = model, loss, penalty
+        self.batch_size, self.shuffle = batch_size, shuffle
+        self.classifier, self.n_jobs = classifier, n_jobs
+        self.n_rows = X.shape[0]
+        self.full = batch_size >= self.n_rows
+        self.compiled = compiled.takes(X, loss)
+        self._last: tuple[np.ndarray, compiled.Gradient] | None = None
+
+    # ------------------------------------------------------------------------- measuring
+
+    def measure(self, theta: np.ndarray) -> Measure:
+        """Loss, squared error and accuracy of ``theta`` on all the rows, in one pass."""
+        if not self.compiled:
+            return self._measure_numpy(theta)
+        found = self._pass(theta, want_grad=self.full)
+        accuracy = found.correct / self.n_rows if self.classifier else None
+        return Measure(found.value, found.sse, accuracy)
+
+    def gradient(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
+        """The objective on all the rows and its gradient."""
+        if not self.compiled:
+            return reference.objective_and_grad(
+                theta, self.X, self.y, self.sample_weight, model=self.model, loss=self.loss,
+                penalty=self.penalty,
+            )  # fmt: skip
+        found = self._pass(theta, want_grad=True)
+        return found.value, found.grad
+
+    def _pass(self, theta, want_grad: bool) -> compiled.Gradient:
+        last = self._last
+        usable = last is not None and (last[1].grad is not None or not want_grad)
+        if usable and np.array_equal(last[0], theta):
+            return last[1]
+        with compiled.threads(self.n_jobs), np.errstate(all="ignore"):
+            found = compiled.full_gradient(
+                theta, self.X, self.y, self.sample_weight, model=self.model, loss=self.loss,
+                penalty=self.penalty, want_grad=want_grad,
+            )  # fmt: skip
+        self._last = (np.array(theta, dtype=float), found)
+        return found
+
+    def _measure_numpy(self, theta) -> Measure:
+        model, loss = self.model, self.loss
+        z = model.output(theta, self.X)
+        value = loss.value(z, self.y, self.sample_weight)
+        if self.penalty.active:
+            value += self.penalty.value(model.split(theta)[0])
+        target = losses.class_targets(z, self.y) if self.classifier else self.y
+        r = loss.activation(z) - target
+        # an elementwise sum: a BLAS dot here wakes its thread pool on every epoch, which
+        # costs more than the whole epoch on small data
+        sse = float(np.sum(r * r))
+        accuracy = None
+        if self.classifier:
+            index = np.argmax(z, axis=1) if z.ndim == 2 else (z > loss.threshold)
+            accuracy = float(np.mean(index == self.y))
+        return Measure(value, sse, accuracy)
+
+    # ---------------------------------------------------------------------------- epochs
+
+    def epoch(self, theta, state, optimizer, rate, rng: np.random.Generator):
+        """One epoch from ``theta``: ``(theta, state)`` after it (see
+        :func:`descend.kernels.epoch`). A full batch reuses the gradient of the last
+        :meth:`measure` when it was taken at ``theta``."""
+        if self.full and compiled.takes(self.X, self.loss, optimizer, rate):
+            _, grad = self.gradient(theta)
+            if not np.all(np.isfinite(grad)):
+                return theta + np.nan, state
+            with np.errstate(all="ignore"):
+                step, state = optimizer.update(grad, state, theta, float(rate))
+                return theta + step, state
+        from descend.kernels import epoch
+
+        return epoch(
+            theta, state, self.X, self.y, self.sample_weight, model=self.model, loss=self.loss,
+            penalty=self.penalty, optimizer=optimizer, rate=rate, batch_size=self.batch_size,
+            rng=rng, shuffle=self.shuffle, n_jobs=self.n_jobs,
+        )  # fmt: skip

@@ -1,0 +1,276 @@
+"""The compiled kernels against their NumPy twin, over the whole matrix they cover.
+
+Every loss (one output, and one score per class for the classification losses) × every
+optimizer × full batch, mini-batch and stochastic epochs × float64 and float32 × dense and CSR,
+with penalties, sample weights and both reductions spread over the cases: two epochs of
+:func:`descend.kernels.compiled.epoch` must land where :func:`descend.kernels.reference.epoch`
+does, state included, to rounding.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import subprocess
+import sys
+import tracemalloc
+
+import numpy as np
+import pytest
+import scipy.sparse
+
+from descend import GDClassifier, GDRegressor, kernels, losses, optimizers
+from descend.kernels import compiled, reference
+from descend.penalties import Penalty
+
+REGRESSION = ["squared_error", "huber", "absolute_error"]
+CLASSIFICATION = ["log_loss", "hinge", "squared_hinge", "squared_error", "sigmoid_squared_error"]
+LOSS_CASES = (
+    [(name, 1, "real") for name in REGRESSION]
+    + [(name, 1, "two") for name in CLASSIFICATION]
+    + [(name, 3, "many") for name in CLASSIFICATION]
+)
+OPTIMIZERS = {
+    "gd": optimizers.GD(0.05),
+    "momentum": optimizers.Momentum(0.05, momentum=0.5),
+    "nesterov": optimizers.Nesterov(0.05, momentum=0.5),
+    "adagrad": optimizers.AdaGrad(0.05, lr_decay=0.01),
+    "rmsprop": optimizers.RMSProp(0.01),
+    "rmsprop-centered-momentum": optimizers.RMSProp(0.01, momentum=0.3, centered=True),
+    "adam-amsgrad-l2": optimizers.Adam(0.01, weight_decay=0.01, amsgrad=True),
+    "adamw": optimizers.AdamW(0.01),
+}
+BATCHES = {"full": None, "mini": 7, "stochastic": 1}
+PENALTIES = [Penalty(None), Penalty("l2", 0.05), Penalty("l1", 0.02), Penalty("elasticnet", 0.05)]
+TOLERANCE = {np.float64: dict(rtol=1e-9, atol=1e-12), np.float32: dict(rtol=2e-4, atol=2e-5)}
+
+
+def problem(loss_case, dtype, sparse, seed):
+    """Rows, targets, weights and a starting point for one case."""
+    _, k, targets = loss_case
+    rng = np.random.default_rng(seed)
+    n, d = 41, 5
+    X = rng.normal(size=(n, d))
+    if sparse:
+        X[np.abs(X) < 0.6] = 0.0
+    X = X.astype(dtype)
+    if targets == "real":
+        y = X.astype(float) @ rng.normal(size=d) + rng.normal(0, 0.3, n)
+    else:
+        y = rng.integers(0, 2 if k == 1 else k, n).astype(float if k == 1 else np.intp)
+    model = kernels.LinearModel(d, k, fit_intercept=bool(seed % 3))
+    theta = rng.normal(0, 0.3, model.size)
+    weights = rng.uniform(0.2, 2.0, n) if seed % 2 else None
+    return (scipy.sparse.csr_matrix(X) if sparse else X), y, weights, model, theta
+
+
+MATRIX = list(
+    itertools.product(LOSS_CASES, OPTIMIZERS, BATCHES, [np.float64, np.float32], [False, True])
+)
+
+
+def _id(case):
+    (name, k, _), opt, batch, dtype, sparse = case
+    return f"{name}-k{k}-{opt}-{batch}-{dtype.__name__}-{'csr' if sparse else 'dense'}"
+
+
+@pytest.mark.parametrize("case", MATRIX, ids=[_id(c) for c in MATRIX])
+def test_compiled_epochs_match_the_reference(case):
+    loss_case, opt_name, batch, dtype, sparse = case
+    seed = MATRIX.index(case)
+    X, y, w, model, theta = problem(loss_case, dtype, sparse, seed)
+    loss = losses.get(loss_case[0], reduction=("mean", "sum")[seed % 2 == 0 and seed % 4 == 0])
+    penalty = PENALTIES[seed % len(PENALTIES)]
+    opt = OPTIMIZERS[opt_name]
+    batch_size = BATCHES[batch] or X.shape[0]
+    assert compiled.takes(X, loss, opt, 0.05)
+    results = []
+    for run in (reference.epoch, compiled.epoch):
+        t, state, rng = theta, opt.init(theta), np.random.default_rng(seed)
+        for _ in range(2):
+            t, state = run(
+                t, state, X, y, w, model=model, loss=loss, penalty=penalty, optimizer=opt,
+                rate=opt.learning_rate, batch_size=batch_size, rng=rng,
+            )  # fmt: skip
+        results.append((t, state))
+    (want, want_state), (got, got_state) = results
+    assert np.all(np.isfinite(got))
+    assert not np.allclose(got, theta)  # the case really moves
+    np.testing.assert_allclose(got, want, **TOLERANCE[dtype])
+    assert type(got_state) is type(want_state)
+    for a, b in zip(got_state, want_state, strict=True):
+        if b is None or np.ndim(b) == 0:
+            assert a == b
+        else:
+            np.testing.assert_allclose(a, b, **TOLERANCE[dtype])
+
+
+@pytest.mark.parametrize("loss_case", LOSS_CASES, ids=[f"{c[0]}-k{c[1]}" for c in LOSS_CASES])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csr"])
+def test_one_pass_gives_objective_gradient_and_the_recorded_sums(loss_case, dtype, sparse):
+    X, y, w, model, theta = problem(loss_case, dtype, sparse, seed=5)
+    loss, penalty = losses.get(loss_case[0]), Penalty("elasticnet", 0.1, 0.5)
+    terms = dict(model=model, loss=loss, penalty=penalty)
+    found = compiled.full_gradient(theta, X, y, w, **terms)
+    value, grad = reference.objective_and_grad(theta, X, y, w, **terms)
+    tol = TOLERANCE[dtype]
+    assert found.value == pytest.approx(value, rel=tol["rtol"])
+    np.testing.assert_allclose(found.grad, grad, **tol)
+    # the estimators' measurement, compiled and in NumPy
+    classifier = loss_case[2] != "real"
+    data = kernels.Training(X, y, w, **terms, batch_size=7, classifier=classifier)
+    assert data.compiled
+    numpy_measure = data._measure_numpy(theta)
+    measured = data.measure(theta)
+    assert measured.loss == pytest.approx(numpy_measure.loss, rel=tol["rtol"])
+    assert measured.sse == pytest.approx(numpy_measure.sse, rel=tol["rtol"])
+    assert measured.accuracy == numpy_measure.accuracy
+
+
+def test_a_full_batch_fit_reads_the_data_once_per_epoch(monkeypatch):
+    """Measuring the parameters an epoch ends on computes the next epoch's gradient."""
+    X, y, *_ = problem(("squared_error", 1, "real"), np.float64, False, seed=1)
+    passes = []
+    real = compiled.full_gradient
+
+    def counted(*args, **kwargs):
+        passes.append(kwargs.get("want_grad", True))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(compiled, "full_gradient", counted)
+    GDRegressor(max_epochs=10, tol=None, learning_rate=0.01).fit(X, y)
+    assert len(passes) == 11  # the start and one per epoch
+
+
+def test_the_kernels_do_not_copy_the_rows():
+    rng = np.random.default_rng(0)
+    for dtype in (np.float64, np.float32):
+        X = rng.normal(size=(20_000, 50)).astype(dtype)
+        y = X.astype(float) @ rng.normal(size=50)
+        model = kernels.LinearModel(50, 1, True)
+        opt, theta = optimizers.Adam(0.01), np.zeros(51)
+        terms = dict(model=model, loss=losses.squared_error(), penalty=Penalty("l2", 0.1))
+        for batch_size in (len(y), 256, 1):
+            compiled.epoch(
+                theta,
+                opt.init(theta),
+                X,
+                y,
+                None,
+                **terms,
+                optimizer=opt,
+                rate=0.01,
+                batch_size=batch_size,
+                rng=rng,
+            )  # fmt: skip compile first
+            tracemalloc.start()
+            compiled.epoch(
+                theta, opt.init(theta), X, y, None, **terms, optimizer=opt, rate=0.01,
+                batch_size=batch_size, rng=rng,
+            )  # fmt: skip
+            peak = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
+            # the shuffled order of the rows (8 bytes a row) is the largest thing made
+            assert peak < 8 * len(y) + 100_000 < X.nbytes / 2, (dtype, batch_size, peak)
+
+
+def test_float32_data_stays_float32_through_a_fit():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(30_000, 40)).astype(np.float32)
+    y = X.astype(float) @ rng.normal(size=40) + 1.0
+    reg = GDRegressor(max_epochs=3, tol=None, learning_rate=0.1)
+    reg.fit(X[:100], y[:100])  # compile and warm up
+    tracemalloc.start()
+    reg.fit(X, y)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < X.nbytes / 2  # no float64 copy of X (that would be twice its size)
+    assert reg.predict(X[:5]).dtype == np.float64
+    twin = GDRegressor(max_epochs=3, tol=None, learning_rate=0.1).fit(X.astype(float), y)
+    np.testing.assert_allclose(reg.coef_, twin.coef_, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(reg.history_.loss, twin.history_.loss, rtol=1e-5)
+
+
+@pytest.mark.parametrize("batch_size", [None, 16, 1])
+def test_estimators_fit_the_same_compiled_or_in_numpy(batch_size, monkeypatch):
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(300, 4))
+    y = (X @ [1.0, -2.0, 0.5, 0.0] + rng.normal(0, 0.5, 300) > 0).astype(int) + (X[:, 3] > 1)
+    settings = dict(
+        batch_size=batch_size, max_epochs=15, tol=None, random_state=0, optimizer="adam",
+        learning_rate=0.05, penalty="l2", alpha=0.01,
+    )  # fmt: skip
+    fits = []
+    for engine in ("compiled", "numpy"):
+        monkeypatch.setenv("DESCEND_KERNELS", engine)
+        fits.append(GDClassifier(**settings).fit(X, y, sample_weight=rng.uniform(0.5, 1.5, 300)))
+        rng = np.random.default_rng(2)
+        X = rng.normal(size=(300, 4))
+        y = (X @ [1.0, -2.0, 0.5, 0.0] + rng.normal(0, 0.5, 300) > 0).astype(int) + (X[:, 3] > 1)
+    a, b = fits
+    np.testing.assert_allclose(a.coef_, b.coef_, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(a.history_.loss, b.history_.loss, rtol=1e-9)
+    np.testing.assert_array_equal(a.history_.accuracy, b.history_.accuracy)
+
+
+def test_n_jobs_limits_threads_without_changing_the_fit():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(5000, 6))
+    y = X @ rng.normal(size=6)
+    one = GDRegressor(n_jobs=1, max_epochs=20, tol=None).fit(X, y)
+    every = GDRegressor(n_jobs=-1, max_epochs=20, tol=None).fit(X, y)
+    np.testing.assert_allclose(one.coef_, every.coef_, rtol=1e-10)
+    with pytest.raises(ValueError, match="Invalid n_jobs: 0"):
+        GDRegressor(n_jobs=0).fit(X, y)
+    with pytest.raises(ValueError, match="Invalid n_jobs: 1.5"):
+        GDRegressor(n_jobs=1.5).fit(X, y)
+
+
+def test_what_the_kernels_do_not_take_runs_the_reference():
+    X = np.asfortranarray(np.random.default_rng(4).normal(size=(30, 3)))
+    loss = losses.squared_error()
+    assert not compiled.takes(X, loss)  # not C-contiguous
+    assert not compiled.takes(X.astype(np.float16).copy(order="C"), loss)
+    assert compiled.takes(np.ascontiguousarray(X), loss, optimizers.GD(0.1), 0.1)
+    assert not compiled.takes(np.ascontiguousarray(X), loss, optimizers.GD(0.1), "backtracking")
+
+    class MyLoss(losses.SquaredError):
+        pass
+
+    assert not compiled.takes(np.ascontiguousarray(X), MyLoss())
+    # a line search still works through the dispatcher, on the reference
+    model, theta = kernels.LinearModel(3, 1, True), np.zeros(4)
+    from descend.linesearch import Backtracking
+
+    t, _ = kernels.epoch(
+        theta, optimizers.GD().init(theta), X, X @ [1.0, 2.0, 3.0], None, model=model,
+        loss=loss, penalty=Penalty(None), optimizer=optimizers.GD(), rate=Backtracking(),
+        batch_size=30, rng=np.random.default_rng(0),
+    )  # fmt: skip
+    assert not np.allclose(t, theta)
+
+
+def test_import_is_light_and_a_second_process_reuses_the_compiled_code():
+    light = subprocess.run(
+        [sys.executable, "-c", "import sys, descend; print(sorted(m for m in "
+         "('numba', 'matplotlib', 'sympy') if m in sys.modules))"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert light.stdout.strip() == "[]"
+    script = (
+        "import numpy as np\n"
+        "from descend import GDRegressor\n"
+        "from descend.kernels import _compiled\n"
+        "X = np.random.default_rng(0).normal(size=(100, 3)); y = X.sum(1)\n"
+        "GDRegressor(max_epochs=2, tol=None).fit(X, y)\n"
+        "print(sum(_compiled.dense_pass.stats.cache_hits.values()),"
+        " sum(_compiled.dense_pass.stats.cache_misses.values()))\n"
+    )
+    env = dict(os.environ, DESCEND_KERNELS="compiled")
+    first = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                           env=env, check=True)  # fmt: skip
+    second = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            env=env, check=True)  # fmt: skip
+    hits, misses = map(int, second.stdout.split())
+    assert hits >= 1 and misses == 0, (first.stdout, second.stdout, second.stderr)
