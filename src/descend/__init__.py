@@ -4,7 +4,8 @@ The core is one routine, :func:`minimize` (and :func:`maximize`), with every com
 (:mod:`descend.optimizers`), learning-rate schedules (:mod:`descend.schedules`) and line search
 (:mod:`descend.linesearch`), named stopping rules (:mod:`descend.stopping`), numeric and checked
 gradients, and the full history of every run. :mod:`descend.functions` holds a zoo of test
-functions with known minima.
+functions with known minima. :func:`sweep` runs every combination of a grid of settings at
+once, as one array when the function takes a batch of points.
 
 Learning from data: ``minimize(..., data=(X, y), batch_size=...)`` runs batch, mini-batch or
 stochastic descent on any objective; :class:`GDRegressor` and :class:`GDClassifier` are
@@ -43,6 +44,7 @@ from descend.gradients import check_grad, numeric_grad
 from descend.history import History
 from descend.objective import Objective
 from descend.result import Result
+from descend.sweeps import SweepResult, sweep
 
 __version__ = "0.1.0"
 
@@ -87,6 +89,7 @@ __all__ = [
     "History",
     "Objective",
     "Result",
+    "SweepResult",
     "TrainingHistory",
     "__version__",
     "animate",
@@ -106,4 +109,5 @@ __all__ = [
     "plot",
     "schedules",
     "stopping",
+    "sweep",
 ]

@@ -51,6 +51,7 @@ DIVERGENCE_FACTOR = 1e12
 #: How many times ``on_divergence="recover"`` halves the learning rate before giving up.
 MAX_RECOVERIES = 60
 _DIVERGENCE_MODES = ("stop", "raise", "recover")
+_FLOAT = np.dtype(np.float64)
 
 
 class _Default(float):
@@ -361,6 +362,7 @@ class _Counted:
     def __init__(self, fun, grad, args, scalar, sense, dim):
         self.fun, self.grad, self.args = fun, grad, args
         self.scalar, self.sense, self.dim = scalar, sense, dim
+        self.shape = (dim,)
         self.nfev = self.ngev = 0
 
     def user_x(self, x):
@@ -378,9 +380,13 @@ class _Counted:
     def value(self, x) -> float:
         self.nfev += 1
         try:
-            return self.sense * scalar_value(self.fun(self.user_x(x), *self.args))
+            value = self.fun(float(x[0]) if self.scalar else x, *self.args)
         except self._OFF_SCALE:
             return math.inf
+        kind = type(value)
+        if kind is not float:
+            value = float(value) if kind is np.float64 else scalar_value(value)
+        return self.sense * value
 
     def gradient(self, x) -> np.ndarray:
         """The gradient at x: a fresh, read-only array, so user code cannot change the run."""
@@ -389,9 +395,20 @@ class _Counted:
             if self.grad is None:
                 g = numeric_grad(self.user_fun, self.user_x(x), self.args)
             else:
-                g = self.grad(self.user_x(x), *self.args)
+                g = self.grad(float(x[0]) if self.scalar else x, *self.args)
         except self._OFF_SCALE:
             g = np.full(self.dim, math.nan)
+        return self.tidy(g)
+
+    def tidy(self, g) -> np.ndarray:
+        """What ``grad`` returned as a fresh, read-only float array of x's shape, in the sense
+        of the loop (negated when maximizing)."""
+        if type(g) is np.ndarray and g.dtype is _FLOAT and g.shape == self.shape:
+            g = g.copy()  # the common case: a float array of the right shape, copied
+            if self.sense < 0:
+                np.negative(g, out=g)
+            g.setflags(write=False)
+            return g
         if g is None:
             raise TypeError("grad returned None; it must return the gradient, shaped like x")
         g = np.array(g, dtype=float)
@@ -633,44 +650,22 @@ def _descend(
         if g is None:  # Result.grad: the gradient on all the data at the final x
             g = problem.gradient(x)
     else:
-        state = opt.init(x)
-        nit, scale, recoveries = 0, 1.0, 0
-        divergence = None
-        while fired is None:
-            if line_search is not None:
-                found = line_search.step(problem.value, x, f, g, opt, state, scale)
-                if found is None:
-                    break
-                rate, step, new_state, x_new, f_new = found
-            else:
-                rate = scale * (fixed_rate if schedule is None else rate_at(schedule, nit))
-                step, new_state = opt.update(g, state, x, rate)
-                x_new = x + step
-                f_new = problem.value(x_new)
-
-            why = _divergence(f_new, limit, sense)
-            g_new = None
-            if why is None:
-                g_new = problem.gradient(x_new)
-                grad_norm = _norm(g_new)
-                if not math.isfinite(grad_norm):
-                    why = "the gradient is not finite"
-                elif not np.all(np.isfinite(x_new)):
-                    why = "x is not finite"
-            if why is not None:
-                if on_divergence == "recover" and recoveries < MAX_RECOVERIES:
-                    recoveries += 1
-                    scale *= 0.5
-                    state = opt.init(x)
-                    _log_recovery(history, nit, why, rate)
-                    continue
-                divergence = (nit + 1, why, rate)
-                break
-
-            moved = x_new - x  # the real change: a step can round away at large |x|
-            x, f, g, state = _read_only(x_new), f_new, g_new, new_state
-            nit += 1
-            fired = progress.advance(nit, x, f, g, grad_norm, moved, rate)
+        if (
+            line_search is None
+            and schedule is None
+            and progress.checks is not None
+            and analytic is not None
+            and not scalar
+        ):
+            x, f, g, nit, fired, divergence = _fixed_rate_loop(
+                problem, opt, progress, history, fired, x, f, g, fixed_rate, limit,
+                on_divergence,
+            )  # fmt: skip
+        else:
+            x, f, g, nit, fired, divergence = _loop(
+                problem, opt, progress, history, fired, x, f, g, line_search, schedule,
+                fixed_rate, limit, on_divergence,
+            )  # fmt: skip
 
     if fired is not None:
         reason, message = fired.name, fired.message()
@@ -709,6 +704,194 @@ def _descend(
             raise DivergenceError(text, iteration, result)
         warnings.warn(text, DivergenceWarning, stacklevel=3)
     return result
+
+
+def _loop(
+    problem,
+    opt,
+    progress,
+    history,
+    fired,
+    x,
+    f,
+    g,
+    line_search,
+    schedule,
+    fixed_rate,
+    limit,
+    on_divergence,
+):
+    """The loop without data batches, for every optimizer, rate plan and rule. Returns
+    ``(x, f, g, nit, fired, divergence)``."""
+    sense = problem.sense
+    state = opt.init(x)
+    nit, scale, recoveries = 0, 1.0, 0
+    divergence = None
+    # Bound once: this loop runs up to millions of times on cheap objectives.
+    value, gradient, update, advance = (
+        problem.value,
+        problem.gradient,
+        opt.update,
+        progress.advance,
+    )
+    small = x.size <= 64
+    while fired is None:
+        if line_search is not None:
+            found = line_search.step(value, x, f, g, opt, state, scale)
+            if found is None:
+                break
+            rate, step, new_state, x_new, f_new = found
+        else:
+            rate = scale * (fixed_rate if schedule is None else rate_at(schedule, nit))
+            step, new_state = update(g, state, x, rate)
+            x_new = x + step
+            f_new = value(x_new)
+
+        g_new = None
+        if -math.inf < f_new <= limit:  # the common case, checked cheaply
+            g_new = gradient(x_new)
+            grad_norm = math.hypot(*g_new.tolist()) if small else _norm(g_new)
+            if not math.isfinite(grad_norm):
+                why = "the gradient is not finite"
+            elif small and math.isfinite(sum(x_new.tolist())):
+                why = None  # a finite sum: every entry is finite
+            elif not np.isfinite(x_new).all():
+                why = "x is not finite"
+            else:
+                why = None
+        else:
+            why = _divergence(f_new, limit, sense)
+        if why is not None:
+            if on_divergence == "recover" and recoveries < MAX_RECOVERIES:
+                recoveries += 1
+                scale *= 0.5
+                state = opt.init(x)
+                _log_recovery(history, nit, why, rate)
+                continue
+            divergence = (nit + 1, why, rate)
+            break
+
+        x_new.setflags(write=False)
+        x_prev, x, f, g, state = x, x_new, f_new, g_new, new_state
+        nit += 1
+        fired = advance(nit, x, f, g, grad_norm, x_prev, rate)
+    return x, f, g, nit, fired, divergence
+
+
+def _fixed_rate_loop(
+    problem, opt, progress, history, fired, x, f, g, fixed_rate, limit, on_divergence
+):
+    """:func:`_loop` for its most common case, with the work of each iteration written out in
+    one place: a fixed learning rate, an analytic gradient, x an array and only the built-in
+    keyword rules. The arithmetic, the checks, the counts and the record are those of the
+    general loop, in the same order; only the calls between them are fewer."""
+    fun, grad, args, sense, shape = (
+        problem.fun,
+        problem.grad,
+        problem.args,
+        problem.sense,
+        problem.shape,
+    )
+    update, tidy, off_scale = opt.update, problem.tidy, problem._OFF_SCALE
+    checks, inline, start = progress.checks, progress._inline, progress.start
+    max_iter = checks[-1][2] if len(checks) == 1 else None  # max_iter alone: one comparison
+    small = x.size <= 64
+    keep_all = history._keep_all
+    n = history._n
+    capacity = history._capacity
+    hx, hf, hgn, hlr, ht, hit = (
+        history._x, history._f, history._grad_norm, history._learning_rate, history._time,
+        history._iteration,
+    )  # fmt: skip
+    f_prev = progress.f_prev
+    nfev = ngev = 0
+    state = opt.init(x)
+    nit, scale, recoveries = 0, 1.0, 0
+    divergence = None
+    inf = math.inf
+    while fired is None:
+        rate = scale * fixed_rate
+        step, new_state = update(g, state, x, rate)
+        x_new = x + step
+        nfev += 1
+        try:
+            f_new = fun(x_new, *args)
+        except off_scale:
+            f_new = inf
+        kind = type(f_new)
+        if kind is not float:
+            f_new = float(f_new) if kind is np.float64 else scalar_value(f_new)
+        f_new = sense * f_new
+
+        g_new = None
+        if -inf < f_new <= limit:
+            ngev += 1
+            try:
+                g_new = grad(x_new, *args)
+            except off_scale:
+                g_new = np.full(shape, math.nan)
+            if type(g_new) is np.ndarray and g_new.dtype is _FLOAT and g_new.shape == shape:
+                g_new = g_new.copy()
+                if sense < 0:
+                    np.negative(g_new, out=g_new)
+                g_new.setflags(write=False)
+            else:
+                g_new = tidy(g_new)
+            grad_norm = math.hypot(*g_new.tolist()) if small else _norm(g_new)
+            if not math.isfinite(grad_norm):
+                why = "the gradient is not finite"
+            elif small and math.isfinite(sum(x_new.tolist())):
+                why = None  # a finite sum: every entry is finite
+            elif not np.isfinite(x_new).all():
+                why = "x is not finite"
+            else:
+                why = None
+        else:
+            why = _divergence(f_new, limit, sense)
+        if why is not None:
+            if on_divergence == "recover" and recoveries < MAX_RECOVERIES:
+                recoveries += 1
+                scale *= 0.5
+                state = opt.init(x)
+                history._n = n
+                _log_recovery(history, nit, why, rate)
+                continue
+            divergence = (nit + 1, why, rate)
+            break
+
+        x_new.setflags(write=False)
+        x_prev, x, f, g, state = x, x_new, f_new, g_new, new_state
+        nit += 1
+        # the history row, as History.append writes it
+        if not keep_all:
+            n = 0
+        elif n == capacity:
+            history._n = n
+            history._grow()
+            capacity = history._capacity
+            hx, hf, hgn, hlr, ht, hit = (
+                history._x, history._f, history._grad_norm, history._learning_rate,
+                history._time, history._iteration,
+            )  # fmt: skip
+        f_user = sense * f
+        hx[n] = x
+        hf[n] = f_user
+        hgn[n] = grad_norm
+        hlr[n] = rate
+        ht[n] = perf_counter() - start
+        hit[n] = nit
+        n += 1
+        if max_iter is not None:
+            if nit >= max_iter:
+                fired = checks[-1][1]
+        else:
+            fired = inline(checks, nit, f_user, f_prev, grad_norm, x, x_prev)
+        f_prev = f_user
+    history._n = n
+    progress.f_prev = f_prev
+    problem.nfev += nfev
+    problem.ngev += ngev
+    return x, f, g, nit, fired, divergence
 
 
 class _Batches:
@@ -814,37 +997,54 @@ def _epochs(
             divergence = (nit + 1, why, rate)
             break
 
-        moved = x_new - x  # the real change over the epoch
-        x, f, g, state = _read_only(x_new), f_new, g_new, new_state
+        x_prev, x, f, g, state = x, _read_only(x_new), f_new, g_new, new_state
         nit += 1
-        fired = progress.advance(nit, x, f, g, grad_norm, moved, rate)
+        fired = progress.advance(nit, x, f, g, grad_norm, x_prev, rate)
     return x, f, g, nit, fired, divergence
 
 
 class _Progress:
     """The bookkeeping after each accepted iteration (or epoch), shared by both loops: the
     history row, the best value so far, and the :class:`Info` the stopping rules are asked
-    about. Returns the rule that fired, or None."""
+    about. Returns the rule that fired, or None.
+
+    When every rule is one of the built-in keyword rules (max_iter, tol, xtol, gtol, target,
+    patience), they are checked inline on the numbers themselves, in the same order and with
+    the same comparisons, without building an :class:`Info` for each iteration: most of a
+    cheap objective's time would otherwise go to that record.
+    """
 
     def __init__(self, problem, rules, history, start):
         self.problem, self.rules, self.history, self.start = problem, rules, history, start
         self.best_f, self.best_nit, self.f_prev = math.inf, 0, None
+        self.checks = _inline_checks(rules)
+        self.maximize = problem.sense < 0
+        self.patience_best, self.patience_since = math.nan, 0
+        self.append = history.append
 
-    def advance(self, nit, x, f, g, grad_norm, moved, rate):
+    def advance(self, nit, x, f, g, grad_norm, x_prev, rate):
+        """Record iteration ``nit`` at ``x`` (reached from ``x_prev``, None at the start) and
+        ask the rules; ``x - x_prev``, the real change (a step can round away at large |x|),
+        is worked out only when a rule reads it."""
         problem = self.problem
         sense = problem.sense
         elapsed = 0.0 if nit == 0 else perf_counter() - self.start
-        self.history.append(nit, x, sense * f, grad_norm, rate, elapsed)
+        f_user = sense * f
+        self.append(nit, x, f_user, grad_norm, rate, elapsed)
         if f < self.best_f:
             self.best_f, self.best_nit = f, nit
+        checks = self.checks
+        if checks is not None:
+            f_prev, self.f_prev = self.f_prev, f_user
+            return self._inline(checks, nit, f_user, f_prev, grad_norm, x, x_prev)
         info = Info(
             nit=nit,
             x=problem.user_x(x),
-            f=sense * f,
+            f=f_user,
             grad=None if g is None else _user_grad(g, sense, problem.scalar),
             grad_norm=grad_norm,
             f_prev=self.f_prev,
-            step=None if moved is None else problem.user_x(moved),
+            step=None if x_prev is None else problem.user_x(x - x_prev),
             learning_rate=rate,
             best_f=sense * self.best_f,
             best_nit=self.best_nit,
@@ -853,6 +1053,62 @@ class _Progress:
         )
         self.f_prev = info.f
         return self.rules.fired(info)
+
+    def _inline(self, checks, nit, f, f_prev, grad_norm, x, x_prev):
+        """The built-in rules, as :meth:`Rule.__call__` states them, first hit first."""
+        first = None
+        for kind, rule, setting in checks:
+            if kind == 0:  # max_iter
+                hit = nit >= setting
+            elif kind == 1:  # tol
+                hit = f_prev is not None and abs(f - f_prev) <= setting
+            elif kind == 2:  # xtol
+                hit = x_prev is not None and _max_abs(x - x_prev) <= setting
+            elif kind == 3:  # gtol
+                hit = grad_norm <= setting
+            elif kind == 4:  # target
+                hit = f >= setting if self.maximize else f <= setting
+            else:  # patience, with Patience's own bookkeeping
+                value = -f if self.maximize else f
+                best = self.patience_best
+                if nit == 0 or math.isnan(best) or value < best - rule.min_delta:
+                    self.patience_best, self.patience_since = value, 0
+                    hit = False
+                else:
+                    self.patience_since += 1
+                    hit = self.patience_since >= setting
+            if hit and first is None:
+                first = rule
+        return first
+
+
+_INLINE_KINDS = {MaxIter: 0, Tol: 1, XTol: 2, GTol: 3, Target: 4, Patience: 5}
+_INLINE_SETTINGS = ("max_iter", "tol", "xtol", "gtol", "target", "patience")
+
+
+def _inline_checks(rules):
+    """``(kind, rule, setting)`` for each member of ``rules`` when all are built-in keyword
+    rules (exactly those classes, a single Patience at most), else None."""
+    members = rules.rules if type(rules) is AnyOf else (rules,)
+    checks = []
+    for rule in members:
+        kind = _INLINE_KINDS.get(type(rule))
+        if kind is None:
+            return None
+        setting = getattr(rule, _INLINE_SETTINGS[kind])
+        checks.append((kind, rule, setting))
+    if sum(kind == 5 for kind, _, _ in checks) > 1:
+        return None
+    return tuple(checks)
+
+
+def _max_abs(step: np.ndarray) -> float:
+    """The largest absolute entry of a step, as ``float(np.max(np.abs(step)))`` gives it."""
+    if step.size <= 64:
+        values = step.tolist()
+        if not math.isnan(sum(values)):  # Python's max would not propagate a NaN as NumPy's
+            return max(map(abs, values))
+    return float(np.max(np.abs(step)))
 
 
 def _log_recovery(history, nit, why, rate) -> None:
@@ -866,14 +1122,21 @@ def _log_recovery(history, nit, why, rate) -> None:
 
 
 def _read_only(array: np.ndarray) -> np.ndarray:
-    array.flags.writeable = False
+    array.setflags(write=False)
     return array
+
+
+def _all_finite(x: np.ndarray) -> bool:
+    """Whether every entry of x is finite (a quick sum first: it is finite only if they are)."""
+    if x.size <= 64 and math.isfinite(sum(x.tolist())):
+        return True
+    return bool(np.isfinite(x).all())
 
 
 def _norm(g: np.ndarray) -> float:
     """Euclidean norm without overflow for huge finite entries; inf or nan when g has them."""
     if g.size <= 64:
-        return math.hypot(*g)
+        return math.hypot(*g.tolist())
     scale = float(np.max(np.abs(g)))
     if scale == 0.0 or not math.isfinite(scale):
         return scale

@@ -484,6 +484,9 @@ class Formula:
     def objective(self) -> Objective:
         """The formula as a :class:`descend.Objective`, for :func:`descend.minimize`.
 
+        The objective is marked ``batched``: :func:`descend.sweep` evaluates all its runs at
+        once.
+
         Examples
         --------
         >>> import descend
@@ -493,7 +496,7 @@ class Formula:
         >>> res.x.round(6)
         array([ 1., -2.])
         """
-        return Objective(self.__call__, self.grad, name=self.text)
+        return _BatchedObjective(self.__call__, self.grad, name=self.text)
 
     def gradient_text(self) -> list[str]:
         """The partial derivatives as lines of text, such as ``"∂f/∂x = 2*x - 6"``.
@@ -518,6 +521,14 @@ class Formula:
                 f"{d} coordinates ({', '.join(self.variables)}) on the last axis"
             )
         return tuple(points[..., i] for i in range(d)), points.shape[:-1]
+
+
+@dataclass(frozen=True)
+class _BatchedObjective(Objective):
+    """An objective that takes a batch of points, shape ``(n, d)``, as a formula does; its
+    ``batched`` mark lets :func:`descend.sweep` advance all its runs together."""
+
+    batched = True
 
 
 class _Part(NamedTuple):

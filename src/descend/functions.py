@@ -5,10 +5,12 @@ Each entry is a :class:`TestFunction`: a :class:`descend.Objective` (call it for
 default start ``x0``, a plotting box ``bounds``, its ``formula`` and a one-line
 ``description``. Pass one straight to :func:`descend.minimize` and its gradient is used.
 
-Every function accepts a batch of points. A point of a d-dimensional function is the last axis
-of ``x``: ``x`` of shape ``(..., d)`` gives values of shape ``(...)`` and gradients of shape
-``(..., d)``, and a single point (shape ``(d,)``) gives a float. The one-dimensional functions
-work elementwise: a float gives a float, an array gives an array of the same shape.
+Every function accepts a batch of points, and says so: ``batched`` is True, which lets
+:func:`descend.sweep` advance all its runs as one array. A point of a d-dimensional function
+is the last axis of ``x``: ``x`` of shape ``(..., d)`` gives values of shape ``(...)`` and
+gradients of shape ``(..., d)``, and a single point (shape ``(d,)``) gives a float. The
+one-dimensional functions work elementwise: a float gives a float, an array gives an array of
+the same shape.
 
 ================  ==========================================  ===========  ==================
 Name              Formula                                     Minimum      Minimiser(s)
@@ -129,6 +131,8 @@ class TestFunction(Objective):
     """
 
     __test__ = False  # not a pytest test class, despite its name
+    #: Every test function takes a batch of points: :func:`descend.sweep` relies on it.
+    batched = True
 
     minimizers: tuple
     minimum: float

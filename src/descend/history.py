@@ -47,28 +47,59 @@ class History:
         self._x = np.empty((capacity, dim))
         self._cols = {name: np.empty(capacity) for name in _COLUMNS[1:]}
         self._iteration = np.empty(capacity, dtype=np.int64)
+        self._capacity = capacity
         self._n = 0
         self.events: list[tuple[int, str]] = []
+        self._bind()
+
+    @classmethod
+    def from_arrays(cls, iteration, x, f, grad_norm, learning_rate, time, *, scalar=False):
+        """A history holding the given rows (as a sweep keeps them), x of shape ``(n, d)``.
+
+        >>> import numpy as np
+        >>> h = History.from_arrays([0, 1], [[1.0, 2.0], [0.5, 1.0]], [5.0, 1.25],
+        ...                         [4.5, 2.2], [np.nan, 0.25], [0.0, 1e-6])
+        >>> h
+        History(2 points, iterations 0..1, last f = 1.25)
+        """
+        x = np.asarray(x, dtype=float)
+        n = len(x)
+        history = cls(x.shape[1] if x.ndim == 2 else 1, scalar, capacity=max(n, 1))
+        history._x[:n] = x.reshape(n, -1)
+        for name, values in (("f", f), ("grad_norm", grad_norm),
+                             ("learning_rate", learning_rate), ("time", time)):  # fmt: skip
+            history._cols[name][:n] = values
+        history._iteration[:n] = iteration
+        history._n = n
+        return history
+
+    def _bind(self) -> None:
+        # The columns as attributes of their own: append, called once per iteration, then
+        # writes straight into them.
+        cols = self._cols
+        self._f, self._grad_norm = cols["f"], cols["grad_norm"]
+        self._learning_rate, self._time = cols["learning_rate"], cols["time"]
 
     def append(self, iteration, x, f, grad_norm, learning_rate, time) -> None:
         """Record one point (overwriting the previous one when keeping only the last)."""
         n = self._n if self._keep_all else 0
-        if n == len(self._iteration):
+        if n == self._capacity:
             self._grow()
         self._x[n] = x
-        cols = self._cols
-        cols["f"][n] = f
-        cols["grad_norm"][n] = grad_norm
-        cols["learning_rate"][n] = learning_rate
-        cols["time"][n] = time
+        self._f[n] = f
+        self._grad_norm[n] = grad_norm
+        self._learning_rate[n] = learning_rate
+        self._time[n] = time
         self._iteration[n] = iteration
         self._n = n + 1
 
     def _grow(self) -> None:
-        capacity = 2 * len(self._iteration)
+        capacity = 2 * self._capacity
         self._x = _resized(self._x, capacity)
         self._cols = {name: _resized(col, capacity) for name, col in self._cols.items()}
         self._iteration = _resized(self._iteration, capacity)
+        self._capacity = capacity
+        self._bind()
 
     def __len__(self) -> int:
         return self._n

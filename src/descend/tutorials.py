@@ -37,6 +37,7 @@ import numpy as np
 from descend import datasets, functions
 from descend.descent import maximize, minimize
 from descend.estimators import GDClassifier, GDRegressor
+from descend.sweeps import sweep
 
 __all__ = ["EXPERIMENTS", "Check", "Report", "run", "t1", "t2", "t3", "t4", "t5", "t6", "t7"]
 
@@ -185,17 +186,18 @@ def t3() -> Report:
         "momentum then overshoots and circles. Each panel is five steps from the same start."
     )
     final = {}
-    for lr in T3_LEARNING_RATES:
-        for alpha in T3_MOMENTA:
-            res = minimize(
-                functions.sphere, w0, learning_rate=lr, momentum=alpha, max_iter=5, tol=-1
-            )
-            report.runs[f"η={lr}, α={alpha}"] = res
-            final[lr, alpha] = res.fun
-            report.log.append(
-                f"η = {lr:<4} α = {alpha:<3}  f = {res.fun:10.6f}  w = "
-                + np.array2string(res.x, precision=4)
-            )
+    # the whole grid as one sweep: every (η, α) run advances together on one array
+    grid = sweep(functions.sphere, w0, learning_rate=list(T3_LEARNING_RATES),
+                 momentum=list(T3_MOMENTA), n_iter=5, tol=-1, record_path=True)  # fmt: skip
+    for run in grid:
+        lr, alpha = run.settings["learning_rate"], run.settings["momentum"]
+        res = run.result()
+        report.runs[f"η={lr}, α={alpha}"] = res
+        final[lr, alpha] = res.fun
+        report.log.append(
+            f"η = {lr:<4} α = {alpha:<3}  f = {res.fun:10.6f}  w = "
+            + np.array2string(res.x, precision=4)
+        )
     f0 = float(functions.sphere(w0))
     points = {len(res.history.x) for res in report.runs.values()}
     report.checks += [

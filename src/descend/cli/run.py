@@ -417,21 +417,26 @@ def sweep(
         raise InputError(
             f"--plot draws functions of one or two variables; this one has {prob.ndim}"
         )
-    runs = {}
-    for rate in rates:
-        for m in moms:
-            kwargs = settings(optimizer, str(rate), m, None, max_iter=iters, tol=-1)
-            runs[rate, m] = descend_on(prob, kwargs, maximize=False)
-    finite = {
-        key: r.fun for key, r in runs.items() if r.reason != "diverged" and math.isfinite(r.fun)
-    }
-    best = min(finite, key=finite.get) if finite else None
+    import descend
+
+    # Every combination at once: one batch for the built-in functions and formulas.
+    momentum_list = [float(m) for m in moms]
+    try:
+        with warnings_as_notes():
+            swept = descend.sweep(prob.fun, prob.x0, learning_rate=[float(r) for r in rates],
+                                  momentum=momentum_list, optimizer=optimizer or "gd",
+                                  n_iter=iters, tol=-1)  # fmt: skip
+    except (ValueError, TypeError) as error:
+        raise InputError(str(error)) from None
+    best_run = swept.best
+    best = None if best_run is None else best_run.index
     table = Table(show_edge=False, pad_edge=False, title=f"{prob.text} from {_point(prob.x0)}")
     for column, justify in (("η", "right"), ("α", "right"), ("final f", "right"),
                             ("iterations", "right"), ("stop", "left"), ("", "left")):  # fmt: skip
         table.add_column(column, justify=justify)
-    for (rate, m), res in runs.items():
-        mark = "★ best" if (rate, m) == best else ""
+    for res in swept:
+        rate, m = res.settings["learning_rate"], res.settings["momentum"]
+        mark = "★ best" if res.index == best else ""
         table.add_row(f"{rate:g}", f"{m:g}", f"{res.fun:.6g}", str(res.nit), res.reason, mark,
                       style="bold green" if mark else None)  # fmt: skip
     console = out()
@@ -442,7 +447,7 @@ def sweep(
         headless()
         from descend.plot.landscape import grid_of_runs
 
-        save_figure(grid_of_runs(prob.fun, runs), plot)
+        save_figure(grid_of_runs(prob.fun, swept), plot)
         note("wrote", plot, "green")
     if best is None:
         note("failed", "every run diverged", "red")

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
 
 from descend._validation import check_nonnegative, check_unit_interval
-from descend.optimizers.base import LearningRate, Optimizer, state_array
+from descend.optimizers.base import LearningRate, Optimizer, is_positive, root, state_array
 
 __all__ = ["Adam", "AdamState", "AdamW"]
 
@@ -92,7 +91,7 @@ class Adam(Optimizer):
 
     def update(self, grad, state, params, learning_rate=None):
         rate = self._rate(learning_rate)
-        if self.weight_decay > 0:
+        if is_positive(self.weight_decay):
             grad = grad + self.weight_decay * params
         return self._adam_step(grad, state, rate)
 
@@ -103,7 +102,7 @@ class Adam(Optimizer):
         nu = beta2 * state.nu + (1.0 - beta2) * grad * grad
         nu_max = np.maximum(state.nu_max, nu) if self.amsgrad else None
         second = nu if nu_max is None else nu_max
-        denom = np.sqrt(second) / math.sqrt(1.0 - beta2**count) + self.eps
+        denom = np.sqrt(second) / root(1.0 - beta2**count) + self.eps
         step = -(rate / (1.0 - beta1**count)) * mu / denom
         return step, AdamState(count=count, mu=mu, nu=nu, nu_max=nu_max)
 

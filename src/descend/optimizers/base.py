@@ -16,6 +16,7 @@ the schedule or runs the line search and passes that number in.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -26,7 +27,15 @@ from descend.linesearch import Backtracking
 
 LearningRate = float | Callable[[int], float] | Backtracking | str
 
-__all__ = ["EmptyState", "LearningRate", "Optimizer", "check_learning_rate", "state_array"]
+__all__ = [
+    "EmptyState",
+    "LearningRate",
+    "Optimizer",
+    "check_learning_rate",
+    "is_positive",
+    "root",
+    "state_array",
+]
 
 
 class EmptyState(NamedTuple):
@@ -56,6 +65,21 @@ def check_learning_rate(value: Any) -> float | Callable[[int], float] | Backtrac
     if callable(value):
         return value
     return check_positive(value, "learning rate")
+
+
+def is_positive(value) -> bool:
+    """``value > 0`` for a setting; for a column of settings (one per run of a sweep), whether
+    any of them is."""
+    if isinstance(value, np.ndarray):
+        return bool(np.any(value > 0))
+    return value > 0
+
+
+def root(value):
+    """The square root of a number (as :func:`math.sqrt`) or of a column of them."""
+    if isinstance(value, np.ndarray):
+        return np.sqrt(value)
+    return math.sqrt(value)
 
 
 def state_array(params: np.ndarray, fill: float = 0.0) -> np.ndarray:
@@ -91,6 +115,8 @@ class Optimizer:
     def _rate(self, learning_rate) -> float:
         """The learning rate of this step: the one passed in, else the fixed one."""
         if learning_rate is not None:
+            if isinstance(learning_rate, np.ndarray):  # one rate per run of a sweep
+                return learning_rate
             return float(learning_rate)
         if isinstance(self.learning_rate, float):
             return self.learning_rate

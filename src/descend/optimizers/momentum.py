@@ -13,6 +13,9 @@ from descend.optimizers.base import LearningRate, Optimizer, state_array
 __all__ = ["Momentum", "MomentumState", "Nesterov", "NesterovState"]
 
 
+_new_tuple = tuple.__new__
+
+
 class MomentumState(NamedTuple):
     """The previous step :math:`\\Delta x` (zeros before the first one)."""
 
@@ -69,8 +72,9 @@ class Momentum(Optimizer):
         return MomentumState(velocity=state_array(params))
 
     def update(self, grad, state, params, learning_rate=None):
-        step = -self._rate(learning_rate) * grad + self.momentum * state.velocity
-        return step, MomentumState(velocity=step)
+        rate = learning_rate if type(learning_rate) is float else self._rate(learning_rate)
+        step = -rate * grad + self.momentum * state[0]
+        return step, _new_tuple(MomentumState, (step,))  # MomentumState(step), one call less
 
 
 @dataclass(frozen=True)

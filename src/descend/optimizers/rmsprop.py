@@ -8,7 +8,7 @@ from typing import NamedTuple
 import numpy as np
 
 from descend._validation import check_nonnegative, check_unit_interval
-from descend.optimizers.base import LearningRate, Optimizer, state_array
+from descend.optimizers.base import LearningRate, Optimizer, is_positive, state_array
 
 __all__ = ["RMSProp", "RMSPropState"]
 
@@ -80,7 +80,7 @@ class RMSProp(Optimizer):
         return RMSPropState(
             square_avg=zeros,
             grad_avg=zeros if self.centered else None,
-            buffer=zeros if self.momentum > 0 else None,
+            buffer=zeros if is_positive(self.momentum) else None,
         )
 
     def update(self, grad, state, params, learning_rate=None):
@@ -96,7 +96,7 @@ class RMSProp(Optimizer):
             denom = np.sqrt(square_avg) + self.eps
         direction = grad / denom
         buffer = None
-        if self.momentum > 0:
+        if is_positive(self.momentum):
             buffer = direction = self.momentum * state.buffer + direction
         step = -self._rate(learning_rate) * direction
         return step, RMSPropState(square_avg=square_avg, grad_avg=grad_avg, buffer=buffer)

@@ -273,8 +273,9 @@ def grid(
     bounds, kind, resolution
         As for :func:`contour` (or :func:`curve`); the landscape is evaluated once.
     **options
-        Passed on to :func:`descend.minimize` for every run (``optimizer="nesterov"``, a
-        schedule …).
+        Settings of every run (``optimizer="nesterov"``, ``gtol`` …). The runs are made
+        together by :func:`descend.sweep` (as one batch when ``fun`` takes one); options only
+        :func:`descend.minimize` has make them one :func:`descend.minimize` call each.
 
     Returns
     -------
@@ -290,6 +291,7 @@ def grid(
     (12, 'η = 0.05, α = 0.9')
     """
     from descend.descent import minimize
+    from descend.sweeps import sweep
 
     rates, moms = _numbers(learning_rates, "learning_rates"), _numbers(momenta, "momenta")
     if np.size(x0) not in (1, 2):
@@ -298,19 +300,57 @@ def grid(
     if kind not in _KINDS:
         raise ValueError(f"Invalid kind: {kind!r}; choose one of {_KINDS}")
     resolution = check_resolution(resolution)
-    options = {"tol": -1, **options, "max_iter": n_iter}
-    runs = {
-        (lr, m): minimize(fun, x0, learning_rate=lr, momentum=m, **options)
-        for lr in rates
-        for m in moms
-    }
+    options = {"tol": -1, **options}
+    if set(options) <= _SWEPT_TOGETHER:
+        # every pair at once: one batch when the function takes one (descend.sweep)
+        runs = sweep(fun, x0, learning_rate=rates, momentum=moms, n_iter=n_iter, **options)
+        if runs.path is None:  # pragma: no cover - only for enormous grids
+            runs = sweep(fun, x0, learning_rate=rates, momentum=moms, n_iter=n_iter,
+                         record_path=True, **options)  # fmt: skip
+    else:
+        options["max_iter"] = n_iter
+        runs = {
+            (lr, m): minimize(fun, x0, learning_rate=lr, momentum=m, **options)
+            for lr in rates
+            for m in moms
+        }
     return grid_of_runs(fun, runs, bounds=bounds, kind=kind, resolution=resolution)
+
+
+#: The options of :func:`grid` that :func:`descend.sweep` takes; any other runs the grid with
+#: one :func:`descend.minimize` call per panel.
+_SWEPT_TOGETHER = {"optimizer", "grad", "args", "tol", "xtol", "gtol", "target"}
+
+
+def _runs_by_pair(runs) -> dict:
+    """The runs keyed ``(learning rate, momentum)``: a dict as it is, or the rows of a
+    :class:`descend.SweepResult` with their histories."""
+    if isinstance(runs, dict):
+        return runs
+    return {
+        (run.settings["learning_rate"], run.settings.get("momentum", 0.0)): run.result()
+        for run in runs
+    }
 
 
 @_style.styled
 def grid_of_runs(fun, runs, *, bounds=None, kind="filled", resolution=50):
-    """Draw runs made already, keyed ``(learning rate, momentum)``, as :func:`grid` does."""
+    """Draw runs made already, as :func:`grid` does: a dict of results keyed ``(learning
+    rate, momentum)``, or the :class:`descend.SweepResult` of a learning-rate × momentum
+    :func:`descend.sweep` (made with its paths kept).
+
+    Examples
+    --------
+    >>> import descend
+    >>> from descend import functions, plot
+    >>> runs = descend.sweep(functions.sphere, [-8.0, 5.0], learning_rate=[0.1, 0.5],
+    ...                      momentum=[0.0, 0.9], n_iter=5)
+    >>> len(plot.landscape.grid_of_runs(functions.sphere, runs).axes)
+    4
+    """
     import matplotlib.pyplot as plt
+
+    runs = _runs_by_pair(runs)
 
     rates = list(dict.fromkeys(lr for lr, _ in runs))
     moms = list(dict.fromkeys(m for _, m in runs))
