@@ -83,11 +83,13 @@ def _one(code, param, z, y):
         sign = 1.0 if r > 0.0 else (-1.0 if r < 0.0 else r)  # NaN stays NaN
         return abs(r), sign, z
     if code == LOG:
-        s = _sigmoid(z)
-        # log(1 + e^z) - y z, written so that neither large z nor large -z overflows
-        value = math.log1p(math.exp(-abs(z))) + max(z, 0.0) - y * z
+        # one exponential serves both: e = exp(-|z|) never overflows, σ(z) is 1/(1+e) or
+        # e/(1+e), and log(1 + e^z) - y z = log1p(e) + max(z, 0) - y z
+        e = math.exp(-abs(z))
+        s = 1.0 / (1.0 + e) if z >= 0.0 else e / (1.0 + e)
+        value = math.log1p(e) + max(z, 0.0) - y * z
         if z != z:
-            value = z
+            value = s = z
         return value, s - y, s
     if code == HINGE:
         sy = 2.0 * y - 1.0
