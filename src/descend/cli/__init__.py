@@ -10,6 +10,7 @@ command                        does
 ``descend sweep EXPR``         every learning rate × momentum, as a table and a grid
 ``descend train DATA``         fit a model to a CSV / NPY / NPZ / Parquet file
 ``descend predict MODEL DATA`` predictions of a saved model
+``descend bench``              the benchmark suite: descend against its peers, side by side
 =============================  ===========================================================
 
 Exit status: 0 on success, 1 when a run fails (diverges), 2 for a usage or input error
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import sys
 
-from descend.cli import demo, run, train  # noqa: F401 - each adds its commands
+from descend.cli import bench, demo, run, train  # noqa: F401 - each adds its commands
 from descend.cli._app import app
 
 __all__ = ["app", "main"]
