@@ -55,9 +55,6 @@ GD, MOMENTUM, NESTEROV, ADAGRAD, RMSPROP, ADAM = range(6)
 _AHEAD = 8
 _LINE = 8
 
-# what a pass sums besides the gradient
-STAT_LOSS, STAT_SSE, STAT_CORRECT = range(3)
-
 
 @_jit
 def _sigmoid(z):
