@@ -264,8 +264,8 @@ def test_import_is_light_and_a_second_process_reuses_the_compiled_code():
         "from descend.kernels import _compiled\n"
         "X = np.random.default_rng(0).normal(size=(100, 3)); y = X.sum(1)\n"
         "GDRegressor(max_epochs=2, tol=None).fit(X, y)\n"
-        "print(sum(_compiled.dense_pass.stats.cache_hits.values()),"
-        " sum(_compiled.dense_pass.stats.cache_misses.values()))\n"
+        "print(sum(_compiled.dense_one.stats.cache_hits.values()),"
+        " sum(_compiled.dense_one.stats.cache_misses.values()))\n"
     )
     env = dict(os.environ, DESCEND_KERNELS="compiled")
     first = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
@@ -274,3 +274,45 @@ def test_import_is_light_and_a_second_process_reuses_the_compiled_code():
                             env=env, check=True)  # fmt: skip
     hits, misses = map(int, second.stdout.split())
     assert hits >= 1 and misses == 0, (first.stdout, second.stdout, second.stderr)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("loss_name", ["squared_error", "log_loss"])
+@pytest.mark.parametrize(("batch", "shuffle"), [(None, False), (1, False), (1, True)])
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+def test_long_passes_and_rows_in_order_match_the_reference(
+    dtype, loss_name, batch, shuffle, weighted
+):
+    # thousands of rows: several threads' runs, block sums flushed many times, prefetching
+    # on, and the stochastic loop that reads no order
+    rng = np.random.default_rng(7)
+    n, d = 5003, 9
+    X = rng.normal(size=(n, d)).astype(dtype)
+    z = X.astype(float) @ rng.normal(size=d)
+    y = z + rng.normal(0, 0.3, n) if loss_name == "squared_error" else (z > 0).astype(float)
+    w = rng.uniform(0.5, 1.5, n) if weighted else None
+    model = kernels.LinearModel(d, 1, fit_intercept=True)
+    theta = rng.normal(0, 0.1, model.size)
+    opt = optimizers.GD(0.01)
+    terms = dict(model=model, loss=losses.get(loss_name), penalty=Penalty(None), optimizer=opt)
+    results = [
+        run(
+            theta, opt.init(theta), X, y, w, **terms, rate=0.01, batch_size=batch or n,
+            rng=np.random.default_rng(3), shuffle=shuffle,
+        )[0]
+        for run in (reference.epoch, compiled.epoch)
+    ]  # fmt: skip
+    np.testing.assert_allclose(results[1], results[0], **TOLERANCE[dtype])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csr"])
+def test_first_nonfinite_finds_the_first_nan_or_infinity(dtype, sparse):
+    X = np.arange(60.0).reshape(12, 5).astype(dtype)
+    wrap = scipy.sparse.csr_matrix if sparse else np.asarray
+    assert kernels.first_nonfinite(wrap(X)) is None
+    X[7, 3], X[9, 0] = np.inf, np.nan
+    assert kernels.first_nonfinite(wrap(X)) == (7, 3)
+    # finite entries whose sum overflows are not mistaken for a bad entry
+    huge = np.full((4, 2), np.finfo(dtype).max, dtype=dtype)
+    assert kernels.first_nonfinite(wrap(huge)) is None

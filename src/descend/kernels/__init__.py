@@ -65,6 +65,7 @@ __all__ = [
     "auto_learning_rate",
     "compiled",
     "epoch",
+    "first_nonfinite",
     "objective",
     "objective_and_grad",
     "reference",
@@ -103,3 +104,40 @@ def epoch(
     if compiled.takes(X, loss, optimizer, rate):
         return compiled.epoch(*args, **kwargs, n_jobs=n_jobs)
     return reference.epoch(*args, **kwargs)
+
+
+def first_nonfinite(X) -> tuple[int, int] | None:
+    """The (row, column) of the first NaN or infinity in X (dense or CSR), or None.
+
+    One read of X, in parallel when the kernels take it: the sum of all entries is finite
+    unless X holds a NaN or an infinity (or finite entries so large their sum overflows),
+    and only then are the entries searched one by one.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> first_nonfinite(np.array([[1.0, 2.0], [3.0, np.nan]]))
+    (1, 1)
+    >>> first_nonfinite(np.ones((3, 2))) is None
+    True
+    """
+    if hasattr(X, "format"):
+        X = X.tocsr()
+        values = X.data
+    else:
+        values = X
+    if compiled.available() and compiled.takes_data(X) and not hasattr(X, "format"):
+        total = compiled.total(X)
+    else:
+        with np.errstate(over="ignore", invalid="ignore"):
+            total = float(np.sum(values, dtype=np.float64))
+    if np.isfinite(total):
+        return None
+    bad = np.flatnonzero(~np.isfinite(values.reshape(-1) if values.ndim else values))
+    if bad.size == 0:
+        return None  # finite entries whose sum overflowed
+    position = int(bad[0])
+    if hasattr(X, "format"):
+        row = int(np.searchsorted(X.indptr, position, side="right")) - 1
+        return row, int(X.indices[position])
+    return divmod(position, X.shape[1]) if X.ndim == 2 else (position, 0)

@@ -2,7 +2,8 @@ r"""The compiled epoch: Numba kernels for every loss, optimizer, penalty and bat
 
 Three kernels do all the work of :mod:`descend.kernels`:
 
-- :func:`dense_pass` / :func:`sparse_pass`: one pass over all the rows, in parallel blocks.
+- :func:`dense_one` / :func:`dense_many` / :func:`sparse_pass`: one pass over all the rows
+  (one output, K outputs, CSR), in parallel blocks.
   Each row's output, loss, derivative and share of :math:`X^\top L'` are computed while the
   row is in cache, so X is read once per pass; the pass also sums what the estimators record
   (loss, squared error of the activation, correct predictions).
@@ -26,13 +27,18 @@ import math
 
 import numba
 import numpy as np
-from numba import prange
+from llvmlite import ir
+from numba import prange, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 # Reassociation lets sums over a row vectorise; no-NaN / no-inf assumptions are left off, so
 # a diverging fit still shows up as NaN or inf for the caller to report.
 _FAST = {"reassoc", "contract", "nsz"}
 _jit = numba.njit(cache=True, fastmath=_FAST, nogil=True)
 _pjit = numba.njit(cache=True, fastmath=_FAST, nogil=True, parallel=True)
+# for the bodies of parallel loops: a call out of the loop body cost a quarter of the speed
+_inline = numba.njit(cache=True, fastmath=_FAST, nogil=True, inline="always")
 
 # ----------------------------------------------------------------------------- loss codes
 
@@ -51,9 +57,13 @@ LOSS_CODES = {
 
 GD, MOMENTUM, NESTEROV, ADAGRAD, RMSPROP, ADAM = range(6)
 
-# how many rows ahead a shuffled epoch starts fetching, and the entries per 64-byte line
+# the fewest rows ahead a mini-batch or stochastic epoch prefetches
 _AHEAD = 8
-_LINE = 8
+# how far ahead the full pass prefetches X (2 KiB measured best for float32, as good as
+# any for float64), and how
+# many groups of four rows its block accumulator sums before adding into float64
+_PREFETCH_BYTES = 2048
+_FLUSH = 16
 
 
 @_jit
@@ -64,12 +74,48 @@ def _sigmoid(z):
     return e / (1.0 + e)
 
 
-@_jit
-def _one(code, param, z, y):
-    """Loss, derivative and activation of one output z against target y (0/1 for classes)."""
+@_inline
+def _squared(z, y):
+    r = z - y
+    return 0.5 * r * r, r, z
+
+
+@_inline
+def _logistic(z, y, want_value):
+    # one exponential serves both: e = exp(-|z|) never overflows, σ(z) is 1/(1+e) or
+    # e/(1+e), and log(1 + e^z) - y z = log1p(e) + max(z, 0) - y z. One division and a
+    # choice between two ready values, not a branch: the sign of z is a coin toss, and a
+    # mispredicted branch sits on the critical path of a stochastic epoch.
+    e = math.exp(-abs(z))
+    inverse = 1.0 / (1.0 + e)
+    s = inverse if z >= 0.0 else e * inverse
+    value = math.log1p(e) + max(z, 0.0) - y * z if want_value else 0.0
+    if z != z:
+        value = s = z
+    return value, s - y, s
+
+
+@_inline
+def _hot(code, param, z, target, want_value):
+    """:func:`_one` for the hot loops: the squared error and the log loss written in place,
+    the other losses called. (Inlining all of :func:`_one` at every row of a pass doubled the
+    time to compile it.)"""
+    y = float(target)
     if code == SQUARED:
-        r = z - y
-        return 0.5 * r * r, r, z
+        return _squared(z, y)
+    if code == LOG:
+        return _logistic(z, y, want_value)
+    return _one(code, param, z, y, want_value)
+
+
+@_jit
+def _one(code, param, z, target, want_value=True):
+    """Loss, derivative and activation of one output z against a target (0/1 for classes,
+    of any number type). With ``want_value`` false the log loss skips its logarithm (the
+    value is then 0)."""
+    y = float(target)
+    if code == SQUARED:
+        return _squared(z, y)
     if code == HUBER:
         r = z - y
         a = abs(r)
@@ -80,14 +126,7 @@ def _one(code, param, z, y):
         sign = 1.0 if r > 0.0 else (-1.0 if r < 0.0 else r)  # NaN stays NaN
         return abs(r), sign, z
     if code == LOG:
-        # one exponential serves both: e = exp(-|z|) never overflows, σ(z) is 1/(1+e) or
-        # e/(1+e), and log(1 + e^z) - y z = log1p(e) + max(z, 0) - y z
-        e = math.exp(-abs(z))
-        s = 1.0 / (1.0 + e) if z >= 0.0 else e / (1.0 + e)
-        value = math.log1p(e) + max(z, 0.0) - y * z
-        if z != z:
-            value = s = z
-        return value, s - y, s
+        return _logistic(z, y, want_value)
     if code == HINGE:
         sy = 2.0 * y - 1.0
         return max(0.0, 1.0 - sy * z), (-sy if sy * z < 1.0 else 0.0), z
@@ -168,52 +207,91 @@ def _split(n, parts):
 # ------------------------------------------------------------------- one pass, all rows
 
 
-@_pjit
-def dense_pass(X, y, sw, W, b, code, param, threshold, parts, want_grad):
-    """Sums over all rows of dense X: returns ``(G, stats)``.
+@intrinsic
+def _prefetch(typingctx, X, i, j):
+    """Ask the cache for the line holding X[i, j] without waiting for it (LLVM's prefetch:
+    a hint, never a fault, so an address past the array is harmless)."""
+    sig = types.void(X, i, j)
 
-    ``G`` (shape ``(d + 1, k)``) holds :math:`\\sum_i w_i \\ell'(z_i) [x_i, 1]` — the
-    gradient before the reduction's divisor and the penalty — and ``stats`` the weighted loss,
-    the squared error of the activation and the number of correct predictions. ``W`` has X's
-    dtype (the dot products run in it), ``b`` is float64, ``sw`` is empty for no weights.
+    def codegen(context, builder, signature, args):
+        array_type = signature.args[0]
+        array = context.make_array(array_type)(context, builder, args[0])
+        index = [
+            context.cast(builder, value, kind, types.intp)
+            for value, kind in zip(args[1:], signature.args[1:], strict=True)
+        ]
+        address = cgutils.get_item_pointer(context, builder, array_type, array, index)
+        byte = ir.IntType(8).as_pointer()
+        address = builder.bitcast(address, byte)
+        i32 = ir.IntType(32)
+        fnty = ir.FunctionType(ir.VoidType(), [byte, i32, i32, i32])
+        fetch = builder.module.declare_intrinsic("llvm.prefetch", [byte], fnty)
+        # read, keep in all cache levels, data cache
+        builder.call(
+            fetch, [address, ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)]
+        )
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+@_inline
+def _row_term(code, param, threshold, z, target, weight, want_stats, s):
+    """The weighted derivative of one row's loss at output z; adds the row's recorded sums
+    into s (the output itself always, the loss, squared error and hit only when wanted)."""
+    t = float(target)
+    value, dz, a = _hot(code, param, z, t, want_stats)
+    s[3] += z
+    if want_stats:
+        s[0] += weight * value
+        e = a - t
+        s[1] += e * e
+        if (1.0 if z > threshold else 0.0) == t:
+            s[2] += 1.0
+    return weight * dz
+
+
+@_pjit
+def dense_one(X, y, sw, w, b, code, param, threshold, parts, want_grad, want_stats):
+    """Sums over all rows of dense X for a model with one output: returns ``(g, stats)``.
+
+    ``g`` (length d + 1) holds :math:`\\sum_i s_i \\ell'(z_i) [x_i, 1]` — the gradient
+    before the reduction's divisor and the penalty — and ``stats`` the weighted loss, the
+    squared error of the activation, the number of correct predictions and the sum of the
+    outputs (not finite exactly when some output is not). ``w`` has X's dtype (the dot
+    products run in it), ``sw`` is empty for no weights. With ``want_stats`` false only the
+    last of the stats is summed: a bare gradient step needs no loss values.
+
+    Each thread takes one run of rows, in groups of four. The four dot products run side by
+    side, sharing each load of w, and each element of the gradient is updated once per
+    group. Three things keep the pass at the speed of reading X: the group ``_PREFETCH_BYTES``
+    ahead is prefetched while this one is computed (the hardware prefetcher alone leaves the
+    core waiting); the row terms are summed in X's dtype into a block accumulator added into
+    the float64 sum every ``_FLUSH`` groups, so float32 data is never widened element by
+    element; and the loss values are skipped unless asked for. The loop is written out in
+    the parallel body rather than called: as a call it ran a third slower.
     """
     n, d = X.shape
-    k = W.shape[1]
     bounds = _split(n, parts)
-    G = np.zeros((parts, d + 1, k))
-    stats = np.zeros((parts, 3))
+    G = np.zeros((parts, d + 1))
+    stats = np.zeros((parts, 4))
     weighted = sw.shape[0] > 0
+    zero = np.zeros(1, X.dtype)[0]
+    # rows ahead: about _PREFETCH_BYTES, a whole number of groups
+    ahead = 4 * max(1, _PREFETCH_BYTES // (4 * d * X.itemsize))
+    line = max(1, 64 // X.itemsize)
     for p in prange(parts):
         lo, hi = bounds[p], bounds[p + 1]
-        s = np.zeros(3)
-        if k == 1:
-            g1 = np.zeros(d + 1)
-            w = W[:, 0].copy()
-            _rows_one(
-                X, y, sw, w, b[0], code, param, threshold, lo, hi, weighted, want_grad, g1, s
-            )
-            G[p, :, 0] = g1
-        else:
-            g = np.zeros((d + 1, k))
-            _rows_many(X, y, sw, W, b, code, lo, hi, weighted, want_grad, g, s)
-            G[p] = g
-        stats[p] = s
-    return G.sum(axis=0), stats.sum(axis=0)
-
-
-@_jit
-def _rows_one(X, y, sw, w, b, code, param, threshold, lo, hi, weighted, want_grad, g, s):
-    """One output, rows lo..hi, in groups of four: four dot products run side by side and
-    each element of g is loaded and stored once per four rows. The row terms are formed in
-    X's dtype and summed into g (float64)."""
-    d = X.shape[1]
-    zero = np.zeros(1, X.dtype)[0]
-    r = np.zeros(4, X.dtype)
-    zs = np.zeros(4)
-    i = lo
-    while i < hi:
-        m = min(4, hi - i)
-        if m == 4:
+        s = np.zeros(4)
+        g = np.zeros(d + 1)
+        acc = np.zeros(d, X.dtype)
+        bias = 0.0
+        groups = 0
+        i = lo
+        while i + 4 <= hi:
+            if i + ahead + 4 <= hi:
+                for q in range(0, 4 * d, line):  # the group's 4 rows are contiguous
+                    _prefetch(X, i + ahead, q)
             z0 = zero
             z1 = zero
             z2 = zero
@@ -224,38 +302,87 @@ def _rows_one(X, y, sw, w, b, code, param, threshold, lo, hi, weighted, want_gra
                 z1 += X[i + 1, j] * wj
                 z2 += X[i + 2, j] * wj
                 z3 += X[i + 3, j] * wj
-            zs[0], zs[1], zs[2], zs[3] = z0, z1, z2, z3
-        else:
-            for q in range(m):
-                total = zero
+            w0 = sw[i] if weighted else 1.0
+            w1 = sw[i + 1] if weighted else 1.0
+            w2 = sw[i + 2] if weighted else 1.0
+            w3 = sw[i + 3] if weighted else 1.0
+            r0 = _row_term(code, param, threshold, z0 + b, y[i], w0, want_stats, s)
+            r1 = _row_term(code, param, threshold, z1 + b, y[i + 1], w1, want_stats, s)
+            r2 = _row_term(code, param, threshold, z2 + b, y[i + 2], w2, want_stats, s)
+            r3 = _row_term(code, param, threshold, z3 + b, y[i + 3], w3, want_stats, s)
+            bias += r0 + r1 + r2 + r3
+            if want_grad:
+                x0 = X.dtype.type(r0)
+                x1 = X.dtype.type(r1)
+                x2 = X.dtype.type(r2)
+                x3 = X.dtype.type(r3)
                 for j in range(d):
-                    total += X[i + q, j] * w[j]
-                zs[q] = total
-        for q in range(4):
-            r[q] = zero
-        for q in range(m):
-            z = zs[q] + b
-            target = y[i + q]
-            value, dz, a = _one(code, param, z, target)
-            weight = sw[i + q] if weighted else 1.0
-            s[0] += weight * value
-            e = a - target
-            s[1] += e * e
-            if (1.0 if z > threshold else 0.0) == target:
-                s[2] += 1.0
-            r[q] = weight * dz
-            g[d] += weight * dz
-        if want_grad:
-            r0, r1, r2, r3 = r[0], r[1], r[2], r[3]
-            if m == 4:
-                for j in range(d):
-                    g[j] += r0 * X[i, j] + r1 * X[i + 1, j] + r2 * X[i + 2, j] + r3 * X[i + 3, j]
-            else:
-                for q in range(m):
-                    rq = r[q]
+                    acc[j] += x0 * X[i, j] + x1 * X[i + 1, j] + x2 * X[i + 2, j] + x3 * X[i + 3, j]
+                groups += 1
+                if groups == _FLUSH:
                     for j in range(d):
-                        g[j] += rq * X[i + q, j]
-        i += 4
+                        g[j] += acc[j]
+                        acc[j] = zero
+                    groups = 0
+            i += 4
+        while i < hi:  # the last rows, fewer than four
+            z = zero
+            for j in range(d):
+                z += X[i, j] * w[j]
+            weight = sw[i] if weighted else 1.0
+            r = _row_term(code, param, threshold, z + b, y[i], weight, want_stats, s)
+            bias += r
+            if want_grad:
+                for j in range(d):
+                    g[j] += r * X[i, j]
+            i += 1
+        g[d] += bias
+        for j in range(d):
+            g[j] += acc[j]
+        G[p] = g
+        stats[p] = s
+    return G.sum(axis=0), stats.sum(axis=0)
+
+
+@_pjit
+def dense_sum(X, parts, prefetch):
+    """The sum of every entry of dense X in float64, row runs in parallel: one complete read
+    of X, the cheapest pass there is (whether a NaN or an infinity is anywhere in X shows in
+    the sum; the benchmarks take it as a floor). ``prefetch`` asks for each run's rows
+    ``_PREFETCH_BYTES`` ahead, as :func:`dense_one` does."""
+    n, d = X.shape
+    bounds = _split(n, parts)
+    totals = np.zeros(parts)
+    ahead = max(1, _PREFETCH_BYTES // max(1, d * X.itemsize))
+    for p in prange(parts):
+        lo, hi = bounds[p], bounds[p + 1]
+        total = 0.0
+        for i in range(lo, hi):
+            if prefetch and i + ahead < hi:
+                _prefetch_row(X, i + ahead)
+            for j in range(d):
+                total += X[i, j]
+        totals[p] = total
+    return totals.sum()
+
+
+@_pjit
+def dense_many(X, y, sw, W, b, code, parts, want_grad):
+    """:func:`dense_one` for K outputs (one score per class): ``G`` has shape ``(d + 1, K)``
+    and the stats are always summed."""
+    n, d = X.shape
+    k = W.shape[1]
+    bounds = _split(n, parts)
+    G = np.zeros((parts, d + 1, k))
+    stats = np.zeros((parts, 4))
+    weighted = sw.shape[0] > 0
+    for p in prange(parts):
+        g = np.zeros((d + 1, k))
+        s = np.zeros(4)
+        _rows_many(X, y, sw, W, b, code, bounds[p], bounds[p + 1], weighted, want_grad, g, s)
+        G[p] = g
+        stats[p] = s
+    return G.sum(axis=0), stats.sum(axis=0)
 
 
 @_jit
@@ -277,6 +404,8 @@ def _rows_many(X, y, sw, W, b, code, lo, hi, weighted, want_grad, g, s):
         value = _many(code, z, target, dz, act)
         weight = sw[i] if weighted else 1.0
         s[0] += weight * value
+        for c in range(k):
+            s[3] += z[c]
         best = 0
         for c in range(k):
             e = act[c] - (1.0 if c == target else 0.0)
@@ -297,16 +426,17 @@ def _rows_many(X, y, sw, W, b, code, lo, hi, weighted, want_grad, g, s):
 
 @_pjit
 def sparse_pass(data, indices, indptr, y, sw, W, b, code, param, threshold, parts, want_grad):
-    """:func:`dense_pass` for CSR X given by its three arrays."""
+    """:func:`dense_many` for CSR X given by its three arrays (the stats are always summed:
+    next to the indexing of a sparse row they cost little)."""
     n = indptr.shape[0] - 1
     d, k = W.shape
     bounds = _split(n, parts)
     G = np.zeros((parts, d + 1, k))
-    stats = np.zeros((parts, 3))
+    stats = np.zeros((parts, 4))
     weighted = sw.shape[0] > 0
     for p in prange(parts):
         g = np.zeros((d + 1, k))
-        s = np.zeros(3)
+        s = np.zeros(4)
         z = np.empty(k)
         dz = np.empty(k)
         act = np.empty(k)
@@ -344,12 +474,15 @@ def _sparse_row(data, indices, indptr, i, W, b, z):
 def _score_row(code, param, threshold, z, y, weight, dz, act, s):
     """Loss, derivative (into dz, unweighted) and the recorded sums of one row's scores."""
     k = z.shape[0]
+    for c in range(k):
+        s[3] += z[c]
     if k == 1:
-        value, dz[0], a = _one(code, param, z[0], y)
-        e = a - y
+        t = float(y)
+        value, dz[0], a = _one(code, param, z[0], t)
+        e = a - t
         s[1] += e * e
         predicted = 1.0 if z[0] > threshold else 0.0
-        if predicted == y:
+        if predicted == t:
             s[2] += 1.0
     else:
         target = int(y)
@@ -474,14 +607,19 @@ def _finish_grad(g, theta, n_coef, divisor, rho, l1, l2):
 
 @_jit
 def dense_batches(
-    X, y, sw, theta, order, batch_size, code, param, k, fit_intercept, reduction_mean,
-    total, mean_weight, l1, l2, kind, h, S, count, rate,
+    X, y, sw, theta, order, in_order, batch_size, code, param, k, fit_intercept,
+    reduction_mean, total, mean_weight, l1, l2, kind, h, S, count, rate,
 ):  # fmt: skip
     """One epoch of mini-batch (or stochastic) descent over dense X, in place on theta, S
-    and count. Rows are taken in ``order``, ``batch_size`` at a time. Returns False when a
-    gradient was not finite (theta is then left where that batch began), with a number the
-    caller ignores."""
+    and count. Rows are taken in ``order`` (``in_order``: it is 0, 1, ..., n - 1, and the
+    plain stochastic loop skips reading it), ``batch_size`` at a time. Returns False when a
+    gradient was not finite (theta is then left where that batch began)."""
     n, d = X.shape
+    if batch_size == 1 and k == 1 and kind == GD and l1 == 0.0 and l2 == 0.0:
+        return _plain_rows(
+            X, y, sw, theta, order, in_order, code, param, fit_intercept, reduction_mean,
+            total, mean_weight, rate,
+        )  # fmt: skip
     n_coef = d * k
     size = theta.shape[0]
     g = np.zeros(size)
@@ -489,9 +627,7 @@ def dense_batches(
     dz = np.empty(k)
     act = np.empty(k)
     weighted = sw.shape[0] > 0
-    # plain descent with no penalty needs no gradient buffer: each row moves theta directly
-    direct = kind == GD and l1 == 0.0 and l2 == 0.0 and batch_size == 1 and k == 1
-    touched = 0.0
+    ahead = _rows_ahead(X)
     for start in range(0, n, batch_size):
         stop = min(start + batch_size, n)
         m = stop - start
@@ -502,17 +638,11 @@ def dense_batches(
         divisor, rho = _batch_terms(
             reduction_mean, weighted, m, batch_weight, n, total, mean_weight
         )
-        if not direct:
-            g[:] = 0.0
+        g[:] = 0.0
         for q in range(start, stop):
             i = order[q]
-            if q + _AHEAD < n:
-                # Shuffled rows come from anywhere in memory: reading a row a few steps
-                # ahead starts its fetch now, so it is in cache when its turn comes
-                # instead of stalling the step that needs it.
-                ahead = order[q + _AHEAD]
-                for j in range(0, d, _LINE):
-                    touched += X[ahead, j]
+            if q + ahead < n:
+                _prefetch_row(X, order[q + ahead])
             for c in range(k):
                 z[c] = theta[n_coef + c] if fit_intercept else 0.0
             if k == 1:
@@ -520,7 +650,7 @@ def dense_batches(
                 for j in range(d):
                     total_z += X[i, j] * theta[j]
                 z[0] += total_z
-                _, dz[0], _ = _one(code, param, z[0], y[i])
+                _, dz[0], _ = _one(code, param, z[0], y[i], False)
             else:
                 for j in range(d):
                     x = float(X[i, j])
@@ -528,27 +658,113 @@ def dense_batches(
                         z[c] += x * theta[j * k + c]
                 _many(code, z, int(y[i]), dz, act)
             weight = sw[i] if weighted else 1.0
-            if direct:
-                dd = weight * dz[0] / divisor if divisor != 1.0 else weight * dz[0]
-                if not math.isfinite(dd):
-                    return False, touched
-                for j in range(d):
-                    theta[j] += -rate * (X[i, j] * dd)
-                if fit_intercept:
-                    theta[n_coef] += -rate * dd
-                continue
             for c in range(k):
                 dc = weight * dz[c]
                 for j in range(d):
                     g[j * k + c] += X[i, j] * dc
                 if fit_intercept:
                     g[n_coef + c] += dc
-        if direct:
-            continue
         if not _finish_grad(g, theta, n_coef, divisor, rho, l1, l2):
-            return False, touched
+            return False
         _step(kind, h, theta, g, S, count, rate)
-    return True, touched  # the sum of the rows read ahead is returned so they stay read
+    return True
+
+
+@_jit
+def _rows_ahead(X):
+    """How many rows ahead an epoch prefetches: about ``_PREFETCH_BYTES``, at least
+    ``_AHEAD`` (shuffled rows each cost a trip to memory, so a few must be in flight)."""
+    return max(_AHEAD, _PREFETCH_BYTES // max(1, X.shape[1] * X.itemsize))
+
+
+@_inline
+def _prefetch_row(X, i):
+    """Start fetching every cache line of row i."""
+    for j in range(0, X.shape[1], max(1, 64 // X.itemsize)):
+        _prefetch(X, i, j)
+
+
+@_jit
+def _plain_rows(
+    X, y, sw, theta, order, in_order, code, param, fit_intercept, reduction_mean, total,
+    mean_weight, rate,
+):  # fmt: skip
+    """The plain stochastic epoch of :func:`dense_batches` (see :func:`_plain_loop`)."""
+    # two copies of the loop, one reading no order: a choice per row cost a fifth more
+    if in_order:
+        return _plain_loop(
+            X, y, sw, theta, order, True, code, param, fit_intercept, reduction_mean, total,
+            mean_weight, rate,
+        )  # fmt: skip
+    return _plain_loop(
+        X, y, sw, theta, order, False, code, param, fit_intercept, reduction_mean, total,
+        mean_weight, rate,
+    )  # fmt: skip
+
+
+@_inline
+def _plain_loop(
+    X, y, sw, theta, order, in_order, code, param, fit_intercept, reduction_mean, total,
+    mean_weight, rate,
+):  # fmt: skip
+    """Stochastic descent (one row per step, plain steps, no penalty, one output), looking
+    one row ahead.
+
+    Row i's step :math:`w \\leftarrow w - s_i x_i` feeds the next row's output, and the
+    plain loop waits on it: a dot product, then the step, then the next dot product. Here
+    the next row's output is found from the products taken before the step lands,
+
+    .. math:: z_{i+1} = x_{i+1} \\cdot w - s_i \\, x_{i+1} \\cdot x_i + b - s_i,
+
+    so both dot products run in the same loop as the step itself and only a few scalar
+    operations wait on :math:`s_i`. The result equals the plain loop's to rounding. Returns
+    False when a step was not finite (theta then holds the rows before it).
+    """
+    n, d = X.shape
+    if n == 0:
+        return True
+    weighted = sw.shape[0] > 0
+    ahead = _rows_ahead(X)
+    b = theta[d] if fit_intercept else 0.0
+    first = order[0]
+    z = 0.0
+    for j in range(d):
+        z += X[first, j] * theta[j]
+    z += b
+    for q in range(n):
+        i = q if in_order else order[q]
+        if q + ahead < n:
+            _prefetch_row(X, q + ahead if in_order else order[q + ahead])
+        _, dz, _ = _hot(code, param, z, y[i], False)
+        dd = dz  # a row of weight 1 is its own mean and its own sum
+        if weighted:
+            weight = sw[i]
+            divisor, _ = _batch_terms(reduction_mean, True, 1, weight, n, total, mean_weight)
+            dd = weight * dz / divisor if divisor != 1.0 else weight * dz
+        if not math.isfinite(dd):
+            if fit_intercept:
+                theta[d] = b
+            return False
+        step = rate * dd
+        if fit_intercept:
+            b -= step
+        if q + 1 == n:
+            for j in range(d):
+                theta[j] -= step * X[i, j]
+            break
+        nxt = q + 1 if in_order else order[q + 1]
+        ahead_z = 0.0
+        cross = 0.0
+        for j in range(d):
+            x = X[i, j]
+            x_next = X[nxt, j]
+            ahead_z += x_next * theta[j]
+            cross += x_next * x
+            theta[j] -= step * x
+        z = ahead_z - step * cross + b
+    if fit_intercept:
+        theta[d] = b
+    return True
 
 
 @_jit

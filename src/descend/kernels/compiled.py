@@ -52,6 +52,7 @@ __all__ = [
     "takes",
     "takes_data",
     "threads",
+    "total",
 ]
 
 _LOSS_TYPES = {cls: cls.name for cls in losses.LOSSES.values()}
@@ -65,6 +66,7 @@ _OPTIMIZER_TYPES = (
     optimizers.AdamW,
 )
 _FLOATS = (np.dtype(np.float64), np.dtype(np.float32))
+_TARGET_TYPES = (*_FLOATS, np.dtype(np.int64))
 
 
 def _kernels():
@@ -124,7 +126,11 @@ def _parts(n: int) -> int:
 
 
 def _targets(y) -> np.ndarray:
-    """Targets as float64 (class indices too: the kernels read them back as whole numbers)."""
+    """Targets as the kernels read them: float64, float32 or int64 as they come (class
+    indices are whole numbers either way), anything else as float64."""
+    y = np.asarray(y)
+    if y.dtype in _TARGET_TYPES and y.flags.c_contiguous:
+        return y
     return np.ascontiguousarray(y, dtype=np.float64)
 
 
@@ -136,15 +142,17 @@ def _weights(sample_weight) -> np.ndarray:
 
 class Gradient(NamedTuple):
     """What one pass over all the rows gives: the objective, its gradient (None when not
-    asked for) and the sums the estimators record."""
+    asked for), the sums the estimators record (NaN when not asked for) and whether every
+    output x·w + b was finite (false when X holds a NaN or an infinity, whatever w is)."""
 
     value: float
     grad: np.ndarray | None
     sse: float
     correct: float
+    finite: bool = True
 
 
-def _pass(theta, X, y, sw, model: LinearModel, loss, want_grad: bool):
+def _pass(theta, X, y, sw, model: LinearModel, loss, want_grad: bool, want_stats: bool = True):
     """The raw sums of one compiled pass: ``G`` of shape ``(d + 1, k)`` and the stats."""
     kern = _kernels()
     code = kern.LOSS_CODES[loss.name]
@@ -161,8 +169,14 @@ def _pass(theta, X, y, sw, model: LinearModel, loss, want_grad: bool):
             X.data, X.indices, X.indptr, y, sw, W.astype(np.float64), bias, code, param,
             threshold, _parts(n), want_grad,
         )  # fmt: skip
+    elif k == 1:
+        g, stats = kern.dense_one(
+            X, y, sw, W[:, 0].copy(), float(bias[0]), code, param, threshold, _parts(n),
+            want_grad, want_stats,
+        )  # fmt: skip
+        G = g.reshape(d + 1, 1)
     else:
-        G, stats = kern.dense_pass(X, y, sw, W, bias, code, param, threshold, _parts(n), want_grad)
+        G, stats = kern.dense_many(X, y, sw, W, bias, code, _parts(n), want_grad)
     return G, stats
 
 
@@ -176,19 +190,27 @@ def _divisor(loss, sw, n) -> float:
 
 
 def full_gradient(
-    theta, X, y, sample_weight, *, model, loss, penalty: Penalty, want_grad=True
-) -> Gradient:
+    theta, X, y, sample_weight, *, model, loss, penalty: Penalty, want_grad=True,
+    want_stats=True,
+) -> Gradient:  # fmt: skip
     """The objective on all rows, its gradient, and the recorded sums, from one pass over X.
 
     The same numbers (to rounding) as :func:`descend.kernels.reference.objective_and_grad`
     with the whole data as one batch; ``sse`` and ``correct`` are the estimators' squared
-    error of the activation and count of right predictions.
+    error of the activation and count of right predictions. With ``want_stats`` false a dense
+    pass skips the loss values (a plain step needs only the gradient): ``value``, ``sse``
+    and ``correct`` are then NaN.
     """
     sw = _weights(sample_weight)
     y = _targets(y)
-    G, stats = _pass(np.asarray(theta, dtype=float), X, y, sw, model, loss, want_grad)
+    G, stats = _pass(
+        np.asarray(theta, dtype=float), X, y, sw, model, loss, want_grad, want_stats
+    )  # fmt: skip
+    finite = bool(np.isfinite(stats[3]))
     divisor = _divisor(loss, sw, X.shape[0])
     coef = model.split(theta)[0]
+    if not want_stats:
+        stats = np.full(3, np.nan)
     value = float(stats[0]) / divisor
     if penalty.active:
         value += penalty.value(coef)
@@ -201,7 +223,12 @@ def full_gradient(
         grad[: model.n_coef] = grad_coef
         if model.fit_intercept:
             grad[model.n_coef :] = G[model.n_features] / divisor
-    return Gradient(value, grad, float(stats[1]), float(stats[2]))
+    return Gradient(value, grad, float(stats[1]), float(stats[2]), finite)
+
+
+def total(X, prefetch: bool = False) -> float:
+    """The sum of every entry of dense X (float64), in one parallel read."""
+    return float(_kernels().dense_sum(X, _parts(X.shape[0]), prefetch))
 
 
 def gram_product(X, w):
@@ -214,7 +241,7 @@ def gram_product(X, w):
 
     def product(v, scale, one):
         theta = np.append(v[:d] / scale, v[d] * one)
-        G, _ = _pass(theta, X, zeros, sw, model, squared, True)
+        G, _ = _pass(theta, X, zeros, sw, model, squared, True, want_stats=False)
         z = np.empty_like(v)
         z[:d] = G[:d, 0] / scale
         z[d] = G[d, 0] * one
@@ -321,7 +348,8 @@ def epoch(
     with threads(n_jobs), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         if batch_size >= n:
             found = full_gradient(
-                theta, X, y, sample_weight, model=model, loss=loss, penalty=penalty
+                theta, X, y, sample_weight, model=model, loss=loss, penalty=penalty,
+                want_stats=False,
             )  # fmt: skip
             if not np.all(np.isfinite(found.grad)):
                 return theta + np.nan, state
@@ -329,12 +357,14 @@ def epoch(
             return theta + step, state
         order = rng.permutation(n) if shuffle else np.arange(n)
         return _batches(
-            theta, state, X, y, sample_weight, order, model, loss, penalty, optimizer, rate,
-            batch_size,
+            theta, state, X, y, sample_weight, order, not shuffle, model, loss, penalty,
+            optimizer, rate, batch_size,
         )  # fmt: skip
 
 
-def _batches(theta, state, X, y, sample_weight, order, model, loss, penalty, opt, rate, size):
+def _batches(
+    theta, state, X, y, sample_weight, order, in_order, model, loss, penalty, opt, rate, size
+):  # fmt: skip
     kern = _kernels()
     n = X.shape[0]
     sw = _weights(sample_weight)
@@ -356,9 +386,9 @@ def _batches(theta, state, X, y, sample_weight, order, model, loss, penalty, opt
             total, mean_weight, l1, l2, kind, h, S, count, rate,
         )  # fmt: skip
     else:
-        ok, _ = kern.dense_batches(
-            X, y, sw, out, order, size, code, param, k, fit_b, mean, total, mean_weight, l1, l2,
-            kind, h, S, count, rate,
+        ok = kern.dense_batches(
+            X, y, sw, out, order, in_order, size, code, param, k, fit_b, mean, total,
+            mean_weight, l1, l2, kind, h, S, count, rate,
         )  # fmt: skip
     # a batch whose gradient was not finite leaves the state of the batches before it
     new_state = _unpack(opt, state, S, count)

@@ -40,11 +40,13 @@ __all__ = ["Measure", "Training"]
 
 class Measure(NamedTuple):
     """The training loss (with the penalty), the squared error of the activation against the
-    targets, and the share of right predictions (None for regression)."""
+    targets, the share of right predictions (None for regression), and whether every output
+    was finite (with finite parameters, false exactly when X holds a NaN or an infinity)."""
 
     loss: float
     sse: float
     accuracy: float | None
+    finite: bool = True
 
 
 class Training:
@@ -105,7 +107,7 @@ class Training:
             return self._measure_numpy(theta)
         found = self._pass(theta, want_grad=self.full)
         accuracy = found.correct / self.n_rows if self.classifier else None
-        return Measure(found.value, found.sse, accuracy)
+        return Measure(found.value, found.sse, accuracy, found.finite)
 
     def gradient(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
         """The objective on all the rows and its gradient."""
@@ -133,6 +135,7 @@ class Training:
     def _measure_numpy(self, theta) -> Measure:
         model, loss = self.model, self.loss
         z = model.output(theta, self.X)
+        finite = bool(np.all(np.isfinite(z)))
         value = loss.value(z, self.y, self.sample_weight)
         if self.penalty.active:
             value += self.penalty.value(model.split(theta)[0])
@@ -145,7 +148,7 @@ class Training:
         if self.classifier:
             index = np.argmax(z, axis=1) if z.ndim == 2 else (z > loss.threshold)
             accuracy = float(np.mean(index == self.y))
-        return Measure(value, sse, accuracy)
+        return Measure(value, sse, accuracy, finite)
 
     # ---------------------------------------------------------------------------- epochs
 
