@@ -1171,3 +1171,45 @@ def test_a_callback_sees_every_epoch_and_can_stop_the_fit():
     assert clf.stop_reason_ == "callback" and clf.n_iter_ == 3
     with pytest.raises(TypeError, match="Invalid callback: 3 is not callable"):
         GDRegressor(callback=3).fit(X, y)
+
+
+@pytest.mark.parametrize("cls", [GDRegressor, GDClassifier])
+@pytest.mark.parametrize("bad", [np.nan, np.inf], ids=["nan", "inf"])
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csr"])
+def test_a_nan_or_infinity_in_X_is_named_by_row_and_column(cls, bad, sparse):
+    import scipy.sparse
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 4))
+    y = (X[:, 0] > 0).astype(int)
+    est = cls(max_epochs=3).fit(X, y)
+    X[17, 2] = bad
+    data = scipy.sparse.csr_matrix(X) if sparse else X
+    kind = "NaN" if np.isnan(bad) else "infinity"
+    where = f"{kind}.* at row 17, column 2"
+    with pytest.raises(ValueError, match=where):
+        cls(max_epochs=3).fit(data, y)
+    with pytest.raises(ValueError, match=where):
+        est.predict(data)
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        np.array([-3, 5, 5, -3, 11]),
+        np.array([2, 7, 7, 2, 2], dtype=np.uint8),
+        np.array([0, 1, 1, 0, 1], dtype=np.int32),
+        np.array([10**12, 1, 1, 10**12, 3]),  # too wide a range to count
+    ],
+    ids=["negative-gaps", "uint8", "int32", "wide"],
+)
+def test_integer_classes_are_found_as_by_sorting(labels):
+    rng = np.random.default_rng(1)
+    y = np.tile(labels, 20)
+    X = rng.normal(size=(y.size, 3)) + y[:, None].astype(float) / 10
+    counted = GDClassifier(max_epochs=5, random_state=0).fit(X, y)
+    sorted_ = GDClassifier(max_epochs=5, random_state=0).fit(X, y.astype(float))  # np.unique
+    np.testing.assert_array_equal(counted.classes_, np.unique(y))
+    assert counted.classes_.dtype == y.dtype
+    np.testing.assert_array_equal(counted.coef_, sorted_.coef_)  # the same index per class
+    np.testing.assert_array_equal(counted.predict(X), sorted_.predict(X))

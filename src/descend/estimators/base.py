@@ -78,6 +78,19 @@ class _Settings:
     auto_rate: bool
 
 
+def _check_finite(X) -> None:
+    """Raise a ValueError naming the first NaN or infinity in X."""
+    found = kernels.first_nonfinite(X)
+    if found is not None:
+        row, column = found
+        value = X[row, column]
+        kind = "NaN" if np.isnan(value) else "infinity (inf)"
+        raise ValueError(
+            f"Input X contains {kind} at row {row}, column {column}; every entry must be a "
+            "finite number (drop or impute the missing values first)"
+        )
+
+
 def _rng(random_state) -> np.random.Generator:
     """A Generator from None, a seed, a Generator or a legacy RandomState."""
     if isinstance(random_state, np.random.RandomState):
@@ -181,22 +194,32 @@ class GDBase(BaseEstimator):
 
     # ------------------------------------------------------------------------------ data
 
-    def _validate_X(self, X, reset: bool):
-        return validate_data(
-            self, X, accept_sparse="csr", dtype=_DTYPES, reset=reset, ensure_all_finite=True
-        )
+    # The finiteness of X is checked by _check_finite: one parallel read that names the
+    # entry, where scikit-learn's check is a single-threaded sum that names nothing.
 
-    def _validate_Xy(self, X, y, reset: bool):
-        return validate_data(
+    def _validate_X(self, X, reset: bool):
+        X = validate_data(
+            self, X, accept_sparse="csr", dtype=_DTYPES, reset=reset, ensure_all_finite=False
+        )
+        _check_finite(X)
+        return X
+
+    def _validate_Xy(self, X, y, reset: bool, check_finite: bool = True):
+        """X and y validated; ``check_finite=False`` leaves X's finiteness to the caller."""
+        X, y = validate_data(
             self,
             X,
             y,
             accept_sparse="csr",
             dtype=_DTYPES,
             reset=reset,
+            ensure_all_finite=False,
             y_numeric=not self._is_classifier(),
             multi_output=False,
         )
+        if check_finite:
+            _check_finite(X)
+        return X, y
 
     def _is_classifier(self) -> bool:
         return False
@@ -268,7 +291,7 @@ class GDBase(BaseEstimator):
         )  # fmt: skip
 
     def _record(self, history, epoch, theta, train, val, rate, elapsed, model):
-        value, sse, accuracy = train
+        value, sse, accuracy = train.loss, train.sse, train.accuracy
         row = {"epoch": epoch, "loss": value}
         if "val_loss" in history.columns:  # NaN for partial_fit epochs after such a fit
             row["val_loss"] = math.nan if val is None else val[0]
@@ -288,13 +311,23 @@ class GDBase(BaseEstimator):
             return plan
         return rate_at(plan, epoch, "epoch")
 
-    def _run(self, theta, train, val, model, settings, *, epochs, rules, history, start):
-        """Epochs of descent from theta until a rule fires (or ``epochs`` have run when there
-        are no rules, as in partial_fit). Returns ``(theta, best, reason)``, ``best`` being
-        ``(loss, theta, epoch)`` of the lowest watched loss."""
+    def _prepared(self, train, val, model, settings):
+        """The :class:`~descend.kernels.Training` of the training rows and of the held-out
+        rows (None without them)."""
         batch = check_batch_size(self.batch_size, train[0].shape[0])
         data = self._training(train, model, settings, batch)
         held_out = None if val is None else self._training(val, model, settings, batch)
+        return data, held_out
+
+    def _run(
+        self, theta, train, val, model, settings, *, epochs, rules, history, start,
+        prepared=None,
+    ):  # fmt: skip
+        """Epochs of descent from theta until a rule fires (or ``epochs`` have run when there
+        are no rules, as in partial_fit). Returns ``(theta, best, reason)``, ``best`` being
+        ``(loss, theta, epoch)`` of the lowest watched loss. ``prepared`` is what
+        :meth:`_prepared` gave, when the caller has it already."""
+        data, held_out = prepared or self._prepared(train, val, model, settings)
         opt = settings.optimizer
         plan = opt.learning_rate
         measured = data.measure(theta)
@@ -480,7 +513,7 @@ class GDBase(BaseEstimator):
         """The whole descent of ``fit``; returns the stop reason and, when tol or patience
         stopped it, :meth:`_room_left`."""
         settings = self._settings()
-        X, y = self._validate_Xy(X, y, reset=True)
+        X, y = self._validate_Xy(X, y, reset=True, check_finite=False)
         previous_classes = getattr(self, "classes_", None)
         y_fit, n_outputs = self._prepare_targets(y, partial=False)
         # a warm start only makes sense for the same classes in the same order
@@ -497,6 +530,17 @@ class GDBase(BaseEstimator):
         if self.early_stopping:
             train, val = self._split(X, y_fit, w, split_rng)
         self._rng, self._model = rng, model
+        # The first measurement, which the fit makes anyway, also checks X: its outputs are
+        # all finite unless X holds a NaN or an infinity, and only then is X searched for
+        # the entry to name. This saves a read of X. (The run below reuses the measurement.)
+        prepared = self._prepared(train, val, model, settings)
+        data, held_out = prepared
+        with np.errstate(all="ignore"):
+            finite = data.measure(theta).finite and (
+                held_out is None or held_out.measure(theta).finite
+            )
+        if not finite:
+            _check_finite(X)
         settings = self._resolve_rate(settings, train[0], model, train[2])
         self._opt_state = settings.optimizer.init(theta)
         self._epochs_done = 0
@@ -504,7 +548,7 @@ class GDBase(BaseEstimator):
         start = self._start_time = perf_counter()
         theta, best, reason = self._run(
             theta, train, val, model, settings, epochs=self.max_epochs, rules=self._rules(),
-            history=history, start=start,
+            history=history, start=start, prepared=prepared,
         )  # fmt: skip
         if val is not None:
             theta = best[1]  # keep the epoch that did best on the held-out rows

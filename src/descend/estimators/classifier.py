@@ -171,8 +171,18 @@ class GDClassifier(ClassifierMixin, GDBase):
         return self._loss_object().threshold
 
     def _prepare_targets(self, y, partial, classes=None):
-        check_classification_targets(y)
         name = type(self).__name__
+        counted = None if partial else _count_classes(y)
+        if counted is not None:  # whole numbers: the classes and indices in one count
+            self.classes_, index = counted
+            if len(self.classes_) < 2:
+                raise ValueError(
+                    f"{name} needs at least two classes in y; it has only one class: "
+                    f"{self.classes_.tolist()[0]!r}"
+                )
+            k = len(self.classes_)
+            return (index.astype(float) if k == 2 else index), (1 if k == 2 else k)
+        check_classification_targets(y)
         if partial and not hasattr(self, "classes_"):
             if classes is None:
                 raise ValueError(
@@ -261,3 +271,23 @@ class GDClassifier(ClassifierMixin, GDBase):
         if intercept.size != model.n_outputs:  # no intercept fitted: one zero per class
             intercept = np.zeros(model.n_outputs)
         return np.array(coef.T, copy=True), intercept
+
+
+def _count_classes(y):
+    """``(classes, index)`` for integer targets in a range not much wider than their number,
+    by counting (linear time) rather than sorting; None for any other targets."""
+    y = np.asarray(y)
+    if y.ndim != 1 or y.size == 0 or y.dtype.kind not in "iu":
+        return None
+    low, high = int(y.min()), int(y.max())
+    if high - low > max(1024, 2 * y.size):
+        return None
+    shifted = y.astype(np.intp, copy=False)
+    if low:
+        shifted = shifted - low
+    counts = np.bincount(shifted)
+    present = np.flatnonzero(counts)
+    lookup = np.zeros(counts.size, dtype=np.intp)
+    lookup[present] = np.arange(present.size)
+    classes = (present + low).astype(y.dtype)
+    return classes, lookup[shifted]
