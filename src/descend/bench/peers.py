@@ -63,8 +63,8 @@ def read_floors(X: np.ndarray) -> dict[str, Callable[[], object]]:
     """Honest single reads of every byte of X, the fastest of which is the floor.
 
     ``X.sum()`` (NumPy's pairwise sum, one core), ``X @ ones`` and ``ones @ X`` (BLAS
-    matrix-vector products, on as many cores as BLAS uses) and, with Numba, a row-parallel sum
-    compiled for all the cores.
+    matrix-vector products, on as many cores as BLAS uses) and, with Numba, a row-parallel
+    compiled sum on all the cores, plain and prefetching ahead as descend's kernels do.
     """
     ones_d = np.ones(X.shape[1], dtype=X.dtype)
     ones_n = np.ones(X.shape[0], dtype=X.dtype)
@@ -73,19 +73,12 @@ def read_floors(X: np.ndarray) -> dict[str, Callable[[], object]]:
         "X @ ones": lambda: X @ ones_d,
         "ones @ X": lambda: ones_n @ X,
     }
-    parallel = _parallel_sum()
-    if parallel is not None:
-        reads["Numba parallel sum"] = lambda: parallel(X)
+    if import_peer("numba") is not None:
+        from descend.kernels import compiled
+
+        reads["Numba parallel sum"] = lambda: compiled.total(X)
+        reads["Numba parallel sum, prefetching"] = lambda: compiled.total(X, prefetch=True)
     return reads
-
-
-def _parallel_sum():
-    """The compiled row-parallel sum of :mod:`descend.bench._floor`; None without Numba."""
-    if import_peer("numba") is None:
-        return None
-    from descend.bench._floor import parallel_sum
-
-    return parallel_sum
 
 
 # ----------------------------------------------------------------------- full-batch epoch
