@@ -1,24 +1,26 @@
 r"""The compiled epoch: Numba kernels for every loss, optimizer, penalty and batch mode.
 
-Three kernels do all the work of :mod:`descend.kernels`:
+The kernels that do the work of :mod:`descend.kernels`:
 
 - :func:`dense_one` / :func:`dense_many` / :func:`sparse_pass`: one pass over all the rows
-  (one output, K outputs, CSR), in parallel blocks.
-  Each row's output, loss, derivative and share of :math:`X^\top L'` are computed while the
-  row is in cache, so X is read once per pass; the pass also sums what the estimators record
-  (loss, squared error of the activation, correct predictions).
+  (one output, K outputs, CSR), in parallel blocks. Each row's output, loss, derivative and
+  share of :math:`X^\top L'` are computed while the row is in cache, so X is read once per
+  pass; the pass also sums what the estimators record (loss, squared error of the
+  activation, correct predictions, and the outputs, whose sum is finite unless X holds a
+  NaN or an infinity).
 - :func:`dense_batches` / :func:`sparse_batches`: a whole epoch of mini-batch or stochastic
-  descent in one call, the optimizer's update compiled in (batch size 1 runs at the speed of
-  a dot product and an axpy per row).
+  descent in one call, the optimizer's update compiled in; plain stochastic descent looks
+  one row ahead (:func:`_plain_loop`).
+- :func:`dense_sum`: one parallel read of X (the finiteness check, the benchmarks' floor).
 
 Losses and optimizers are chosen by a small integer code (the tables below); the plain NumPy
 twins of all of this live in :mod:`descend.kernels.reference`, and the tests hold the two to
 the same numbers. The module is imported only when a kernel first runs, so ``import descend``
 never loads Numba; compiled code is cached on disk and reused by later processes.
 
-Floating point: with float32 X the dot products run in float32 (that is the point of float32
-data: half the bytes to read), every sum over rows is carried in float64, and the parameters
-stay float64.
+Floating point: with float32 X the dot products, and the sums of a full pass over blocks of
+64 rows, run in float32 (that is the point of float32 data: half the bytes to read); the
+totals over blocks and the parameters are float64.
 """
 
 from __future__ import annotations
