@@ -592,6 +592,19 @@ def _batch_terms(reduction_mean, weighted, m, batch_weight, n, total, mean_weigh
 
 
 @_jit
+def _batch_of(sw, order, start, stop, reduction_mean, n, total, mean_weight):
+    """:func:`_batch_terms` for the rows ``order[start:stop]``, their weights summed."""
+    weighted = sw.shape[0] > 0
+    batch_weight = 0.0
+    if weighted:
+        for q in range(start, stop):
+            batch_weight += sw[order[q]]
+    return _batch_terms(
+        reduction_mean, weighted, stop - start, batch_weight, n, total, mean_weight
+    )
+
+
+@_jit
 def _finish_grad(g, theta, n_coef, divisor, rho, l1, l2):
     """Divide by the divisor and add the penalty's share; False if anything is not finite."""
     ok = True
@@ -632,14 +645,7 @@ def dense_batches(
     ahead = _rows_ahead(X)
     for start in range(0, n, batch_size):
         stop = min(start + batch_size, n)
-        m = stop - start
-        batch_weight = 0.0
-        if weighted:
-            for q in range(start, stop):
-                batch_weight += sw[order[q]]
-        divisor, rho = _batch_terms(
-            reduction_mean, weighted, m, batch_weight, n, total, mean_weight
-        )
+        divisor, rho = _batch_of(sw, order, start, stop, reduction_mean, n, total, mean_weight)
         g[:] = 0.0
         for q in range(start, stop):
             i = order[q]
@@ -787,14 +793,7 @@ def sparse_batches(
     sparse_step = kind == GD and l1 == 0.0 and l2 == 0.0
     for start in range(0, n, batch_size):
         stop = min(start + batch_size, n)
-        m = stop - start
-        batch_weight = 0.0
-        if weighted:
-            for q in range(start, stop):
-                batch_weight += sw[order[q]]
-        divisor, rho = _batch_terms(
-            reduction_mean, weighted, m, batch_weight, n, total, mean_weight
-        )
+        divisor, rho = _batch_of(sw, order, start, stop, reduction_mean, n, total, mean_weight)
         for q in range(start, stop):
             i = order[q]
             for c in range(k):
