@@ -402,20 +402,8 @@ def _rows_many(X, y, sw, W, b, code, lo, hi, weighted, want_grad, g, s):
             x = float(X[i, j])
             for c in range(k):
                 z[c] += x * W[j, c]
-        target = int(y[i])
-        value = _many(code, z, target, dz, act)
         weight = sw[i] if weighted else 1.0
-        s[0] += weight * value
-        for c in range(k):
-            s[3] += z[c]
-        best = 0
-        for c in range(k):
-            e = act[c] - (1.0 if c == target else 0.0)
-            s[1] += e * e
-            if z[c] > z[best]:
-                best = c
-        if best == target:
-            s[2] += 1.0
+        _score_row(code, 0.0, 0.0, z, y[i], weight, dz, act, s)
         if want_grad:
             for c in range(k):
                 dz[c] *= weight
