@@ -264,8 +264,9 @@ def test_import_is_light_and_a_second_process_reuses_the_compiled_code():
         "from descend.kernels import _compiled\n"
         "X = np.random.default_rng(0).normal(size=(100, 3)); y = X.sum(1)\n"
         "GDRegressor(max_epochs=2, tol=None).fit(X, y)\n"
-        "print(sum(_compiled.dense_one.stats.cache_hits.values()),"
-        " sum(_compiled.dense_one.stats.cache_misses.values()))\n"
+        "kernel = _compiled.full_pass(_compiled.SQUARED)\n"
+        "print(sum(kernel.stats.cache_hits.values()),"
+        " sum(kernel.stats.cache_misses.values()))\n"
     )
     env = dict(os.environ, DESCEND_KERNELS="compiled")
     first = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
@@ -274,6 +275,48 @@ def test_import_is_light_and_a_second_process_reuses_the_compiled_code():
                             env=env, check=True)  # fmt: skip
     hits, misses = map(int, second.stdout.split())
     assert hits >= 1 and misses == 0, (first.stdout, second.stdout, second.stderr)
+
+
+_SIDE_BY_SIDE = """
+import numpy as np
+from descend.kernels import _compiled as k
+rng = np.random.default_rng(0)
+X = rng.normal(size=(64, 3)); y = (rng.random(64) < 0.5) * 1.0
+w = rng.normal(size=3); sw = np.empty(0)
+def run(code):
+    return k.full_pass(code)(X, y, sw, w, 0.1, code, 0.5, 0.5, 2, True, True)[0]
+"""
+
+
+def test_the_full_passes_parallel_loops_have_names_apart_and_load_side_by_side(tmp_path):
+    # Numba names a parallel loop's machine code after its argument types plus an address
+    # and a counter that can repeat from one process to the next. Passes that differed only
+    # in their loss could then share a name: loaded from one cache into one process, a pass
+    # would run another's code. Each pass's own loop (the parallel loop with the most
+    # arguments) takes an array of a dtype of its own; the small loops Numba makes for sums
+    # may share names, as they share code.
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path))
+    compile_all = _SIDE_BY_SIDE + (
+        "import re\n"
+        "for code in (0, 3, 1):\n"
+        "    run(code)\n"
+        "    (result,) = k.full_pass(code).overloads.values()\n"
+        "    ir = result.library.get_llvm_str()\n"
+        '    names = re.findall(r\'define [^@]*@"?([^"(]*parfor_gufunc[^"(]*)\', ir)\n'
+        "    print(re.sub(r'0x[0-9a-f]+|B[0-9]+v[0-9]+', '', max(names, key=len)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", compile_all], env=env, check=True,
+                         capture_output=True, text=True).stdout.splitlines()  # fmt: skip
+    assert len(out) == 3 and len(set(out)) == 3, out
+    check = _SIDE_BY_SIDE + (
+        "z = X @ w + 0.1\n"
+        "want = {0: z - y, 3: 1 / (1 + np.exp(-z)) - y, 1: np.clip(z - y, -0.5, 0.5)}\n"
+        "for code, dz in want.items():\n"
+        "    np.testing.assert_allclose(run(code), np.r_[X.T @ dz, dz.sum()], rtol=1e-12,\n"
+        "                               atol=1e-12, err_msg=str(code))\n"
+        "    assert sum(k.full_pass(code).stats.cache_hits.values()) == 1, code\n"
+    )
+    subprocess.run([sys.executable, "-c", check], env=env, check=True)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])

@@ -7,7 +7,8 @@ The kernels that do the work of :mod:`descend.kernels`:
   share of :math:`X^\top L'` are computed while the row is in cache, so X is read once per
   pass; the pass also sums what the estimators record (loss, squared error of the
   activation, correct predictions, and the outputs, whose sum is finite unless X holds a
-  NaN or an infinity).
+  NaN or an infinity). :func:`full_pass` picks the one-output pass for a loss: the squared
+  error and the log loss have passes compiled for them alone.
 - :func:`dense_batches` / :func:`sparse_batches`: a whole epoch of mini-batch or stochastic
   descent in one call, the optimizer's update compiled in; plain stochastic descent looks
   one row ahead (:func:`_plain_loop`).
@@ -253,9 +254,10 @@ def _row_term(code, param, threshold, z, target, weight, want_stats, s):
     return weight * dz
 
 
-@_pjit
-def dense_one(X, y, sw, w, b, code, param, threshold, parts, want_grad, want_stats):
-    """Sums over all rows of dense X for a model with one output: returns ``(g, stats)``.
+@_inline
+def _full_pass(X, y, sw, w, b, code, param, threshold, parts, want_grad, want_stats, names_apart):
+    """The body of :func:`dense_one`: sums over all rows of dense X for a model with one
+    output, returns ``(g, stats)``.
 
     ``g`` (length d + 1) holds :math:`\\sum_i s_i \\ell'(z_i) [x_i, 1]` — the gradient
     before the reduction's divisor and the penalty — and ``stats`` the weighted loss, the
@@ -285,6 +287,7 @@ def dense_one(X, y, sw, w, b, code, param, threshold, parts, want_grad, want_sta
     for p in prange(parts):
         lo, hi = bounds[p], bounds[p + 1]
         s = np.zeros(4)
+        s[3] = names_apart[0]
         g = np.zeros(d + 1)
         acc = np.zeros(d, X.dtype)
         bias = 0.0
@@ -344,6 +347,51 @@ def dense_one(X, y, sw, w, b, code, param, threshold, parts, want_grad, want_sta
         G[p] = g
         stats[p] = s
     return G.sum(axis=0), stats.sum(axis=0)
+
+
+# The squared error and the log loss, the losses of most fits, get passes of their own with
+# the loss fixed when they compile: a loss chosen row by row cost a tenth of a float32 pass.
+# Each pass hands the loop a one-element array of a dtype no other pass uses. Numba names a
+# parallel loop's machine code after the types it takes plus numbers that can repeat from
+# one process to the next: two passes alike in every type, compiled in two processes and
+# loaded from the cache into a third, could run each other's code.
+
+
+@_pjit
+def dense_one(X, y, sw, w, b, code, param, threshold, parts, want_grad, want_stats):
+    """Sums over all rows of dense X for a model with one output: returns ``(g, stats)``
+    (see :func:`_full_pass`), for any loss code."""
+    return _full_pass(
+        X, y, sw, w, b, code, param, threshold, parts, want_grad, want_stats,
+        np.zeros(1, np.int8),
+    )  # fmt: skip
+
+
+@_pjit
+def dense_one_squared(X, y, sw, w, b, code, param, threshold, parts, want_grad, want_stats):
+    """:func:`dense_one` compiled for the squared error alone (``code`` is not read)."""
+    return _full_pass(
+        X, y, sw, w, b, SQUARED, param, threshold, parts, want_grad, want_stats,
+        np.zeros(1, np.int16),
+    )  # fmt: skip
+
+
+@_pjit
+def dense_one_log(X, y, sw, w, b, code, param, threshold, parts, want_grad, want_stats):
+    """:func:`dense_one` compiled for the log loss alone (``code`` is not read)."""
+    return _full_pass(
+        X, y, sw, w, b, LOG, param, threshold, parts, want_grad, want_stats,
+        np.zeros(1, np.int32),
+    )  # fmt: skip
+
+
+_FULL_PASSES = {SQUARED: dense_one_squared, LOG: dense_one_log}
+
+
+def full_pass(code):
+    """The :func:`dense_one` to run for a loss code: one compiled for that loss alone (the
+    squared error, the log loss) or the one that reads the code."""
+    return _FULL_PASSES.get(code, dense_one)
 
 
 @_pjit

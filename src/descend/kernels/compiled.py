@@ -170,7 +170,7 @@ def _pass(theta, X, y, sw, model: LinearModel, loss, want_grad: bool, want_stats
             threshold, _parts(n), want_grad,
         )  # fmt: skip
     elif k == 1:
-        g, stats = kern.dense_one(
+        g, stats = kern.full_pass(code)(
             X, y, sw, W[:, 0].copy(), float(bias[0]), code, param, threshold, _parts(n),
             want_grad, want_stats,
         )  # fmt: skip
