@@ -265,6 +265,8 @@ def _full_pass(X, y, sw, w, b, code, param, threshold, parts, want_grad, want_st
     outputs (not finite exactly when some output is not). ``w`` has X's dtype (the dot
     products run in it), ``sw`` is empty for no weights. With ``want_stats`` false only the
     last of the stats is summed: a bare gradient step needs no loss values.
+    ``names_apart`` is a one-element zero array of a dtype of the caller's own: it only keeps
+    the names of the passes' compiled loops apart (see :func:`dense_one`).
 
     Each thread takes one run of rows, in groups of four. The four dot products run side by
     side, sharing each load of w, and each element of the gradient is updated once per
