@@ -239,19 +239,17 @@ def _prefetch(typingctx, X, i, j):
 
 
 @_inline
-def _row_term(code, param, threshold, z, target, weight, want_stats, s):
-    """The weighted derivative of one row's loss at output z; adds the row's recorded sums
-    into s (the output itself always, the loss, squared error and hit only when wanted)."""
+def _row_term(code, param, threshold, z, target, weight, want_stats):
+    """One row's share of a pass at output z: its weighted loss derivative and, when
+    ``want_stats``, its weighted loss, the squared error of its activation and whether it
+    is predicted right (zeros otherwise)."""
     t = float(target)
     value, dz, a = _hot(code, param, z, t, want_stats)
-    s[3] += z
-    if want_stats:
-        s[0] += weight * value
-        e = a - t
-        s[1] += e * e
-        if (1.0 if z > threshold else 0.0) == t:
-            s[2] += 1.0
-    return weight * dz
+    if not want_stats:
+        return weight * dz, 0.0, 0.0, 0.0
+    e = a - t
+    hit = 1.0 if (1.0 if z > threshold else 0.0) == t else 0.0
+    return weight * dz, weight * value, e * e, hit
 
 
 @_inline
@@ -286,10 +284,15 @@ def _full_pass(X, y, sw, w, b, code, param, threshold, parts, want_grad, want_st
     # rows ahead: about _PREFETCH_BYTES, a whole number of groups
     ahead = 4 * max(1, _PREFETCH_BYTES // (4 * d * X.itemsize))
     line = max(1, 64 // X.itemsize)
+    n_lines = (4 * d + line - 1) // line  # a group's 4 rows are contiguous
     for p in prange(parts):
         lo, hi = bounds[p], bounds[p + 1]
-        s = np.zeros(4)
-        s[3] = names_apart[0]
+        # the sums live in scalars, not in an array: stores into an array, made or not row
+        # by row, kept the compiler from holding any of them in a register
+        outputs = float(names_apart[0])
+        loss = 0.0
+        sse = 0.0
+        hits = 0.0
         g = np.zeros(d + 1)
         acc = np.zeros(d, X.dtype)
         bias = 0.0
@@ -297,8 +300,8 @@ def _full_pass(X, y, sw, w, b, code, param, threshold, parts, want_grad, want_st
         i = lo
         while i + 4 <= hi:
             if i + ahead + 4 <= hi:
-                for q in range(0, 4 * d, line):  # the group's 4 rows are contiguous
-                    _prefetch(X, i + ahead, q)
+                for q in range(n_lines):
+                    _prefetch(X, i + ahead, q * line)
             z0 = zero
             z1 = zero
             z2 = zero
@@ -313,11 +316,17 @@ def _full_pass(X, y, sw, w, b, code, param, threshold, parts, want_grad, want_st
             w1 = sw[i + 1] if weighted else 1.0
             w2 = sw[i + 2] if weighted else 1.0
             w3 = sw[i + 3] if weighted else 1.0
-            r0 = _row_term(code, param, threshold, z0 + b, y[i], w0, want_stats, s)
-            r1 = _row_term(code, param, threshold, z1 + b, y[i + 1], w1, want_stats, s)
-            r2 = _row_term(code, param, threshold, z2 + b, y[i + 2], w2, want_stats, s)
-            r3 = _row_term(code, param, threshold, z3 + b, y[i + 3], w3, want_stats, s)
+            o0, o1, o2, o3 = z0 + b, z1 + b, z2 + b, z3 + b
+            r0, v0, e0, h0 = _row_term(code, param, threshold, o0, y[i], w0, want_stats)
+            r1, v1, e1, h1 = _row_term(code, param, threshold, o1, y[i + 1], w1, want_stats)
+            r2, v2, e2, h2 = _row_term(code, param, threshold, o2, y[i + 2], w2, want_stats)
+            r3, v3, e3, h3 = _row_term(code, param, threshold, o3, y[i + 3], w3, want_stats)
+            outputs += o0 + o1 + o2 + o3
             bias += r0 + r1 + r2 + r3
+            if want_stats:
+                loss += v0 + v1 + v2 + v3
+                sse += e0 + e1 + e2 + e3
+                hits += h0 + h1 + h2 + h3
             if want_grad:
                 x0 = X.dtype.type(r0)
                 x1 = X.dtype.type(r1)
@@ -337,7 +346,12 @@ def _full_pass(X, y, sw, w, b, code, param, threshold, parts, want_grad, want_st
             for j in range(d):
                 z += X[i, j] * w[j]
             weight = sw[i] if weighted else 1.0
-            r = _row_term(code, param, threshold, z + b, y[i], weight, want_stats, s)
+            o = z + b
+            r, v, e, h = _row_term(code, param, threshold, o, y[i], weight, want_stats)
+            outputs += o
+            loss += v
+            sse += e
+            hits += h
             bias += r
             if want_grad:
                 for j in range(d):
@@ -347,7 +361,10 @@ def _full_pass(X, y, sw, w, b, code, param, threshold, parts, want_grad, want_st
         for j in range(d):
             g[j] += acc[j]
         G[p] = g
-        stats[p] = s
+        stats[p, 0] = loss
+        stats[p, 1] = sse
+        stats[p, 2] = hits
+        stats[p, 3] = outputs
     return G.sum(axis=0), stats.sum(axis=0)
 
 
