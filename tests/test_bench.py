@@ -59,6 +59,19 @@ def test_quick_run_writes_json_with_every_field(quick_run):
     assert timed and all({"median_s", "best_s", "times_s"} <= set(t) for t in timed)
 
 
+def test_full_batch_notes_the_most_any_epoch_could_gain_over_numpy(quick_run):
+    _, path, _ = quick_run
+    data = json.loads(path.read_text(encoding="utf-8"))
+    full = next(w for w in data["workloads"] if w["number"] == 1)
+    note = next(n for n in full["notes"] if "NumPy two-pass ÷ floor" in n)
+    timings = full["timings"]
+    for loss, kind in [("squared_error", "float64"), ("log_loss", "float32")]:
+        prefix = f"{loss} {kind}: "
+        floor = min(t["median_s"] for k, t in timings.items() if k.startswith(prefix + "floor"))
+        bound = timings[prefix + "NumPy two-pass"]["median_s"] / floor
+        assert f"{loss.replace('_', ' ')}, {kind} {bound:.2f}×" in note
+
+
 def test_a_missing_peer_is_skipped_with_a_note(monkeypatch, tmp_path):
     real = peers.import_peer
 
