@@ -348,6 +348,34 @@ def test_long_passes_and_rows_in_order_match_the_reference(
     np.testing.assert_allclose(results[1], results[0], **TOLERANCE[dtype])
 
 
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csr"])
+@pytest.mark.parametrize("batch", [1, 7])
+@pytest.mark.parametrize("plain", [True, False], ids=["plain", "adam-l2"])
+def test_rows_in_order_are_counted_not_looked_up(sparse, batch, plain):
+    # without shuffling the kernels get an empty order and count the rows themselves: every
+    # path that used to look rows up (weights of a batch, prefetching, CSR steps) must agree
+    rng = np.random.default_rng(11)
+    n, d = 503, 6
+    X = rng.normal(size=(n, d))
+    X[rng.random((n, d)) < 0.4] = 0.0
+    y = X @ rng.normal(size=d) + rng.normal(0, 0.3, n)
+    w = rng.uniform(0.5, 1.5, n)
+    data = scipy.sparse.csr_matrix(X) if sparse else X
+    model = kernels.LinearModel(d, 1, fit_intercept=True)
+    opt = optimizers.GD(0.01) if plain else optimizers.Adam(0.01)
+    penalty = Penalty(None) if plain else Penalty("l2", 0.1)
+    theta = rng.normal(0, 0.1, model.size)
+    results = [
+        run(
+            theta, opt.init(theta), data, y, w, model=model, loss=losses.squared_error(),
+            penalty=penalty, optimizer=opt, rate=0.01, batch_size=batch,
+            rng=np.random.default_rng(3), shuffle=False,
+        )[0]
+        for run in (reference.epoch, compiled.epoch)
+    ]  # fmt: skip
+    np.testing.assert_allclose(results[1], results[0], **TOLERANCE[np.float64])
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csr"])
 def test_first_nonfinite_finds_the_first_nan_or_infinity(dtype, sparse):

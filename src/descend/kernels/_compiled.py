@@ -648,14 +648,21 @@ def _batch_terms(reduction_mean, weighted, m, batch_weight, n, total, mean_weigh
     return 1.0, share
 
 
+@_inline
+def _row_at(order, in_order, q):
+    """The q-th row of an epoch: q itself when the rows go in order (``order`` is then not
+    read, and may be empty), else ``order[q]``."""
+    return q if in_order else order[q]
+
+
 @_jit
-def _batch_of(sw, order, start, stop, reduction_mean, n, total, mean_weight):
-    """:func:`_batch_terms` for the rows ``order[start:stop]``, their weights summed."""
+def _batch_of(sw, order, in_order, start, stop, reduction_mean, n, total, mean_weight):
+    """:func:`_batch_terms` for the rows ``start:stop`` of the epoch, their weights summed."""
     weighted = sw.shape[0] > 0
     batch_weight = 0.0
     if weighted:
         for q in range(start, stop):
-            batch_weight += sw[order[q]]
+            batch_weight += sw[_row_at(order, in_order, q)]
     return _batch_terms(
         reduction_mean, weighted, stop - start, batch_weight, n, total, mean_weight
     )
@@ -683,8 +690,8 @@ def dense_batches(
     reduction_mean, total, mean_weight, l1, l2, kind, h, S, count, rate,
 ):  # fmt: skip
     """One epoch of mini-batch (or stochastic) descent over dense X, in place on theta, S
-    and count. Rows are taken in ``order`` (``in_order``: it is 0, 1, ..., n - 1, and the
-    plain stochastic loop skips reading it), ``batch_size`` at a time. Returns False when a
+    and count. Rows are taken in ``order``, or in their own order when ``in_order`` (then
+    ``order`` is not read and may be empty), ``batch_size`` at a time. Returns False when a
     gradient was not finite (theta is then left where that batch began)."""
     n, d = X.shape
     if batch_size == 1 and k == 1 and kind == GD and l1 == 0.0 and l2 == 0.0:
@@ -702,12 +709,14 @@ def dense_batches(
     ahead = _rows_ahead(X)
     for start in range(0, n, batch_size):
         stop = min(start + batch_size, n)
-        divisor, rho = _batch_of(sw, order, start, stop, reduction_mean, n, total, mean_weight)
+        divisor, rho = _batch_of(
+            sw, order, in_order, start, stop, reduction_mean, n, total, mean_weight
+        )
         g[:] = 0.0
         for q in range(start, stop):
-            i = order[q]
+            i = _row_at(order, in_order, q)
             if q + ahead < n:
-                _prefetch_row(X, order[q + ahead])
+                _prefetch_row(X, _row_at(order, in_order, q + ahead))
             for c in range(k):
                 z[c] = theta[n_coef + c] if fit_intercept else 0.0
             if k == 1:
@@ -791,7 +800,7 @@ def _plain_loop(
     weighted = sw.shape[0] > 0
     ahead = _rows_ahead(X)
     b = theta[d] if fit_intercept else 0.0
-    first = order[0]
+    first = 0 if in_order else order[0]
     z = 0.0
     for j in range(d):
         z += X[first, j] * theta[j]
@@ -834,8 +843,8 @@ def _plain_loop(
 
 @_jit
 def sparse_batches(
-    data, indices, indptr, y, sw, theta, order, batch_size, code, param, k, fit_intercept,
-    reduction_mean, total, mean_weight, l1, l2, kind, h, S, count, rate,
+    data, indices, indptr, y, sw, theta, order, in_order, batch_size, code, param, k,
+    fit_intercept, reduction_mean, total, mean_weight, l1, l2, kind, h, S, count, rate,
 ):  # fmt: skip
     """:func:`dense_batches` for CSR X. Plain descent with no penalty touches only the
     coefficients of a batch's nonzero features."""
@@ -850,9 +859,11 @@ def sparse_batches(
     sparse_step = kind == GD and l1 == 0.0 and l2 == 0.0
     for start in range(0, n, batch_size):
         stop = min(start + batch_size, n)
-        divisor, rho = _batch_of(sw, order, start, stop, reduction_mean, n, total, mean_weight)
+        divisor, rho = _batch_of(
+            sw, order, in_order, start, stop, reduction_mean, n, total, mean_weight
+        )
         for q in range(start, stop):
-            i = order[q]
+            i = _row_at(order, in_order, q)
             for c in range(k):
                 z[c] = theta[n_coef + c] if fit_intercept else 0.0
             for p in range(indptr[i], indptr[i + 1]):
@@ -874,7 +885,7 @@ def sparse_batches(
             # only the entries this batch touched are nonzero: step them and clear them
             ok = True
             for q in range(start, stop):
-                i = order[q]
+                i = _row_at(order, in_order, q)
                 for p in range(indptr[i], indptr[i + 1]):
                     for c in range(k):
                         e = indices[p] * k + c

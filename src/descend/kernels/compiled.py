@@ -355,7 +355,8 @@ def epoch(
                 return theta + np.nan, state
             step, state = optimizer.update(found.grad, state, theta, rate)
             return theta + step, state
-        order = rng.permutation(n) if shuffle else np.arange(n)
+        # rows in order need no list of them: the kernels count them
+        order = rng.permutation(n) if shuffle else np.empty(0, np.int64)
         return _batches(
             theta, state, X, y, sample_weight, order, not shuffle, model, loss, penalty,
             optimizer, rate, batch_size,
@@ -382,8 +383,8 @@ def _batches(
     order = order.astype(np.int64, copy=False)
     if hasattr(X, "format"):
         ok = kern.sparse_batches(
-            X.data, X.indices, X.indptr, y, sw, out, order, size, code, param, k, fit_b, mean,
-            total, mean_weight, l1, l2, kind, h, S, count, rate,
+            X.data, X.indices, X.indptr, y, sw, out, order, in_order, size, code, param, k,
+            fit_b, mean, total, mean_weight, l1, l2, kind, h, S, count, rate,
         )  # fmt: skip
     else:
         ok = kern.dense_batches(
