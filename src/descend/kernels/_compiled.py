@@ -86,12 +86,11 @@ def _squared(z, y):
 @_inline
 def _logistic(z, y, want_value):
     # one exponential serves both: e = exp(-|z|) never overflows, σ(z) is 1/(1+e) or
-    # e/(1+e), and log(1 + e^z) - y z = log1p(e) + max(z, 0) - y z. One division and a
-    # choice between two ready values, not a branch: the sign of z is a coin toss, and a
-    # mispredicted branch sits on the critical path of a stochastic epoch.
+    # e/(1+e), and log(1 + e^z) - y z = log1p(e) + max(z, 0) - y z. The numerator is
+    # chosen, not branched on (the sign of z is a coin toss, and a mispredicted branch sits
+    # on the critical path of a stochastic epoch), and the division comes last on that path.
     e = math.exp(-abs(z))
-    inverse = 1.0 / (1.0 + e)
-    s = inverse if z >= 0.0 else e * inverse
+    s = (1.0 if z >= 0.0 else e) / (1.0 + e)
     value = math.log1p(e) + max(z, 0.0) - y * z if want_value else 0.0
     if z != z:
         value = s = z
@@ -820,11 +819,11 @@ def _plain_loop(
                 theta[d] = b
             return False
         step = rate * dd
-        if fit_intercept:
-            b -= step
         if q + 1 == n:
             for j in range(d):
                 theta[j] -= step * X[i, j]
+            if fit_intercept:
+                b -= step
             break
         nxt = q + 1 if in_order else order[q + 1]
         ahead_z = 0.0
@@ -835,7 +834,13 @@ def _plain_loop(
             ahead_z += x_next * theta[j]
             cross += x_next * x
             theta[j] -= step * x
-        z = ahead_z - step * cross + b
+        # z = ahead_z - step (cross + 1) + b_before with the intercept, regrouped so that a
+        # single multiply-add waits on the row's derivative
+        if fit_intercept:
+            z = (ahead_z + b) - (rate * (cross + 1.0)) * dd
+            b -= step
+        else:
+            z = ahead_z - (rate * cross) * dd
     if fit_intercept:
         theta[d] = b
     return True
