@@ -799,15 +799,15 @@ def _plain_loop(
     weighted = sw.shape[0] > 0
     ahead = _rows_ahead(X)
     b = theta[d] if fit_intercept else 0.0
-    first = 0 if in_order else order[0]
+    first = _row_at(order, in_order, 0)
     z = 0.0
     for j in range(d):
         z += X[first, j] * theta[j]
     z += b
     for q in range(n):
-        i = q if in_order else order[q]
+        i = _row_at(order, in_order, q)
         if q + ahead < n:
-            _prefetch_row(X, q + ahead if in_order else order[q + ahead])
+            _prefetch_row(X, _row_at(order, in_order, q + ahead))
         _, dz, _ = _hot(code, param, z, y[i], False)
         dd = dz  # a row of weight 1 is its own mean and its own sum
         if weighted:
@@ -825,7 +825,7 @@ def _plain_loop(
             if fit_intercept:
                 b -= step
             break
-        nxt = q + 1 if in_order else order[q + 1]
+        nxt = _row_at(order, in_order, q + 1)
         ahead_z = 0.0
         cross = 0.0
         for j in range(d):
