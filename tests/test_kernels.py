@@ -108,7 +108,10 @@ def test_compiled_epochs_match_the_reference(case):
 @pytest.mark.parametrize("loss_case", LOSS_CASES, ids=[f"{c[0]}-k{c[1]}" for c in LOSS_CASES])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csr"])
-def test_one_pass_gives_objective_gradient_and_the_recorded_sums(loss_case, dtype, sparse):
+def test_one_pass_gives_objective_gradient_and_the_recorded_sums(
+    loss_case, dtype, sparse, monkeypatch
+):
+    monkeypatch.setenv("DESCEND_KERNELS", "compiled")  # small data: measured compiled too
     X, y, w, model, theta = problem(loss_case, dtype, sparse, seed=5)
     loss, penalty = losses.get(loss_case[0]), Penalty("elasticnet", 0.1, 0.5)
     terms = dict(model=model, loss=loss, penalty=penalty)
@@ -130,6 +133,7 @@ def test_one_pass_gives_objective_gradient_and_the_recorded_sums(loss_case, dtyp
 
 def test_a_full_batch_fit_reads_the_data_once_per_epoch(monkeypatch):
     """Measuring the parameters an epoch ends on computes the next epoch's gradient."""
+    monkeypatch.setenv("DESCEND_KERNELS", "compiled")
     X, y, *_ = problem(("squared_error", 1, "real"), np.float64, False, seed=1)
     passes = []
     real = compiled.full_gradient
@@ -214,7 +218,8 @@ def test_estimators_fit_the_same_compiled_or_in_numpy(batch_size, monkeypatch):
     np.testing.assert_array_equal(a.history_.accuracy, b.history_.accuracy)
 
 
-def test_n_jobs_limits_threads_without_changing_the_fit():
+def test_n_jobs_limits_threads_without_changing_the_fit(monkeypatch):
+    monkeypatch.setenv("DESCEND_KERNELS", "compiled")
     rng = np.random.default_rng(3)
     X = rng.normal(size=(5000, 6))
     y = X @ rng.normal(size=6)

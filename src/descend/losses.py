@@ -53,7 +53,6 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
-from scipy.special import expit, log_expit
 
 from descend._validation import check_positive
 
@@ -180,6 +179,21 @@ def _one_hot(y: np.ndarray, k: int) -> np.ndarray:
     return out
 
 
+# The sigmoid and its logarithm from one exponential of -|p|, which never overflows (SciPy's
+# versions would bring SciPy's special functions into ``import descend``). NaN stays NaN.
+def _expit(p):
+    """σ(p) = 1 / (1 + e^{-p}), elementwise and stable for either sign of p."""
+    p = np.asarray(p, dtype=float)
+    e = np.exp(-np.abs(p))
+    return np.where(p >= 0.0, 1.0, e) / (1.0 + e)
+
+
+def _log_expit(p):
+    """log σ(p) = min(p, 0) − log(1 + e^{−|p|}), elementwise, accurate for large |p|."""
+    p = np.asarray(p, dtype=float)
+    return np.minimum(p, 0.0) - np.log1p(np.exp(-np.abs(p)))
+
+
 # Row-wise softmax and log-sum-exp, shifted by each row's largest score so exp cannot
 # overflow; written out because the general-purpose versions cost more than an epoch on
 # small data.
@@ -288,20 +302,20 @@ class LogLoss(Loss):
     def pointwise(self, p, y):
         if p.ndim == 2:
             return _logsumexp(p) - p[np.arange(len(y)), y.astype(np.intp)]
-        return -log_expit(p) + (1.0 - y) * p  # log(1 + e^p) - y p, stable both ways
+        return -_log_expit(p) + (1.0 - y) * p  # log(1 + e^p) - y p, stable both ways
 
     def dpointwise(self, p, y):
         if p.ndim == 2:
             return _softmax(p) - _one_hot(y, p.shape[1])
-        return expit(p) - y
+        return _expit(p) - y
 
     def activation(self, p):
-        return _softmax(p) if p.ndim == 2 else expit(p)
+        return _softmax(p) if p.ndim == 2 else _expit(p)
 
     def predict_proba(self, p):
         if p.ndim == 2:
             return _softmax(p)
-        q = expit(p)
+        q = _expit(p)
         return np.column_stack([1.0 - q, q])
 
 
@@ -381,15 +395,15 @@ class SigmoidSquaredError(Loss):
     smoothness: ClassVar[float] = 0.08
 
     def pointwise(self, p, y):
-        r = expit(p) - class_targets(p, y)
+        r = _expit(p) - class_targets(p, y)
         return 0.5 * (r * r if r.ndim == 1 else (r * r).sum(axis=1))
 
     def dpointwise(self, p, y):
-        s = expit(p)
+        s = _expit(p)
         return (s - class_targets(p, y)) * s * (1.0 - s)
 
     def activation(self, p):
-        return expit(p)
+        return _expit(p)
 
 
 # Classification use of squared error is a property of the estimator, not the loss class.

@@ -28,9 +28,12 @@ Where things live:
   are tested against, and what runs what they do not take;
 - :mod:`descend.kernels.training`: a fit's data prepared once, with the per-epoch pass and
   measurement the estimators call;
-- :mod:`descend.kernels.stepsize`: the "auto" learning rate.
+- :mod:`descend.kernels.stepsize`: the "auto" learning rate;
+- :mod:`descend.kernels.policy`: the cost model that sends a fit's passes to the kernels or
+  to the reference, and decides how many threads a pass wakes.
 
-:func:`epoch` runs compiled whenever :func:`descend.kernels.compiled.takes` the arguments.
+:func:`epoch` runs compiled whenever :func:`descend.kernels.compiled.takes` the arguments (a
+fit's :class:`Training` asks the cost model instead).
 
 Examples
 --------
@@ -51,9 +54,11 @@ array([2., 1.])
 
 from __future__ import annotations
 
+from time import perf_counter
+
 import numpy as np
 
-from descend.kernels import compiled, reference
+from descend.kernels import compiled, policy, reference
 from descend.kernels.model import LinearModel
 from descend.kernels.reference import objective, objective_and_grad
 from descend.kernels.stepsize import auto_learning_rate
@@ -68,6 +73,7 @@ __all__ = [
     "first_nonfinite",
     "objective",
     "objective_and_grad",
+    "policy",
     "reference",
 ]
 
@@ -109,9 +115,10 @@ def epoch(
 def first_nonfinite(X) -> tuple[int, int] | None:
     """The (row, column) of the first NaN or infinity in X (dense or CSR), or None.
 
-    One read of X, in parallel when the kernels take it: the sum of all entries is finite
-    unless X holds a NaN or an infinity (or finite entries so large their sum overflows),
-    and only then are the entries searched one by one.
+    One read of X (compiled and in parallel when the cost model of
+    :mod:`descend.kernels.policy` says so): the sum of all entries is finite unless X holds a
+    NaN or an infinity (or finite entries so large their sum overflows), and only then are
+    the entries searched one by one.
 
     Examples
     --------
@@ -126,11 +133,19 @@ def first_nonfinite(X) -> tuple[int, int] | None:
         values = X.data
     else:
         values = X
-    if compiled.available() and compiled.takes_data(X) and not hasattr(X, "format"):
+    dense = compiled.takes_data(X) and not hasattr(X, "format")
+    route = policy.Route(
+        f"dense_sum[{values.dtype}]",
+        (lambda: (compiled._kernels().dense_sum, (X, 1, False))) if dense else None,
+        values.size,
+    )
+    if route.compiled():
         total = compiled.total(X)
     else:
+        start = perf_counter()
         with np.errstate(over="ignore", invalid="ignore"):
             total = float(np.sum(values, dtype=np.float64))
+        route.paid(perf_counter() - start)
     if np.isfinite(total):
         return None
     bad = np.flatnonzero(~np.isfinite(values.reshape(-1) if values.ndim else values))

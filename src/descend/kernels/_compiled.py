@@ -27,6 +27,7 @@ totals over blocks and the parameters are float64.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numba
 import numpy as np
@@ -38,10 +39,39 @@ from numba.extending import intrinsic
 # Reassociation lets sums over a row vectorise; no-NaN / no-inf assumptions are left off, so
 # a diverging fit still shows up as NaN or inf for the caller to report.
 _FAST = {"reassoc", "contract", "nsz"}
-_jit = numba.njit(cache=True, fastmath=_FAST, nogil=True)
-_pjit = numba.njit(cache=True, fastmath=_FAST, nogil=True, parallel=True)
+_no_cache_said = False
+
+
+def _compiler(**options):
+    """``numba.njit`` with these options, cached on disk where Numba finds a folder it may
+    write (beside this file, ``NUMBA_CACHE_DIR`` or the user's cache folder). With none (the
+    package installed read-only and no writable home) the kernels still run, compiled anew
+    in each process, and one warning says why."""
+
+    def decorate(function):
+        global _no_cache_said
+        try:
+            return numba.njit(cache=True, **options)(function)
+        except RuntimeError as error:  # Numba found no folder to write its cache in
+            if not _no_cache_said:
+                _no_cache_said = True
+                warnings.warn(
+                    "descend's compiled kernels cannot be cached on disk here (no writable "
+                    "folder beside the package, in NUMBA_CACHE_DIR or in the home "
+                    f"directory: {error}); each process compiles the kernels it runs anew. "
+                    "Set NUMBA_CACHE_DIR to a writable folder to keep them.",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
+            return numba.njit(cache=False, **options)(function)
+
+    return decorate
+
+
+_jit = _compiler(fastmath=_FAST, nogil=True)
+_pjit = _compiler(fastmath=_FAST, nogil=True, parallel=True)
 # for the bodies of parallel loops: a call out of the loop body cost a quarter of the speed
-_inline = numba.njit(cache=True, fastmath=_FAST, nogil=True, inline="always")
+_inline = _compiler(fastmath=_FAST, nogil=True, inline="always")
 
 # ----------------------------------------------------------------------------- loss codes
 

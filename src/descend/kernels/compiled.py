@@ -10,8 +10,10 @@ full-batch epoch and the estimators' per-epoch measurements. What the kernels ta
   reference), every penalty, sample weights;
 - a learning rate that is a number for the epoch (a line search runs the reference).
 
-``n_jobs`` limits the threads of the parallel full pass (None: all cores). The environment
-variable ``DESCEND_KERNELS=numpy`` sends everything to the reference, for comparison.
+``n_jobs`` limits the threads of the parallel full pass (None: as many as pay, see
+:mod:`descend.kernels.policy`). The environment variable ``DESCEND_KERNELS=numpy`` sends
+everything to the reference, for comparison. Whether a fit runs these kernels or the
+reference is the cost model's choice (:func:`pass_route`, :func:`batches_route`).
 
 Examples
 --------
@@ -33,13 +35,14 @@ array([2., 1.])
 
 from __future__ import annotations
 
-import os
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import NamedTuple
 
 import numpy as np
 
 from descend import losses, optimizers
+from descend.kernels import policy
 from descend.kernels.model import LinearModel
 from descend.penalties import Penalty
 
@@ -78,7 +81,7 @@ def _kernels():
 
 def available() -> bool:
     """Whether the compiled kernels are switched on (``DESCEND_KERNELS`` is not "numpy")."""
-    return os.environ.get("DESCEND_KERNELS", "compiled").lower() != "numpy"
+    return policy.setting() != "numpy"
 
 
 def takes_data(X) -> bool:
@@ -99,10 +102,16 @@ def takes(X, loss, optimizer=None, rate=0.0) -> bool:
     return isinstance(rate, int | float | np.floating | np.integer) and not isinstance(rate, bool)
 
 
+# whether the running block was given its threads by an explicit n_jobs
+_EXPLICIT = ContextVar("explicit_threads", default=False)
+
+
 @contextmanager
 def threads(n_jobs):
-    """Run the block's parallel kernels on at most ``n_jobs`` threads (None or -1: all of
-    them; -2: all but one, and so on, as in scikit-learn)."""
+    """Run the block's parallel kernels on at most ``n_jobs`` threads (None: as many as the
+    cost model of :mod:`descend.kernels.policy` finds worth waking, up to all cores; -1: all
+    of them; -2: all but one, and so on, as in scikit-learn). An explicit ``n_jobs`` is
+    obeyed even where the model would use fewer threads."""
     if n_jobs is None:
         yield
         return
@@ -112,17 +121,39 @@ def threads(n_jobs):
     wanted = int(n_jobs) if n_jobs > 0 else most + 1 + int(n_jobs)
     before = numba.get_num_threads()
     numba.set_num_threads(max(1, min(most, wanted)))
+    token = _EXPLICIT.set(True)
     try:
         yield
     finally:
+        _EXPLICIT.reset(token)
         numba.set_num_threads(before)
 
 
-def _parts(n: int) -> int:
-    """Blocks of rows for the parallel pass: one per thread, none under 1 024 rows."""
+def _parts(X) -> int:
+    """Blocks of rows for a parallel pass over X: one per thread, but (unless ``n_jobs``
+    was given) none with less than :data:`descend.kernels.policy.BYTES_PER_THREAD` of X."""
     import numba
 
-    return max(1, min(numba.get_num_threads(), n // 1024))
+    n = X.shape[0]
+    most = numba.get_num_threads()
+    if _EXPLICIT.get():
+        return max(1, min(most, n // 4))
+    size = X.data.nbytes if hasattr(X, "format") else X.nbytes
+    return max(1, min(most, size // policy.BYTES_PER_THREAD))
+
+
+def _run(kernel, args, parts: int):
+    """Call a parallel kernel; on one block, with the pool asleep (one thread)."""
+    import numba
+
+    if parts > 1 or numba.get_num_threads() == 1:
+        return kernel(*args)
+    before = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        return kernel(*args)
+    finally:
+        numba.set_num_threads(before)
 
 
 def _targets(y) -> np.ndarray:
@@ -152,8 +183,9 @@ class Gradient(NamedTuple):
     finite: bool = True
 
 
-def _pass(theta, X, y, sw, model: LinearModel, loss, want_grad: bool, want_stats: bool = True):
-    """The raw sums of one compiled pass: ``G`` of shape ``(d + 1, k)`` and the stats."""
+def _pass_call(theta, X, y, sw, model: LinearModel, loss, want_grad, want_stats):
+    """The kernel of one pass over all rows, its arguments (y and sw as the kernels read
+    them: see :func:`_targets`, :func:`_weights`) and its number of blocks."""
     kern = _kernels()
     code = kern.LOSS_CODES[loss.name]
     param = float(getattr(loss, "delta", 0.0))
@@ -163,21 +195,55 @@ def _pass(theta, X, y, sw, model: LinearModel, loss, want_grad: bool, want_stats
     W = np.ascontiguousarray(np.reshape(coef, (d, k)), dtype=dtype if k == 1 else np.float64)
     bias = np.zeros(k) if not model.fit_intercept else np.array(b, dtype=float).reshape(k)
     threshold = float(loss.threshold)
-    n = X.shape[0]
+    parts = _parts(X)
     if hasattr(X, "format"):
-        G, stats = kern.sparse_pass(
+        args = (
             X.data, X.indices, X.indptr, y, sw, W.astype(np.float64), bias, code, param,
-            threshold, _parts(n), want_grad,
+            threshold, parts, want_grad,
         )  # fmt: skip
-    elif k == 1:
-        g, stats = kern.full_pass(code)(
-            X, y, sw, W[:, 0].copy(), float(bias[0]), code, param, threshold, _parts(n),
+        return kern.sparse_pass, args, parts
+    if k == 1:
+        args = (
+            X, y, sw, W[:, 0].copy(), float(bias[0]), code, param, threshold, parts,
             want_grad, want_stats,
         )  # fmt: skip
-        G = g.reshape(d + 1, 1)
+        return kern.full_pass(code), args, parts
+    return kern.dense_many, (X, y, sw, W, bias, code, parts, want_grad), parts
+
+
+def _pass(theta, X, y, sw, model: LinearModel, loss, want_grad: bool, want_stats: bool = True):
+    """The raw sums of one compiled pass: ``G`` of shape ``(d + 1, k)`` and the stats."""
+    kernel, args, parts = _pass_call(theta, X, y, sw, model, loss, want_grad, want_stats)
+    G, stats = _run(kernel, args, parts)
+    return G.reshape(model.n_features + 1, model.n_outputs), stats
+
+
+def pass_route(X, y, sample_weight, *, model: LinearModel, loss) -> policy.Route:
+    """The :class:`~descend.kernels.policy.Route` of the full passes of a fit: whether
+    :func:`full_gradient` or the NumPy reference should run them."""
+    if not takes(X, loss):
+        return policy.Route("none", None, 0)
+    sparse = hasattr(X, "format")
+    dtype = (X.data if sparse else X).dtype
+    if sparse:
+        name = "sparse_pass"
+    elif model.n_outputs > 1:
+        name = "dense_many"
     else:
-        G, stats = kern.dense_many(X, y, sw, W, bias, code, _parts(n), want_grad)
-    return G, stats
+        name = {"squared_error": "dense_one_squared", "log_loss": "dense_one_log"}.get(
+            loss.name, "dense_one"
+        )
+
+    targets = _targets(y)
+
+    def kernel():
+        found = _pass_call(
+            np.zeros(model.size), X, targets, _weights(sample_weight), model, loss, True, True
+        )
+        return found[:2]
+
+    key = f"{name}[{dtype}, {targets.dtype}]"
+    return policy.Route(key, kernel, X.shape[0] * X.shape[1])
 
 
 def _divisor(loss, sw, n) -> float:
@@ -228,7 +294,8 @@ def full_gradient(
 
 def total(X, prefetch: bool = False) -> float:
     """The sum of every entry of dense X (float64), in one parallel read."""
-    return float(_kernels().dense_sum(X, _parts(X.shape[0]), prefetch))
+    parts = _parts(X)
+    return float(_run(_kernels().dense_sum, (X, parts, prefetch), parts))
 
 
 def gram_product(X, w):
@@ -363,13 +430,11 @@ def epoch(
         )  # fmt: skip
 
 
-def _batches(
-    theta, state, X, y, sample_weight, order, in_order, model, loss, penalty, opt, rate, size
-):  # fmt: skip
+def _batches_call(theta, state, X, y, sw, order, in_order, model, loss, penalty, opt, rate, size):
+    """The kernel of a mini-batch epoch, its arguments, and three of them that it updates in
+    place: the parameters, the optimizer's state buffers and its step count."""
     kern = _kernels()
     n = X.shape[0]
-    sw = _weights(sample_weight)
-    y = _targets(y)
     total = float(sw.sum()) if sw.shape[0] else float(n)
     mean = loss.reduction == "mean"
     # a weighted "mean" batch stands for all the rows: its size times their mean weight
@@ -377,20 +442,48 @@ def _batches(
     l1, l2 = penalty._weights
     kind, h, _ = _optimizer(opt)
     S, count = _pack(opt, state, model.size)
-    out = theta.copy()
+    out = np.array(theta, dtype=float)
     code, param = kern.LOSS_CODES[loss.name], float(getattr(loss, "delta", 0.0))
     k, fit_b = model.n_outputs, model.fit_intercept
     order = order.astype(np.int64, copy=False)
-    if hasattr(X, "format"):
-        ok = kern.sparse_batches(
-            X.data, X.indices, X.indptr, y, sw, out, order, in_order, size, code, param, k,
-            fit_b, mean, total, mean_weight, l1, l2, kind, h, S, count, rate,
-        )  # fmt: skip
-    else:
-        ok = kern.dense_batches(
-            X, y, sw, out, order, in_order, size, code, param, k, fit_b, mean, total,
-            mean_weight, l1, l2, kind, h, S, count, rate,
-        )  # fmt: skip
+    rows = (X.data, X.indices, X.indptr) if hasattr(X, "format") else (X,)
+    args = (
+        *rows, y, sw, out, order, in_order, size, code, param, k, fit_b, mean, total,
+        mean_weight, l1, l2, kind, h, S, count, float(rate),
+    )  # fmt: skip
+    kernel = kern.sparse_batches if hasattr(X, "format") else kern.dense_batches
+    return kernel, args, (out, S, count)
+
+
+def _batches(
+    theta, state, X, y, sample_weight, order, in_order, model, loss, penalty, opt, rate, size
+):  # fmt: skip
+    kernel, args, (out, S, count) = _batches_call(
+        theta, state, X, _targets(y), _weights(sample_weight), order, in_order, model, loss,
+        penalty, opt, rate, size,
+    )  # fmt: skip
+    ok = kernel(*args)
     # a batch whose gradient was not finite leaves the state of the batches before it
     new_state = _unpack(opt, state, S, count)
     return (out, new_state) if ok else (theta + np.nan, new_state)
+
+
+def batches_route(X, y, sample_weight, *, model: LinearModel, loss, penalty, optimizer):
+    """The :class:`~descend.kernels.policy.Route` of a fit's mini-batch or stochastic
+    epochs with ``optimizer``: whether :func:`epoch` or the NumPy reference should run
+    them."""
+    if not takes(X, loss, optimizer):
+        return policy.Route("none", None, 0, full_pass=False)
+    sparse = hasattr(X, "format")
+    targets, sw = _targets(y), _weights(sample_weight)
+
+    def kernel():
+        theta = np.zeros(model.size)
+        return _batches_call(
+            theta, optimizer.init(theta), X, targets, sw, np.empty(0, np.int64), True, model,
+            loss, penalty, optimizer, 0.0, 1,
+        )[:2]  # fmt: skip
+
+    name = "sparse_batches" if sparse else "dense_batches"
+    key = f"{name}[{(X.data if sparse else X).dtype}, {targets.dtype}]"
+    return policy.Route(key, kernel, X.shape[0] * X.shape[1], full_pass=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from time import perf_counter
 
 import numpy as np
 
@@ -124,22 +125,36 @@ def _largest_magnitude(X) -> float:
 
 def _gram_product(X, w):
     r"""``v -> X̃ᵀ W X̃ v`` for the power iteration (:math:`\tilde X` = X / scale with a
-    column of ``one``): one compiled pass over X when the kernels take it, else two NumPy
-    products run in X's dtype (X is never cast)."""
+    column of ``one``): one compiled pass over X when the cost model of
+    :mod:`descend.kernels.policy` finds the kernel worth its price, else two NumPy products
+    run in X's dtype (X is never cast)."""
+    from descend import losses
     from descend.kernels import compiled
-
-    if compiled.available() and compiled.takes_data(X):
-        return compiled.gram_product(X, w)
 
     d = X.shape[1]
     dtype = X.dtype if X.dtype == np.float32 else np.float64
+    route = compiled.pass_route(
+        X, np.zeros(X.shape[0]), w, model=LinearModel(d, 1, True),
+        loss=losses.squared_error(reduction="sum"),
+    )  # fmt: skip
+    fast = None
 
-    def product(v, scale, one):
+    def numpy_product(v, scale, one):
         u = np.asarray(X @ (v[:d] / scale).astype(dtype)).ravel() + v[d] * one
         u *= w
         z = np.empty_like(v)
         z[:d] = np.asarray(X.T @ u.astype(dtype)).ravel() / scale
         z[d] = u.sum() * one
+        return z
+
+    def product(v, scale, one):
+        nonlocal fast
+        if route.compiled():
+            fast = fast or compiled.gram_product(X, w)
+            return fast(v, scale, one)
+        start = perf_counter()
+        z = numpy_product(v, scale, one)
+        route.paid(perf_counter() - start)
         return z
 
     return product

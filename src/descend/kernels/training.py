@@ -26,6 +26,7 @@ array([2., 1.])
 
 from __future__ import annotations
 
+from time import perf_counter
 from typing import NamedTuple
 
 import numpy as np
@@ -66,7 +67,12 @@ class Training:
     classifier : bool
         Whether :meth:`measure` reports accuracy.
     n_jobs : int or None
-        Threads of the compiled full pass (None: all cores).
+        Threads of the compiled full pass (None: as many as pay, see
+        :mod:`descend.kernels.policy`).
+
+    Each kind of pass (the full pass; a mini-batch epoch) runs in NumPy or compiled as the
+    cost model of :mod:`descend.kernels.policy` decides, and may change from one epoch to the
+    next: the numbers are the same to rounding either way.
     """
 
     def __init__(
@@ -96,15 +102,30 @@ class Training:
         self.classifier, self.n_jobs = classifier, n_jobs
         self.n_rows = X.shape[0]
         self.full = batch_size >= self.n_rows
-        self.compiled = compiled.takes(X, loss)
+        self._full_route = compiled.pass_route(X, y, sample_weight, model=model, loss=loss)
+        self._batch_routes: dict[type, object] = {}
         self._last: tuple[np.ndarray, compiled.Gradient] | None = None
+
+    @property
+    def compiled(self) -> bool:
+        """Whether the next full pass runs compiled."""
+        return self._full_route.compiled()
+
+    @staticmethod
+    def _timed(route, work):
+        """``work()`` in NumPy, its time counted against ``route``'s kernel."""
+        start = perf_counter()
+        try:
+            return work()
+        finally:
+            route.paid(perf_counter() - start)
 
     # ------------------------------------------------------------------------- measuring
 
     def measure(self, theta: np.ndarray) -> Measure:
         """Loss, squared error and accuracy of ``theta`` on all the rows, in one pass."""
         if not self.compiled:
-            return self._measure_numpy(theta)
+            return self._timed(self._full_route, lambda: self._measure_numpy(theta))
         found = self._pass(theta, want_grad=self.full)
         accuracy = found.correct / self.n_rows if self.classifier else None
         return Measure(found.value, found.sse, accuracy, found.finite)
@@ -112,9 +133,11 @@ class Training:
     def gradient(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
         """The objective on all the rows and its gradient."""
         if not self.compiled:
-            return reference.objective_and_grad(
-                theta, self.X, self.y, self.sample_weight, model=self.model, loss=self.loss,
-                penalty=self.penalty,
+            return self._timed(
+                self._full_route, lambda: reference.objective_and_grad(
+                    theta, self.X, self.y, self.sample_weight, model=self.model,
+                    loss=self.loss, penalty=self.penalty,
+                ),
             )  # fmt: skip
         found = self._pass(theta, want_grad=True)
         return found.value, found.grad
@@ -154,19 +177,36 @@ class Training:
 
     def epoch(self, theta, state, optimizer, rate, rng: np.random.Generator):
         """One epoch from ``theta``: ``(theta, state)`` after it (see
-        :func:`descend.kernels.epoch`). A full batch reuses the gradient of the last
+        :func:`descend.kernels.epoch`). A compiled full batch reuses the gradient of the last
         :meth:`measure` when it was taken at ``theta``."""
-        if self.full and compiled.takes(self.X, self.loss, optimizer, rate):
-            _, grad = self.gradient(theta)
-            if not np.all(np.isfinite(grad)):
-                return theta + np.nan, state
-            with np.errstate(all="ignore"):
-                step, state = optimizer.update(grad, state, theta, float(rate))
-                return theta + step, state
-        from descend.kernels import epoch
-
-        return epoch(
+        takes = compiled.takes(self.X, self.loss, optimizer, rate)
+        if self.full:
+            route = self._full_route
+        else:
+            route = self._batch_routes.get(type(optimizer))
+            if route is None:
+                route = self._batch_routes[type(optimizer)] = compiled.batches_route(
+                    self.X, self.y, self.sample_weight, model=self.model, loss=self.loss,
+                    penalty=self.penalty, optimizer=optimizer,
+                )  # fmt: skip
+        if takes and route.compiled():
+            if self.full:
+                _, grad = self.gradient(theta)
+                if not np.all(np.isfinite(grad)):
+                    return theta + np.nan, state
+                with np.errstate(all="ignore"):
+                    step, state = optimizer.update(grad, state, theta, float(rate))
+                    return theta + step, state
+            run = compiled.epoch
+            kwargs = {"n_jobs": self.n_jobs}
+        else:
+            run, kwargs = reference.epoch, {}
+        start = perf_counter()
+        found = run(
             theta, state, self.X, self.y, self.sample_weight, model=self.model, loss=self.loss,
             penalty=self.penalty, optimizer=optimizer, rate=rate, batch_size=self.batch_size,
-            rng=rng, shuffle=self.shuffle, n_jobs=self.n_jobs,
+            rng=rng, shuffle=self.shuffle, **kwargs,
         )  # fmt: skip
+        if takes and run is reference.epoch:
+            route.paid(perf_counter() - start)
+        return found
