@@ -15,6 +15,7 @@ import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from time import perf_counter
+from typing import NamedTuple
 
 import numpy as np
 from sklearn.base import BaseEstimator
@@ -37,6 +38,17 @@ _DTYPES = (np.float64, np.float32)
 #: The loss may grow to this factor of (|loss at the start| + 1) before the fit counts as
 #: diverged.
 DIVERGENCE_FACTOR = 1e12
+
+#: At most this many passes over the training rows go to proving how far a fit that tol or
+#: patience stopped is above its optimum (see ``GDBase._proven_gap``).
+GAP_PASSES = 20
+#: A fit stopped by tol or patience warns when its training objective is provably more than
+#: the larger of GAP_TOLS * tol and GAP_SHARE * |objective| above its lowest value. At the
+#: pace at which the rule stopped it (at most tol per epoch), covering 200 tol would take
+#: 200 more epochs: no longer what "the loss stopped changing" means. The share keeps
+#: differences that are small beside the loss itself quiet when tol is tiny.
+GAP_TOLS = 200.0
+GAP_SHARE = 0.01
 
 #: Why a fit stopped, by the name reported in ``stop_reason_``.
 STOP_MESSAGES = {
@@ -114,6 +126,75 @@ def _children(rng: np.random.Generator, n: int) -> list[np.random.Generator]:
         return rng.spawn(n)
     except TypeError:
         return [np.random.default_rng(s) for s in rng.integers(2**63, size=n)]
+
+
+class _Gap(NamedTuple):
+    """The training objective where a fit stopped, the lowest value found from there (so
+    the optimum is at most that), the passes over the rows spent, and whether the fit ran
+    on mini-batches."""
+
+    loss: float
+    lowest: float
+    passes: int
+    mini_batch: bool
+
+    def threshold(self, tol) -> float:
+        """How far above its lowest value the objective may be before the fit warns: the
+        larger of ``GAP_TOLS * tol`` and ``GAP_SHARE * |loss|``."""
+        return max(GAP_TOLS * (tol or 0.0), GAP_SHARE * abs(self.loss))
+
+    def far(self, tol) -> bool:
+        """Whether the objective is provably more than :meth:`threshold` above its lowest
+        value."""
+        return self.loss - self.lowest > self.threshold(tol)
+
+
+def _quasi_newton(objective, theta, f, g, preconditioner, step, *, passes, memory=10):
+    r"""The lowest value of ``objective`` that L-BFGS reaches from ``theta`` in at most
+    ``passes`` evaluations, and the evaluations used.
+
+    ``objective(x)`` gives :math:`(f(x), \nabla f(x))`; ``f`` and ``g`` are those at
+    ``theta``. The first trial step is ``-step * preconditioner * g``, later ones the
+    two-loop L-BFGS direction with :math:`H_0 = \gamma\,\mathrm{diag}(\text{preconditioner})`,
+    :math:`\gamma = s^\top y / y^\top H_0 y` from the newest pair; each is halved until
+    the Armijo condition :math:`f(x + t d) \le f(x) + 10^{-4} t\, g^\top d` holds. Only
+    values actually evaluated are returned, so the result is an upper bound on the
+    objective's infimum whatever happens along the way."""
+    x, used, pairs = theta, 0, []
+    direction, trial = -step * (preconditioner * g), 1.0
+    while used < passes:
+        slope = float(g @ direction)
+        if not slope < 0.0 or trial < 1e-12:
+            break  # no descent direction left, or the search shrank to nothing
+        x_new = x + trial * direction
+        f_new, g_new = objective(x_new)
+        used += 1
+        if not (math.isfinite(f_new) and f_new <= f + 1e-4 * trial * slope):
+            trial *= 0.5
+            continue
+        s, y = x_new - x, g_new - g
+        sy = float(s @ y)
+        if sy > 1e-10 * float(np.linalg.norm(s) * np.linalg.norm(y)):  # curvature holds
+            pairs.append((s, y, 1.0 / sy))
+            del pairs[:-memory]
+        x, f, g = x_new, f_new, g_new
+        if not np.all(np.isfinite(g)):
+            break
+        q, alphas = g.copy(), []
+        for s_i, y_i, rho in reversed(pairs):
+            a = rho * float(s_i @ q)
+            alphas.append(a)
+            q -= a * y_i
+        if pairs:
+            _, y_last, rho_last = pairs[-1]
+            gamma = 1.0 / (rho_last * float(y_last @ (preconditioner * y_last)))
+            r = gamma * preconditioner * q
+        else:
+            r = step * preconditioner * q
+        for (s_i, y_i, rho), a in zip(pairs, reversed(alphas), strict=True):
+            r += s_i * (a - rho * float(y_i @ r))
+        direction, trial = -r, 1.0
+    return f, used
 
 
 class GDBase(BaseEstimator):
@@ -445,7 +526,7 @@ class GDBase(BaseEstimator):
 
     def _fit(self, X, y, coef_init, intercept_init, sample_weight):
         with self._unchanged_on_error():
-            reason, room = self._fit_epochs(X, y, coef_init, intercept_init, sample_weight)
+            reason, gap = self._fit_epochs(X, y, coef_init, intercept_init, sample_weight)
         if self.verbose:
             print(f"[INFO] stopped after {self.n_iter_} epochs: {self.stop_message_}")
         if reason == "max_epochs" and (self.tol is not None or self.n_iter_no_change):
@@ -456,35 +537,88 @@ class GDBase(BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=3,
             )
-        elif room is not None and room > 100.0 * self.tol:
-            rate = self.history_.learning_rate[-1]
-            advice = "" if math.isnan(rate) else f", raise the learning rate (now {rate:.3g})"
-            warnings.warn(
-                f"{type(self).__name__} stopped by {reason} after {self.n_iter_} "
-                f"epoch{'s' * (self.n_iter_ != 1)}, but a step scaled to each feature would "
-                f"still lower the training loss by about {room:.3g}: the steps are too short "
-                "for the loss's shape (inputs on very different scales, or too small a "
-                "learning rate), so this is slow progress, not convergence. "
-                f"Scale the inputs (for example with sklearn.preprocessing.StandardScaler)"
-                f"{advice} or lower tol.",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
+        elif gap is not None and gap.far(self.tol):
+            warnings.warn(self._far_message(reason, gap), ConvergenceWarning, stacklevel=3)
         return self
 
-    def _room_left(self, theta, train, model, settings) -> float | None:
-        r"""How much one step along the gradient scaled to each feature would still lower
-        the training loss, at least.
+    def _far_message(self, reason, gap: _Gap) -> str:
+        """The ConvergenceWarning of a fit that a rule stopped far from its optimum."""
+        above = gap.loss - gap.lowest
+        # f* <= lowest, so (f - f*) / f* >= f / lowest - 1 (f* >= 0: losses and penalties are)
+        relative = ""
+        if gap.lowest > 0:
+            ratio = gap.loss / gap.lowest
+            relative = (
+                f" (at least {ratio - 1.0:.0%} higher)" if ratio < 10.0
+                else f" (at least {ratio:.0f} times as high)"
+            )  # fmt: skip
+        opt = self._fit_optimizer
+        advice = ["raise max_epochs and lower tol"]
+        if type(opt) is optimizers.GD:
+            advice.append("use optimizer='nesterov'")
+        rate = opt.learning_rate
+        if not (self.learning_rate == "auto" or isinstance(rate, Backtracking) or callable(rate)):
+            advice.append(f"raise learning_rate (now {float(rate):.3g}) while it stays stable")
+        if gap.mini_batch:
+            advice.append("use a larger batch_size or a decaying learning rate")
+        if (
+            self._is_classifier()
+            and Penalty(self.penalty, self.alpha, self.l1_ratio).l2_weight == 0
+        ):
+            # on classes a hyperplane separates, the unpenalised loss has no minimum at all
+            advice.append(
+                "add penalty='l2' (classes that a hyperplane separates give a loss with no "
+                "minimum: it falls towards 0 as the weights grow)"
+            )
+        advice.append(
+            "scale the inputs (for example with sklearn.preprocessing.StandardScaler) if their "
+            "scales differ"
+        )
+        epochs = f"{self.n_iter_} epoch{'s' * (self.n_iter_ != 1)}"
+        return (
+            f"{type(self).__name__} stopped by {reason} after {epochs} at a training loss of "
+            f"{gap.loss:.6g}, but a short run of L-BFGS from there ({gap.passes} passes over "
+            f"the data) reaches {gap.lowest:.6g}: the fit's loss is at least {above:.3g} above "
+            f"the lowest it can reach{relative}. The rule fired because the steps had become "
+            "too short to change the loss by much per epoch: slow progress, not convergence. "
+            "To get closer, " + ", ".join(advice[:-1]) + f", or {advice[-1]}."
+        )
 
-        With :math:`v = D^{-1} g` (g the gradient, D the diagonal of the curvature bound
-        :math:`\beta \tilde X^\top W \tilde X / n` plus the L2 part) and the best step length
-        on that bound's quadratic model, the loss falls by at least
-        :math:`(g^\top v)^2 / (2\, v^\top \hat H v)`. The number does not depend on the
-        inputs' scales, so a fit whose steps merely became too short still shows room, while
-        one at a minimum shows none. None where it does not apply: losses with kinks, an L1
-        penalty, tol unset."""
+    def _proven_gap(self, theta, train, model, settings) -> _Gap | None:
+        r"""How far the training objective at ``theta`` is above its lowest value, at least.
+
+        The objective :math:`f` (the training loss with its penalty, exactly as the fit
+        measures it) is evaluated along a short run of L-BFGS from :math:`\theta`; any point
+        :math:`\theta'` it reaches gives :math:`f^* \le f(\theta')`, so
+
+        .. math:: f(\theta) - f^* \;\ge\; f(\theta) - f(\theta')
+
+        holds whatever :math:`f` is: no convexity or constant enters the bound, only values
+        evaluated exactly. (Since :math:`f \ge 0` for every loss and penalty here, also
+        :math:`(f(\theta) - f^*) / f^* \ge f(\theta) / f(\theta') - 1`.)
+
+        The run is preconditioned by the diagonal :math:`D` of the curvature bound
+        :math:`\hat H = \beta \tilde X^\top W \tilde X / n + \alpha_2 I` (:math:`\beta` the
+        loss's :meth:`~descend.losses.Loss.curvature`, :math:`\alpha_2` the L2 weight, the
+        bound the "auto" rate is sized from), so inputs on very different scales do not
+        slow it. Its first step, along :math:`v = D^{-1} g` with length
+        :math:`t = g^\top v / v^\top \hat H v`, lowers :math:`f` by at least
+        :math:`(g^\top v)^2 / (2\, v^\top \hat H v)` because :math:`\hat H` bounds the
+        Hessian everywhere; this is never less than the gradient bound
+        :math:`\lVert g\rVert^2 / (2L)` with :math:`D = L I`. Later steps go further.
+
+        The run costs at most :data:`GAP_PASSES` passes over the training rows (an
+        evaluation of :math:`f` and its gradient each, plus one for :math:`v^\top \hat H v`),
+        and never more than two for each epoch the fit ran, plus two: at most about as much
+        again as the fit's own passes (each epoch measures the loss on all the rows besides
+        its descent), and usually a small part of it.
+
+        None where it does not apply: losses with kinks and penalties with an L1 part (the
+        quasi-Newton model needs a smooth objective), and fits with ``early_stopping``,
+        which stop before the training optimum on purpose.
+        """
         loss, penalty = settings.loss, settings.penalty
-        if not (loss.smooth and self.tol and penalty._weights[0] == 0.0):
+        if not loss.smooth or penalty._weights[0] != 0.0 or self.early_stopping:
             return None
         X, _, w = train
         weights = np.ones(X.shape[0]) if w is None else w
@@ -500,18 +634,32 @@ class GDBase(BaseEstimator):
         diag = np.repeat(h, k)  # theta's coefficients run (feature, output)
         if model.fit_intercept:
             diag = np.append(diag, np.full(k, beta * float(weights.sum()) / divisor))
-        _, g = self._training(train, model, settings, X.shape[0]).gradient(theta)
-        v = np.divide(g, diag, out=np.zeros_like(g), where=diag > 0)
+        inverse = np.divide(1.0, diag, out=np.zeros_like(diag), where=diag > 0)
+        data = self._training(train, model, settings, X.shape[0])
+
+        def objective(point):
+            with np.errstate(all="ignore"):
+                return data.gradient(point)
+
+        f, g = objective(theta)
+        if not (math.isfinite(f) and np.all(np.isfinite(g))):
+            return None
+        v = inverse * g
         u = model.output(v, X)  # the bound's Hessian applied twice to v: |W^½ X̃ v|²
         coef = model.split(v)[0]
         quad = beta * float(np.sum(weights * (u * u if u.ndim == 1 else (u * u).sum(1))))
         quad = quad / divisor + l2 * float(np.sum(coef * coef))
         gv = float(g @ v)
-        return gv * gv / (2.0 * quad) if quad > 0 else 0.0
+        mini_batch = check_batch_size(self.batch_size, X.shape[0]) < X.shape[0]
+        if not (quad > 0 and gv > 0):  # a zero gradient: nothing is lower nearby
+            return _Gap(f, f, 2, mini_batch)
+        budget = min(GAP_PASSES, 2 + 2 * self.n_iter_) - 2
+        lowest, used = _quasi_newton(objective, theta, f, g, inverse, gv / quad, passes=budget)
+        return _Gap(f, lowest, used + 2, mini_batch)
 
     def _fit_epochs(self, X, y, coef_init, intercept_init, sample_weight):
         """The whole descent of ``fit``; returns the stop reason and, when tol or patience
-        stopped it, :meth:`_room_left`."""
+        stopped it, :meth:`_proven_gap` (else None)."""
         settings = self._settings()
         X, y = self._validate_Xy(X, y, reset=True, check_finite=False)
         previous_classes = getattr(self, "classes_", None)
@@ -553,10 +701,10 @@ class GDBase(BaseEstimator):
         if val is not None:
             theta = best[1]  # keep the epoch that did best on the held-out rows
         self._finish(theta, model, history, reason)
-        room = None
+        gap = None
         if reason in ("tol", "n_iter_no_change"):
-            room = self._room_left(theta, train, model, settings)
-        return reason, room
+            gap = self._proven_gap(theta, train, model, settings)
+        return reason, gap
 
     def _partial_fit(self, X, y, classes, sample_weight):
         with self._unchanged_on_error():
