@@ -574,3 +574,127 @@ def test_objective_carries_the_gradient():
     assert objective.name == "(x-1)^2 + (y+2)^2"
     res = descend.minimize(objective, [0.0, 0.0], grad="check", learning_rate=0.1, gtol=1e-10)
     np.testing.assert_allclose(res.x, [1.0, -2.0], atol=1e-9)
+
+
+# ------------------------------------------------------ numbers, work, names, and SymPy's load
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("1e-400*x", "number '1e-400' is too small for floating point, which would read it as 0"),
+        ("x + 1e-310", "which would keep only some of its digits"),
+        ("exp(-1000)*x", "'exp(-1000)' is too small for floating point"),
+        ("10**-400*x", "'10**-400' is too small for floating point"),
+        ("1e-200*1e-200*x", "'1e-200*1e-200' is too small"),
+        ("1e400*x", "number '1e400' is too large"),
+    ],
+)
+def test_number_floating_point_cannot_hold_is_refused(text, words):
+    assert words in refuse(text).reason
+
+
+@pytest.mark.parametrize("text", ["0.0*x + x", "0e-400 + x", "1e-300*x", "exp(-700)*x", "x*0"])
+def test_zero_and_small_numbers_are_accepted(text):
+    f = parse(text)
+    assert np.isfinite(f(1.0))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "*".join(f"x{i}" for i in range(1, 101)),
+        "*".join(f"(x+{i})" for i in range(1, 101)),
+        "*".join(f"(x{i}+1)" for i in range(1, 80)),
+    ],
+)
+def test_gradient_too_costly_to_work_out_is_refused_before_it_is(text):
+    from descend import formula
+
+    started = perf_counter()
+    err = refuse(text)
+    assert f"the limit is {formula.MAX_WORK:,}" in err.reason and "steps" in err.reason
+    # A guard, not a speed target: working these out took from one to many seconds.
+    assert perf_counter() - started < 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "*".join(f"x{i}" for i in range(1, 31)),
+        "(" + "+".join(f"x{i}" for i in range(1, 91)) + ")^2",
+        "+".join(f"100*(x{i + 1}-x{i}^2)^2+(1-x{i})^2" for i in range(1, 30)),
+    ],
+)
+def test_large_formulas_within_the_limits_are_accepted(text):
+    f = parse(text)
+    point = np.full(len(f.variables), 0.5)
+    assert np.isfinite(f(point)) and np.isfinite(f.grad(point)).all()
+
+
+def test_too_many_variables_are_refused():
+    from descend import formula
+
+    count = formula.MAX_VARIABLES + 1
+    err = refuse("+".join(f"x{i}^2" for i in range(count)))
+    assert f"has {count} variables; the limit is {formula.MAX_VARIABLES}" in err.reason
+    names = [f"v{i}" for i in range(count)]
+    assert "variables; the limit" in refuse("v0", names).reason
+    assert len(parse("+".join(f"x{i}^2" for i in range(count - 1))).variables) == count - 1
+
+
+@pytest.mark.parametrize(
+    ("text", "word"),
+    [("lambda*x", "lambda"), ("x + in", "in"), ("for^2", "for"), ("x*not", "not")],
+)
+def test_python_keyword_as_a_variable_is_named(text, word):
+    err = refuse(text)
+    assert err.piece == word
+    assert err.reason == (
+        f"{word!r} is a word Python reserves, so it cannot be a variable's name; "
+        f"name it {word}_ or {word.capitalize()} instead"
+    )
+    assert parse(text.replace(word, f"{word}_")).variables
+
+
+def test_keywords_that_read_as_constructs_keep_their_message():
+    assert "logical operator" in refuse("x and y").reason
+    assert "lambda is not allowed" in refuse("lambda: x").reason
+
+
+def test_refusals_do_not_import_sympy():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from descend.formula import FormulaError, parse\n"
+        "for text in ['x.real', '1e-400*x', 'lambda*x', 'foo(x)', 'x +', '\\x1b[31mx',\n"
+        "             '*'.join(f'x{i}' for i in range(100))]:\n"
+        "    try:\n"
+        "        parse(text)\n"
+        "    except FormulaError:\n"
+        "        pass\n"
+        "    else:\n"
+        "        raise SystemExit(f'{text!r} was accepted')\n"
+        "print('sympy' in sys.modules)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "False"
+
+
+def test_formula_with_hyperbolic_functions_pickles_into_a_fresh_process():
+    import subprocess
+    import sys
+
+    data = pickle.dumps(parse("abs(x) + sinh(y) + cosh(x) * tanh(y)"))
+    code = (
+        "import pickle, sys\n"
+        "f = pickle.loads(sys.stdin.buffer.read())\n"
+        "print(f.gradient_text(), f([1.0, 2.0]))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], input=data, capture_output=True,
+                          timeout=60)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert b"sign(x)" in proc.stdout and b"cosh(y)" in proc.stdout

@@ -24,7 +24,14 @@ points at it. Any other non-ASCII character is refused too, look-alike letters (
 :data:`MAX_LENGTH` characters, nested deeper than :data:`MAX_DEPTH`, with a number beyond
 :data:`MAX_LITERAL` or an exponent without variables beyond :data:`MAX_EXPONENT` in size (as
 in ``9**9**9**9``), or with a constant that is not a finite real number (``1/0``,
-``log(-1)``, ``10.0**400``). These checks run before SymPy computes anything large.
+``log(-1)``, ``10.0**400``) or that floating point would read as 0 (``1e-400``,
+``exp(-1000)``). A formula may hold at most :data:`MAX_VARIABLES` variables, and the work its
+gradient takes is estimated before it is derived (:data:`MAX_WORK`): a product of a hundred
+factors, whose gradient has ten thousand of them, is refused. A variable may not be named
+like a word Python reserves (``lambda``, ``in``); the message says so.
+
+These checks run before SymPy is even imported: a formula that is refused costs a few
+milliseconds, and SymPy is loaded with the first formula that passes them.
 
 SymPy does the algebra, and on a few crafted formulas its simplifications can still run for
 a very long time, chiefly high powers of expressions it cannot show to be real, such as
@@ -54,26 +61,33 @@ descend.formula.FormulaError: attribute access is not allowed: '.real'
 from __future__ import annotations
 
 import ast
+import functools
+import keyword
 import math
 import re
+import sys
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
-import sympy
 
 from descend.objective import Objective
 
+if TYPE_CHECKING:
+    import sympy
+
 __all__ = [
-    "CONSTANTS",
+    "CONSTANTS",  # noqa: F822 - made on first access, by __getattr__
     "FUNCTIONS",
     "MAX_DEPTH",
     "MAX_EXPONENT",
     "MAX_LENGTH",
     "MAX_LITERAL",
+    "MAX_VARIABLES",
+    "MAX_WORK",
     "Formula",
     "FormulaError",
     "parse",
@@ -88,6 +102,20 @@ MAX_DEPTH = 60
 MAX_LITERAL = 1e100
 #: The largest size of an exponent that holds no variables.
 MAX_EXPONENT = 1000
+#: The most variables a formula may have.
+MAX_VARIABLES = 100
+#: The most work deriving and compiling the gradient may take, in steps estimated from the
+#: formula before any of it is done (about five microseconds each, so about a second): a
+#: product of k factors costs about k² steps for each of its variables, and every operation
+#: copied into the gradient ten. A product of 40 variables takes about 100,000 steps, one of
+#: 60 about 300,000.
+MAX_WORK = 200_000
+# What deriving one term of a sum counts, in steps: measured, SymPy takes about five times
+# as long over it as over a factor of the product rule.
+_TERM_STEPS = 5
+# What copying one operation into the gradient counts, in steps: it is printed into NumPy
+# code and compiled later, which takes about ten times as long as a step of the product rule.
+_COPY_STEPS = 10
 
 # A power with a constant exponent n raises every exact integer and fraction in its base to
 # about the n-th power: x**1000 is cheap, but ((3/2*x)**1000)**1000 would make SymPy multiply
@@ -101,6 +129,9 @@ _MAX_NUMBER_BITS = 4096
 # Letters first, then letters, digits and underscores: a leading underscore could reach
 # Python's private and "dunder" names, and the parser already refuses everything else.
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+
+# A word of the formula: a name, or a keyword, not the exponent of a number such as 1e5.
+_WORD = re.compile(r"(?<![\w.])[A-Za-z_]\w*")
 
 # Unicode operators people paste from documents, as the ASCII operator each stands for.
 _UNICODE_OPERATORS = {"\u2212": "-", "\u00d7": "*", "\u00b7": "*", "\u00f7": "/"}
@@ -147,125 +178,182 @@ class FormulaError(ValueError):
         return (type(self), (self.reason, self.text, self.column, self.piece))
 
 
-class _RealAbs(sympy.Abs):
-    """``abs`` on the real line, whose derivative is ``sign(u) * u'``.
+@functools.cache
+def _symbolic_functions() -> dict[str, Callable]:
+    """The SymPy function each name of :data:`FUNCTIONS` builds, importing SymPy once.
 
-    SymPy's Abs differentiates an argument it cannot prove real (``log(x)``, ``sqrt(x)``)
-    through its real and imaginary parts, giving correct but unreadable gradients. A formula
-    lives on the real line, where this simpler derivative is the right one.
+    SymPy takes about a fifth of a second to import, and is needed only once a formula has
+    passed every check: the classes built on it are defined here, on first use, and then
+    published as module attributes (pickle finds them there).
     """
+    import sympy
 
-    @classmethod
-    def eval(cls, arg):
-        # SymPy's simplifications of abs of an argument not known to be real go through its
-        # real and imaginary parts, which can expand into millions of terms (as in
-        # abs(exp(log(x)**1000))): such an abs is left as it is.
-        return super().eval(arg) if arg.is_extended_real else None
+    class _RealAbs(sympy.Abs):
+        """``abs`` on the real line, whose derivative is ``sign(u) * u'``.
 
-    def _eval_derivative(self, symbol):
-        arg = self.args[0]
-        return sympy.sign(arg) * arg.diff(symbol)
+        SymPy's Abs differentiates an argument it cannot prove real (``log(x)``, ``sqrt(x)``)
+        through its real and imaginary parts, giving correct but unreadable gradients. A formula
+        lives on the real line, where this simpler derivative is the right one.
+        """
+
+        @classmethod
+        def eval(cls, arg):
+            # SymPy's simplifications of abs of an argument not known to be real go through its
+            # real and imaginary parts, which can expand into millions of terms (as in
+            # abs(exp(log(x)**1000))): such an abs is left as it is.
+            return super().eval(arg) if arg.is_extended_real else None
+
+        def _eval_derivative(self, symbol):
+            arg = self.args[0]
+            return sympy.sign(arg) * arg.diff(symbol)
+
+    class _RealHyperbolic:
+        """Cheap answers to SymPy's questions about sinh, cosh and tanh ("is it real?").
+
+        SymPy's own answers split the argument into real and imaginary parts, which expands
+        powers and products: asking whether ``sinh(log(x)**1000)`` is zero, as differentiating
+        does, expands a complex 1000th power and practically never returns, and even a real
+        argument such as ``sin((1 - z)**1000)`` gets multiplied out. Here the answers look at the
+        argument alone and are given only for a real one; otherwise they stay unknown, which is
+        always allowed.
+        """
+
+        def _argument_real(self):
+            return True if self.args[0].is_extended_real else None
+
+        def _eval_is_real(self):
+            return True if self.args[0].is_real else None
+
+        _eval_is_extended_real = _argument_real
+        _eval_is_finite = _eval_is_real
+
+    class _OddHyperbolic(_RealHyperbolic):
+        """sinh and tanh of a real argument have its sign."""
+
+        def _eval_is_positive(self):
+            return self.args[0].is_extended_positive if self._argument_real() else None
+
+        def _eval_is_negative(self):
+            return self.args[0].is_extended_negative if self._argument_real() else None
+
+        def _eval_is_zero(self):
+            return self.args[0].is_zero if self._argument_real() else None
+
+    class _sinh(_OddHyperbolic, sympy.sinh):
+        """sinh, with cheap answers about its argument."""
+
+        def fdiff(self, argindex=1):
+            return _cosh(self.args[0])
+
+    class _tanh(_OddHyperbolic, sympy.tanh):
+        """tanh, with cheap answers about its argument."""
+
+        def fdiff(self, argindex=1):
+            return 1 - _tanh(self.args[0]) ** 2
+
+    class _cosh(_RealHyperbolic, sympy.cosh):
+        """cosh, with cheap answers about its argument: of a real one, it is positive."""
+
+        _eval_is_positive = _RealHyperbolic._argument_real
+        _eval_is_nonnegative = _RealHyperbolic._argument_real
+
+        def _eval_is_zero(self):
+            return False if self.args[0].is_extended_real else None
+
+        def fdiff(self, argindex=1):
+            return _sinh(self.args[0])
+
+    published = {"_RealAbs": _RealAbs, "_sinh": _sinh, "_cosh": _cosh, "_tanh": _tanh}
+    for name, cls in published.items():
+        # pickle looks a class up by its module and qualified name: the module attribute.
+        cls.__qualname__ = name
+        # Printers (str, lambdify) pick their method by class name: print them as SymPy's.
+        cls.__name__ = {"_RealAbs": "Abs"}.get(name, name.lstrip("_"))
+    globals().update(published)
+    return {
+        "sin": sympy.sin,
+        "cos": sympy.cos,
+        "tan": sympy.tan,
+        "asin": sympy.asin,
+        "acos": sympy.acos,
+        "atan": sympy.atan,
+        "atan2": sympy.atan2,
+        "sinh": _sinh,
+        "cosh": _cosh,
+        "tanh": _tanh,
+        "exp": sympy.exp,
+        "log": sympy.log,
+        "log10": lambda arg: sympy.log(arg, 10),
+        "log2": lambda arg: sympy.log(arg, 2),
+        "sqrt": sympy.sqrt,
+        "abs": _RealAbs,
+    }
 
 
-# Printers (str, lambdify) pick their method by class name: print it as SymPy's.
-_RealAbs.__name__ = "Abs"
+# The names defined by _symbolic_functions, and CONSTANTS, made on first access.
+_ON_FIRST_USE = ("_RealAbs", "_sinh", "_cosh", "_tanh")
 
 
-class _RealHyperbolic:
-    """Cheap answers to SymPy's questions about sinh, cosh and tanh ("is it real?").
-
-    SymPy's own answers split the argument into real and imaginary parts, which expands
-    powers and products: asking whether ``sinh(log(x)**1000)`` is zero, as differentiating
-    does, expands a complex 1000th power and practically never returns, and even a real
-    argument such as ``sin((1 - z)**1000)`` gets multiplied out. Here the answers look at the
-    argument alone and are given only for a real one; otherwise they stay unknown, which is
-    always allowed.
-    """
-
-    def _argument_real(self):
-        return True if self.args[0].is_extended_real else None
-
-    def _eval_is_real(self):
-        return True if self.args[0].is_real else None
-
-    _eval_is_extended_real = _argument_real
-    _eval_is_finite = _eval_is_real
-
-
-class _OddHyperbolic(_RealHyperbolic):
-    """sinh and tanh of a real argument have its sign."""
-
-    def _eval_is_positive(self):
-        return self.args[0].is_extended_positive if self._argument_real() else None
-
-    def _eval_is_negative(self):
-        return self.args[0].is_extended_negative if self._argument_real() else None
-
-    def _eval_is_zero(self):
-        return self.args[0].is_zero if self._argument_real() else None
-
-
-class _sinh(_OddHyperbolic, sympy.sinh):
-    """sinh, with cheap answers about its argument."""
-
-    def fdiff(self, argindex=1):
-        return _cosh(self.args[0])
-
-
-class _tanh(_OddHyperbolic, sympy.tanh):
-    """tanh, with cheap answers about its argument."""
-
-    def fdiff(self, argindex=1):
-        return 1 - _tanh(self.args[0]) ** 2
-
-
-class _cosh(_RealHyperbolic, sympy.cosh):
-    """cosh, with cheap answers about its argument: of a real one, it is positive."""
-
-    _eval_is_positive = _RealHyperbolic._argument_real
-    _eval_is_nonnegative = _RealHyperbolic._argument_real
-
-    def _eval_is_zero(self):
-        return False if self.args[0].is_extended_real else None
-
-    def fdiff(self, argindex=1):
-        return _sinh(self.args[0])
-
-
-# Printers (str, lambdify) pick their method by class name: print them as SymPy's.
-_sinh.__name__, _cosh.__name__, _tanh.__name__ = "sinh", "cosh", "tanh"
+def __getattr__(name: str):
+    if name == "CONSTANTS":
+        return _constants()
+    if name in _ON_FIRST_USE:
+        _symbolic_functions()
+        return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class _Function(NamedTuple):
-    """A function a formula may call: its SymPy builder, float version and argument count."""
+    """A function a formula may call: its name, float version and argument count."""
 
-    symbolic: Callable
+    name: str
     numeric: Callable
     arity: int = 1
 
+    @property
+    def symbolic(self) -> Callable:
+        """The SymPy function it builds (SymPy is imported on first use)."""
+        return _symbolic_functions()[self.name]
 
-#: The functions a formula may call, by name, with the SymPy function each builds.
+
+#: The functions a formula may call, by name; each one's ``symbolic`` is the SymPy function
+#: it builds.
 FUNCTIONS: dict[str, _Function] = {
-    "sin": _Function(sympy.sin, math.sin),
-    "cos": _Function(sympy.cos, math.cos),
-    "tan": _Function(sympy.tan, math.tan),
-    "asin": _Function(sympy.asin, math.asin),
-    "acos": _Function(sympy.acos, math.acos),
-    "atan": _Function(sympy.atan, math.atan),
-    "atan2": _Function(sympy.atan2, math.atan2, 2),
-    "sinh": _Function(_sinh, math.sinh),
-    "cosh": _Function(_cosh, math.cosh),
-    "tanh": _Function(_tanh, math.tanh),
-    "exp": _Function(sympy.exp, math.exp),
-    "log": _Function(sympy.log, math.log),
-    "log10": _Function(lambda arg: sympy.log(arg, 10), math.log10),
-    "log2": _Function(lambda arg: sympy.log(arg, 2), math.log2),
-    "sqrt": _Function(sympy.sqrt, math.sqrt),
-    "abs": _Function(_RealAbs, math.fabs),
+    name: _Function(name, numeric, arity)
+    for name, numeric, arity in [
+        ("sin", math.sin, 1),
+        ("cos", math.cos, 1),
+        ("tan", math.tan, 1),
+        ("asin", math.asin, 1),
+        ("acos", math.acos, 1),
+        ("atan", math.atan, 1),
+        ("atan2", math.atan2, 2),
+        ("sinh", math.sinh, 1),
+        ("cosh", math.cosh, 1),
+        ("tanh", math.tanh, 1),
+        ("exp", math.exp, 1),
+        ("log", math.log, 1),
+        ("log10", math.log10, 1),
+        ("log2", math.log2, 1),
+        ("sqrt", math.sqrt, 1),
+        ("abs", math.fabs, 1),
+    ]
 }
 
-#: The named constants: ``pi``, and ``e`` for Euler's number.
-CONSTANTS: dict[str, sympy.Expr] = {"pi": sympy.pi, "e": sympy.E}
+# The named constants' values, for the checks that run before SymPy is imported.
+_CONSTANT_VALUES = {"pi": math.pi, "e": math.e}
+
+
+@functools.cache
+def _constants() -> dict[str, sympy.Expr]:
+    """:data:`CONSTANTS`: ``pi``, and ``e`` for Euler's number, as SymPy's exact constants.
+
+    The module attribute ``CONSTANTS`` is this dictionary, made on first access.
+    """
+    import sympy
+
+    return {"pi": sympy.pi, "e": sympy.E}
+
 
 # Plain words for the constructs a formula may not use, named after the ast node.
 _CONSTRUCTS = {
@@ -305,22 +393,12 @@ _OPERATORS = {
 }
 # Operators that chain into one run: a sum (of + and -) or a product (of * and /).
 _RUNS = {ast.Add: "sum", ast.Sub: "sum", ast.Mult: "product", ast.Div: "product"}
-# Each built with explicit constructors, division as a product with a power of -1.
-_BINARY_SYMBOLIC = {
-    ast.Add: lambda a, b: sympy.Add(a, b),
-    ast.Sub: lambda a, b: sympy.Add(a, sympy.Mul(sympy.S.NegativeOne, b)),
-    ast.Mult: lambda a, b: sympy.Mul(a, b),
-    ast.Div: lambda a, b: sympy.Mul(a, sympy.Pow(b, sympy.S.NegativeOne)),
-}
 _BINARY_NUMERIC = {
     ast.Add: lambda a, b: a + b,
     ast.Sub: lambda a, b: a - b,
     ast.Mult: lambda a, b: a * b,
     ast.Div: lambda a, b: a / b,
 }
-# Values SymPy uses for "undefined"; with the imaginary unit, none may reach a formula.
-_UNDEFINED = (sympy.S.ComplexInfinity, sympy.S.NaN, sympy.S.Infinity, sympy.S.NegativeInfinity)
-_NOT_FINITE_REAL = (*_UNDEFINED, sympy.S.ImaginaryUnit)
 
 
 def parse(text: str, variables: Sequence[str] | None = None) -> Formula:
@@ -366,12 +444,15 @@ def parse(text: str, variables: Sequence[str] | None = None) -> Formula:
     allowed = None if variables is None else _check_variables(variables, text)
     source = _Source(text)
     tree = source.parse()
-    builder = _Builder(source, allowed)
+    # Every check that needs no SymPy runs first, on the syntax tree: a refusal is quick.
+    found = _Checker(source, allowed).check(tree.body)
+    names = tuple(sorted(found, key=_natural_key)) if allowed is None else allowed
+    builder = _Builder(source)
     try:
         expr = builder.build(tree.body)
-        if not builder.symbols:
+        if not found:
+            # Only now: what makes a constant formula unusable (9**9**9**9) says more.
             raise FormulaError(f"formula {_quote(text)} has no variables; it is a constant", text)
-        names = tuple(sorted(builder.symbols, key=_natural_key)) if allowed is None else allowed
         symbols = [builder.symbols.get(name) or _symbol(name) for name in names]
         gradient = tuple(expr.diff(symbol) for symbol in symbols)
         _check_numbers(text, expr, gradient)
@@ -608,7 +689,19 @@ class _Source:
         return tree
 
     def _syntax_error(self, exc: SyntaxError) -> FormulaError:
-        """The parser's complaint, pointed at the typed text."""
+        """The parser's complaint, pointed at the typed text.
+
+        A formula that uses a word Python reserves as a variable (``lambda``, ``in``) cannot
+        be parsed as Python: the message names the word instead of the parser's puzzlement.
+        """
+        for match in _WORD.finditer(self.code):
+            word = match.group()
+            if keyword.iskeyword(word) and word not in ("True", "False", "None"):
+                return self.error(
+                    "{piece} is a word Python reserves, so it cannot be a variable's name; "
+                    f"name it {word}_ or {word.capitalize()} instead",
+                    *match.span(),
+                )
         message = exc.msg
         if not exc.offset or exc.offset > len(self.code):
             # The parser reports running out of text with no column: point past the end.
@@ -658,29 +751,117 @@ class _Source:
         return _error(reason, self.text, column, self.text[column:stop])
 
 
-class _Builder:
-    """Turns allowed ast nodes into SymPy expressions, refusing all others."""
+class _Shape(NamedTuple):
+    """What the checker learns of a piece of formula, bottom up.
+
+    ``names`` are the variables it holds, ``size`` its count of operations and operands,
+    and ``work`` the estimated steps of deriving it by every variable (see
+    :meth:`_Checker.work`).
+    """
+
+    names: frozenset[str]
+    size: int
+    work: int
+
+
+_CONSTANT = _Shape(frozenset(), 1, 0)
+
+
+class _Checker:
+    """Checks a parsed formula without SymPy: only allowed constructs, names, calls and
+    numbers, at most :data:`MAX_VARIABLES` variables, and a gradient within :data:`MAX_WORK`.
+
+    What it refuses, it refuses in the order the builder would meet it, left to right.
+    """
 
     def __init__(self, source: _Source, allowed: tuple[str, ...] | None):
         self.source = source
         self.allowed = allowed
-        self.symbols: dict[str, sympy.Symbol] = {}
 
-    def build(self, node: ast.expr) -> sympy.Expr:
-        return self._part(node).expr
+    def check(self, root: ast.expr) -> frozenset[str]:
+        """The variables of the formula ``root``, or a FormulaError for what is wrong."""
+        shape = self._shape(root)
+        count = len(shape.names | set(self.allowed or ()))
+        if count > MAX_VARIABLES:
+            raise FormulaError(
+                f"formula {_quote(self.source.text)} has {count} variables; the limit is "
+                f"{MAX_VARIABLES}",
+                self.source.text,
+            )
+        if shape.work > MAX_WORK:
+            raise FormulaError(
+                f"the gradient of formula {_quote(self.source.text)} would take about "
+                f"{shape.work:,} steps to work out; the limit is {MAX_WORK:,} (products of many "
+                "factors that hold variables cost the most)",
+                self.source.text,
+            )
+        return shape.names
 
-    def _part(self, node: ast.expr) -> _Part:
+    @staticmethod
+    def work(kind: str, parts: Sequence[_Shape]) -> _Shape:
+        """The shape of a ``kind`` ("sum", "product" or "other") of ``parts``.
+
+        The work follows how SymPy derives, for each variable a piece holds: a sum derives
+        each of its k terms (:data:`_TERM_STEPS` steps each); a product of k factors forms,
+        by the product rule, k products of k factors (k² steps) and copies the product once
+        for each factor that holds the variable; a function or a power copies itself into
+        the chain rule. Every operation copied counts :data:`_COPY_STEPS` steps. The figure
+        is an estimate, within a small factor of the time (about five microseconds a step).
+        """
+        names = frozenset().union(*(part.names for part in parts))
+        size = sum(part.size for part in parts) + 1
+        work = sum(part.work for part in parts)
+        if kind == "sum":
+            work += _TERM_STEPS * len(names) * len(parts)
+        elif kind == "product":
+            holding = sum(len(part.names) for part in parts)
+            work += len(names) * len(parts) ** 2 + _COPY_STEPS * size * holding
+        else:
+            work += _COPY_STEPS * size * len(names)
+        return _Shape(names, size, work)
+
+    def _shape(self, node: ast.expr) -> _Shape:
         if isinstance(node, ast.BinOp):
-            return self._binary(node)
+            kind = type(node.op)
+            if kind in _RUNS:
+                run = _RUNS[kind]
+                return self.work(run, [self._shape(part) for part in self._run(node, run)])
+            if kind is not ast.Pow:
+                words = _OPERATORS.get(kind, type(node.op).__name__)
+                span = self.source.between(node.left, node.right)
+                raise self.source.error(f"{words} is not allowed: {{piece}}", *span)
+            return self.work("other", [self._shape(node.left), self._shape(node.right)])
         if isinstance(node, ast.UnaryOp):
-            return self._unary(node)
+            if not isinstance(node.op, ast.UAdd | ast.USub):
+                words = _OPERATORS.get(type(node.op), type(node.op).__name__)
+                end = node.col_offset + len(
+                    self.source.code[node.col_offset : node.operand.col_offset].rstrip(" \t(")
+                )
+                raise self.source.error(f"{words} is not allowed: {{piece}}", node.col_offset, end)
+            # A sign costs nothing to derive: its derivative is the operand's, signed.
+            operand = self._shape(node.operand)
+            return operand._replace(size=operand.size + 1)
         if isinstance(node, ast.Constant):
-            return self._number(node)
+            self._number(node)
+            return _CONSTANT
         if isinstance(node, ast.Name):
             return self._name(node)
         if isinstance(node, ast.Call):
-            return self._call(node)
+            return self.work("other", [self._shape(arg) for arg in self._call(node)])
         raise self._refuse(node)
+
+    def _run(self, node: ast.BinOp, run: str) -> list[ast.expr]:
+        """The terms of a sum (or the factors of a product) as SymPy gathers them: a run
+        walked in a loop (Python nests it to the left), and runs in brackets joined in."""
+        parts: list[ast.expr] = []
+        stack: list[ast.expr] = [node]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, ast.BinOp) and _RUNS.get(type(item.op)) == run:
+                stack += [item.right, item.left]  # the left part comes off first
+            else:
+                parts.append(item)
+        return parts
 
     def _refuse(self, node: ast.AST) -> FormulaError:
         """The error for a construct a formula may not use, pointed at its telling part."""
@@ -700,99 +881,9 @@ class _Builder:
             span = source.between(node.body, node.test)
         return source.error(f"{words} is not allowed: {{piece}}", *span)
 
-    def _binary(self, node: ast.BinOp) -> _Part:
-        kind = type(node.op)
-        if kind in _BINARY_SYMBOLIC:
-            return self._chain(node)
-        if kind is not ast.Pow:
-            words = _OPERATORS.get(kind, type(node.op).__name__)
-            span = self.source.between(node.left, node.right)
-            raise self.source.error(f"{words} is not allowed: {{piece}}", *span)
-        return self._power(node, self._part(node.left), self._part(node.right))
-
-    def _chain(self, node: ast.BinOp) -> _Part:
-        """A run such as ``a + b - c + d`` (or ``a * b / c``), built left to right.
-
-        Python nests a run to the left, one level per operator; walking it in a loop keeps a
-        long sum from recursing deeply (it counts as one level, see :func:`_continues_run`).
-        """
-        links = [node]
-        while _continues_run(links[-1], links[-1].left):
-            links.append(links[-1].left)
-        total = self._part(links[-1].left)
-        for link in reversed(links):
-            total = self._link(link, total, self._part(link.right))
-        return total
-
-    def _link(self, node: ast.BinOp, left: _Part, right: _Part) -> _Part:
-        """One step of a run: ``left`` and ``right`` joined by the operator of ``node``."""
-        kind = type(node.op)
-        if (
-            kind is ast.Div
-            and right.value is not None
-            and (right.value == 0 or right.expr.is_zero)
-        ):
-            start = self.source.between(node.left, node.right)[0]
-            raise self.source.error("division by zero: {piece}", start, node.end_col_offset)
-        value = self._value(node, _BINARY_NUMERIC[kind], left, right)
-        expr = _symbolic(lambda: _BINARY_SYMBOLIC[kind](left.expr, right.expr), value)
-        if kind in (ast.Mult, ast.Div):
-            self._check_powers(node, expr)
-        return self._checked(node, expr, value)
-
-    def _power(self, node: ast.BinOp, base: _Part, exponent: _Part) -> _Part:
-        if exponent.value is not None:
-            if abs(exponent.value) > MAX_EXPONENT:
-                raise self.source.error(
-                    f"exponent {{piece}} = {exponent.value:.6g} is too large; exponents "
-                    f"without variables may be at most {MAX_EXPONENT} in size",
-                    *self.source.span(node.right),
-                )
-            if _exact_bits(base.expr) * max(1, math.ceil(abs(exponent.value))) > _MAX_EXACT_BITS:
-                raise self.source.error(
-                    "power {piece} is too large to work out exactly; "
-                    "write its numbers as decimals (such as 1.5 for 3/2)",
-                    *self.source.span(node),
-                )
-        # The float check comes first, so that an overflowing power is never built exactly.
-        value = self._value(node, math.pow, base, exponent)
-        power = exponent.expr
-        if power.is_Rational and power.q > MAX_EXPONENT:
-            # SymPy would look for exact roots of that degree, as in 999**(2**-1000).
-            power = sympy.Float(exponent.value)
-        expr = _symbolic(lambda: sympy.Pow(base.expr, power), value)
-        self._check_powers(node, expr)
-        return self._checked(node, expr, value)
-
-    def _check_powers(self, node: ast.expr, expr: sympy.Expr) -> None:
-        """Refuse a power or product whose exponents, once SymPy combines them, pass the limit.
-
-        SymPy multiplies out (x^100)^999 into x^99900, and x^600 * x^600 into x^1200: powers
-        far beyond any exponent typed, which every later step would have to carry.
-        """
-        for part in (expr, *expr.args):
-            if part.is_Pow and part.exp.is_Number and abs(part.exp) > MAX_EXPONENT:
-                raise self.source.error(
-                    f"{{piece}} has the exponent {part.exp} once simplified; exponents may be "
-                    f"at most {MAX_EXPONENT} in size",
-                    *self.source.span(node),
-                )
-
-    def _unary(self, node: ast.UnaryOp) -> _Part:
-        if isinstance(node.op, ast.UAdd):
-            return self._part(node.operand)
-        if not isinstance(node.op, ast.USub):
-            words = _OPERATORS.get(type(node.op), type(node.op).__name__)
-            end = node.col_offset + len(
-                self.source.code[node.col_offset : node.operand.col_offset].rstrip(" \t(")
-            )
-            raise self.source.error(f"{words} is not allowed: {{piece}}", node.col_offset, end)
-        operand = self._part(node.operand)
-        value = None if operand.value is None else -operand.value
-        return _Part(sympy.Mul(sympy.S.NegativeOne, operand.expr), value)
-
-    def _number(self, node: ast.Constant) -> _Part:
+    def _number(self, node: ast.Constant) -> None:
         value = node.value
+        span = self.source.span(node)
         if isinstance(value, bool) or not isinstance(value, int | float):
             words = {
                 str: "a string",
@@ -802,42 +893,48 @@ class _Builder:
                 type(None): "None",
                 type(...): "an ellipsis (...)",
             }.get(type(value), "this constant")
-            raise self.source.error(f"{words} is not allowed: {{piece}}", *self.source.span(node))
-        if isinstance(value, float) and not math.isfinite(value):
-            raise self.source.error("number {piece} is not finite", *self.source.span(node))
-        # Python compares an int with a float exactly, however many digits the int has.
+            raise self.source.error(f"{words} is not allowed: {{piece}}", *span)
+        # Python compares an int with a float exactly, however many digits the int has; a
+        # literal past the largest float (1e400) reads as infinity.
         if abs(value) > MAX_LITERAL:
             raise self.source.error(
                 f"number {{piece}} is too large; numbers may be at most {MAX_LITERAL:g} in size",
-                *self.source.span(node),
+                *span,
             )
-        if isinstance(value, int):
-            return _Part(sympy.Integer(value), float(value))
-        return _Part(sympy.Float(value), value)
+        if isinstance(value, float) and abs(value) < sys.float_info.min:
+            # 1e-400 reads as 0.0 (and 1e-310 keeps only a few digits): a nonzero literal
+            # would silently become another number.
+            mantissa = re.split("[eE]", self.source.code[span[0] : span[1]])[0]
+            if any(digit in mantissa for digit in "123456789"):
+                becomes = "read it as 0" if value == 0 else "keep only some of its digits"
+                raise self.source.error(
+                    f"number {{piece}} is too small for floating point, which would {becomes}; "
+                    f"nonzero numbers must be at least {sys.float_info.min:.3g} in size",
+                    *span,
+                )
 
-    def _name(self, node: ast.Name) -> _Part:
+    def _name(self, node: ast.Name) -> _Shape:
         name = node.id
+        span = self.source.span(node)
         if not isinstance(node.ctx, ast.Load) or not _NAME.fullmatch(name):
             raise self.source.error(
                 "name {piece} is not allowed; names start with a letter and hold only "
                 "letters, digits and underscores",
-                *self.source.span(node),
+                *span,
             )
         if name in FUNCTIONS:
-            raise self.source.error(
-                f"{{piece}} is a function; call it as {name}(...)", *self.source.span(node)
-            )
-        if name in CONSTANTS:
-            return _Part(CONSTANTS[name], float(CONSTANTS[name]))
+            raise self.source.error(f"{{piece}} is a function; call it as {name}(...)", *span)
+        if name in _CONSTANT_VALUES:
+            return _CONSTANT
         if self.allowed is not None and name not in self.allowed:
             raise self.source.error(
                 f"{{piece}} is not one of the variables ({', '.join(self.allowed) or 'none'})",
-                *self.source.span(node),
+                *span,
             )
-        symbol = self.symbols.setdefault(name, _symbol(name))
-        return _Part(symbol, None)
+        return _Shape(frozenset([name]), 1, 1)
 
-    def _call(self, node: ast.Call) -> _Part:
+    def _call(self, node: ast.Call) -> list[ast.expr]:
+        """The arguments of an allowed call."""
         source = self.source
         if not isinstance(node.func, ast.Name):
             if isinstance(node.func, ast.Attribute | ast.Subscript | ast.Lambda):
@@ -866,22 +963,158 @@ class _Builder:
                 "{piece}",
                 *source.span(node),
             )
+        return node.args
+
+
+class _Builder:
+    """Turns the nodes of a checked formula (see :class:`_Checker`) into SymPy expressions,
+    refusing constants that are undefined, overflow or underflow, and powers too large."""
+
+    def __init__(self, source: _Source):
+        import sympy
+
+        self.sympy = sympy
+        self.source = source
+        self.symbols: dict[str, sympy.Symbol] = {}
+        self.functions = _symbolic_functions()
+        self.constants = _constants()
+
+    def build(self, node: ast.expr) -> sympy.Expr:
+        return self._part(node).expr
+
+    def _part(self, node: ast.expr) -> _Part:
+        if isinstance(node, ast.BinOp):
+            if type(node.op) in _RUNS:
+                return self._chain(node)
+            return self._power(node, self._part(node.left), self._part(node.right))
+        if isinstance(node, ast.UnaryOp):
+            operand = self._part(node.operand)
+            if isinstance(node.op, ast.UAdd):
+                return operand
+            value = None if operand.value is None else -operand.value
+            return _Part(self.sympy.Mul(self.sympy.S.NegativeOne, operand.expr), value)
+        if isinstance(node, ast.Constant):
+            if isinstance(node.value, int):
+                return _Part(self.sympy.Integer(node.value), float(node.value))
+            return _Part(self.sympy.Float(node.value), node.value)
+        if isinstance(node, ast.Name):
+            return self._name(node)
+        return self._call(node)
+
+    def _chain(self, node: ast.BinOp) -> _Part:
+        """A run such as ``a + b - c + d`` (or ``a * b / c``), built left to right.
+
+        Python nests a run to the left, one level per operator; walking it in a loop keeps a
+        long sum from recursing deeply (it counts as one level, see :func:`_continues_run`).
+        """
+        links = [node]
+        while _continues_run(links[-1], links[-1].left):
+            links.append(links[-1].left)
+        total = self._part(links[-1].left)
+        for link in reversed(links):
+            total = self._link(link, total, self._part(link.right))
+        return total
+
+    def _link(self, node: ast.BinOp, left: _Part, right: _Part) -> _Part:
+        """One step of a run: ``left`` and ``right`` joined by the operator of ``node``."""
+        sympy = self.sympy
+        kind = type(node.op)
+        if (
+            kind is ast.Div
+            and right.value is not None
+            and (right.value == 0 or right.expr.is_zero)
+        ):
+            start = self.source.between(node.left, node.right)[0]
+            raise self.source.error("division by zero: {piece}", start, node.end_col_offset)
+        value = self._value(node, _BINARY_NUMERIC[kind], left, right)
+        a, b = left.expr, right.expr
+        # Built with explicit constructors, a difference as a sum and division as a product
+        # with a power of -1.
+        if kind is ast.Add:
+            build = lambda: sympy.Add(a, b)  # noqa: E731
+        elif kind is ast.Sub:
+            build = lambda: sympy.Add(a, sympy.Mul(sympy.S.NegativeOne, b))  # noqa: E731
+        elif kind is ast.Mult:
+            build = lambda: sympy.Mul(a, b)  # noqa: E731
+        else:
+            build = lambda: sympy.Mul(a, sympy.Pow(b, sympy.S.NegativeOne))  # noqa: E731
+        expr = _symbolic(build, value)
+        if kind in (ast.Mult, ast.Div):
+            self._check_powers(node, expr)
+        return self._checked(node, expr, value)
+
+    def _power(self, node: ast.BinOp, base: _Part, exponent: _Part) -> _Part:
+        if exponent.value is not None:
+            if abs(exponent.value) > MAX_EXPONENT:
+                raise self.source.error(
+                    f"exponent {{piece}} = {exponent.value:.6g} is too large; exponents "
+                    f"without variables may be at most {MAX_EXPONENT} in size",
+                    *self.source.span(node.right),
+                )
+            if _exact_bits(base.expr) * max(1, math.ceil(abs(exponent.value))) > _MAX_EXACT_BITS:
+                raise self.source.error(
+                    "power {piece} is too large to work out exactly; "
+                    "write its numbers as decimals (such as 1.5 for 3/2)",
+                    *self.source.span(node),
+                )
+        # The float check comes first, so that an overflowing power is never built exactly.
+        value = self._value(node, math.pow, base, exponent)
+        power = exponent.expr
+        if power.is_Rational and power.q > MAX_EXPONENT:
+            # SymPy would look for exact roots of that degree, as in 999**(2**-1000).
+            power = self.sympy.Float(exponent.value)
+        expr = _symbolic(lambda: self.sympy.Pow(base.expr, power), value)
+        self._check_powers(node, expr)
+        return self._checked(node, expr, value)
+
+    def _check_powers(self, node: ast.expr, expr: sympy.Expr) -> None:
+        """Refuse a power or product whose exponents, once SymPy combines them, pass the limit.
+
+        SymPy multiplies out (x^100)^999 into x^99900, and x^600 * x^600 into x^1200: powers
+        far beyond any exponent typed, which every later step would have to carry.
+        """
+        for part in (expr, *expr.args):
+            if part.is_Pow and part.exp.is_Number and abs(part.exp) > MAX_EXPONENT:
+                raise self.source.error(
+                    f"{{piece}} has the exponent {part.exp} once simplified; exponents may be "
+                    f"at most {MAX_EXPONENT} in size",
+                    *self.source.span(node),
+                )
+
+    def _name(self, node: ast.Name) -> _Part:
+        name = node.id
+        if name in self.constants:
+            return _Part(self.constants[name], _CONSTANT_VALUES[name])
+        symbol = self.symbols.setdefault(name, _symbol(name))
+        return _Part(symbol, None)
+
+    def _call(self, node: ast.Call) -> _Part:
+        build = self.functions[node.func.id]
         args = [self._part(arg) for arg in node.args]
-        value = self._value(node, function.numeric, *args)
-        expr = _symbolic(lambda: function.symbolic(*(arg.expr for arg in args)), value)
+        value = self._value(node, FUNCTIONS[node.func.id].numeric, *args)
+        expr = _symbolic(lambda: build(*(arg.expr for arg in args)), value)
         return self._checked(node, expr, value)
 
     def _checked(self, node: ast.expr, expr: sympy.Expr, value: float | None) -> _Part:
-        """A built node, refused if it is a constant that SymPy finds undefined."""
+        """A built node, refused if it is a constant that SymPy finds undefined, or one
+        that floating point would read as 0 although it is not."""
+        sympy = self.sympy
         if value is None:
             return _Part(expr, None)
-        if expr.has(*_UNDEFINED):
+        if expr.has(*_undefined()):
             raise self.source.error("{piece} is undefined", *self.source.span(node))
         if expr.has(sympy.S.ImaginaryUnit):
             # SymPy could not show this constant real (atan2 of two constants whose signs
             # it cannot settle becomes a complex logarithm), but its float value is real:
             # keep that, before the complex form makes every later step slow.
             expr = sympy.Float(value)
+        if abs(value) < sys.float_info.min and expr.is_zero is False:
+            # exp(-1000) or 1e-200*1e-200: a formula that means a tiny number, not 0*x.
+            raise self.source.error(
+                "{piece} is too small for floating point, which would read it as "
+                f"{value:.3g}; nonzero numbers must be at least {sys.float_info.min:.3g} in size",
+                *self.source.span(node),
+            )
         return _Part(expr, value)
 
     def _value(self, node: ast.expr, compute: Callable, *args: _Part) -> float | None:
@@ -901,12 +1134,22 @@ class _Builder:
         return value
 
 
+def _undefined() -> tuple[sympy.Expr, ...]:
+    """The values SymPy uses for "undefined"; with the imaginary unit, none may reach a
+    formula."""
+    import sympy
+
+    return (sympy.S.ComplexInfinity, sympy.S.NaN, sympy.S.Infinity, sympy.S.NegativeInfinity)
+
+
 def _symbolic(build: Callable[[], sympy.Expr], value: float | None) -> sympy.Expr:
     """SymPy's expression for a node, or its float value where SymPy fails on a constant.
 
     SymPy occasionally trips over exotic constants, as in ``acos(abs(sin(999**100)))``;
     their float value, already checked, stands in for them.
     """
+    import sympy
+
     try:
         return build()
     except Exception:
@@ -943,7 +1186,7 @@ def _check_variables(variables: Sequence[str], text: str) -> tuple[str, ...]:
             reason = "names start with a letter and hold only letters, digits and underscores"
         elif name in FUNCTIONS:
             reason = "it is a function"
-        elif name in CONSTANTS:
+        elif name in _CONSTANT_VALUES:
             reason = "it is a constant" + (" (Euler's number)" if name == "e" else "")
         elif names.count(name) > 1:
             reason = "it is given twice"
@@ -960,17 +1203,21 @@ def _check_numbers(text: str, expr: sympy.Expr, gradient: tuple[sympy.Expr, ...]
     the coefficient 1000*10**307 in the derivative of 10**307*x**1000, or a fraction with
     thousands of digits that SymPy could not even print.
     """
+    import sympy
+
     for where, e in [("formula", expr), *(("gradient", d) for d in gradient)]:
         for number in e.atoms(sympy.Number):
             problem = _number_problem(number)
             if problem:
                 raise FormulaError(f"the {where} needs {problem}", text)
-        if e.has(*_NOT_FINITE_REAL):
+        if e.has(*_undefined(), sympy.S.ImaginaryUnit):
             raise FormulaError(f"the {where} is undefined or not real: {_quote(str(e))}", text)
 
 
 def _number_problem(number: sympy.Number) -> str | None:
     """What makes an exact or decimal number unfit for floating point, if anything."""
+    import sympy
+
     if isinstance(number, sympy.Rational):
         numerator, denominator = abs(number.p).bit_length(), number.q.bit_length()
         if max(numerator, denominator) > _MAX_NUMBER_BITS:
@@ -987,12 +1234,16 @@ def _number_problem(number: sympy.Number) -> str | None:
 
 def _exact_bits(expr: sympy.Expr) -> int:
     """The bits of the largest numerator or denominator of an exact number in ``expr``."""
+    import sympy
+
     sizes = (max(abs(r.p).bit_length(), r.q.bit_length()) for r in expr.atoms(sympy.Rational))
     return max(sizes, default=1)
 
 
 def _symbol(name: str) -> sympy.Symbol:
     # Real symbols give the derivatives of the real line, such as sign(x) for abs(x).
+    import sympy
+
     return sympy.Symbol(name, real=True)
 
 
@@ -1007,6 +1258,8 @@ def _lambdify(symbols: list[sympy.Symbol], expr) -> Callable:
     SymPy then re-evaluates the whole expression with complex unknowns, which can take
     practically forever (``atan2(-sinh(y**1000), -1)`` expands a complex 1000th power).
     """
+    import sympy
+
     # The new names start with an underscore, so they differ from every variable's.
     renamed = {
         symbol: sympy.Symbol(f"_descend_{i}", **symbol.assumptions0)
@@ -1021,6 +1274,8 @@ def _lambdify(symbols: list[sympy.Symbol], expr) -> Callable:
 
 def _printable(expr: sympy.Expr, renamed: dict) -> sympy.Expr:
     """The numeric form of ``expr``, or nan when one of its constants has no real value."""
+    import sympy
+
     form = _numeric_form(expr, renamed)
     # A nan inside a product cannot even be printed; the whole value is nan anyway.
     return sympy.nan if form.has(sympy.nan) else form
@@ -1053,6 +1308,8 @@ def _float_constant(value: sympy.Expr) -> sympy.Expr:
 
     A constant SymPy cannot evaluate to a real number becomes nan rather than an error.
     """
+    import sympy
+
     if value.is_Integer and abs(value.p) <= 2**53:
         return value
     try:
