@@ -62,6 +62,7 @@ array([-2.80511809,  3.13131252])
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -95,7 +96,8 @@ class TestFunction(Objective):
     """An objective with a known global minimum, for trying optimizers on.
 
     Calling it evaluates the function; ``.grad`` is its analytic gradient. Both work on a
-    batch of points (see :mod:`descend.functions`).
+    batch of points (see :mod:`descend.functions`), and where the numbers overflow they give
+    inf or nan without NumPy's warnings: the caller decides what that means.
 
     Parameters
     ----------
@@ -181,6 +183,23 @@ def _format_point(point) -> str:
 # ---------------------------------------------------------------------------------- helpers
 
 
+def _quiet(function):
+    """``function`` with NumPy's floating-point warnings silenced.
+
+    Far from the minimum (a start of 1e200, a step that overshoots) the functions overflow
+    to inf or give nan. That value is the answer: :func:`descend.minimize` stops on it with
+    a message of its own, as it does for a formula, and NumPy's ``RuntimeWarning: overflow
+    encountered in multiply``, naming a line of this module, would only confuse.
+    """
+
+    @functools.wraps(function)
+    def quiet(*args):
+        with np.errstate(all="ignore"):
+            return function(*args)
+
+    return quiet
+
+
 def _out(value):
     """A 0-d result as a Python float; an array of results as it is."""
     return float(value) if np.ndim(value) == 0 else value
@@ -220,20 +239,24 @@ def _pair(gx, gy) -> np.ndarray:
 # ------------------------------------------------------------------------- one dimension
 
 
+@_quiet
 def _quadratic(x):
     x = _scalars(x)
     return _out(x * x - 6.0 * x + 5.0)
 
 
+@_quiet
 def _quadratic_grad(x):
     return _out(2.0 * _scalars(x) - 6.0)
 
 
+@_quiet
 def _square(w):
     w = _scalars(w)
     return _out(w * w)
 
 
+@_quiet
 def _square_grad(w):
     return _out(2.0 * _scalars(w))
 
@@ -241,21 +264,25 @@ def _square_grad(w):
 # ----------------------------------------------------------------------- any dimension n
 
 
+@_quiet
 def _sphere(x):
     x = _vectors(x, "sphere")
     return _out(np.sum(x * x, axis=-1))
 
 
+@_quiet
 def _sphere_grad(x):
     return 2.0 * _vectors(x, "sphere")
 
 
+@_quiet
 def _rosenbrock(x):
     x = _vectors(x, "rosenbrock", 2)
     head, tail = x[..., :-1], x[..., 1:]
     return _out(np.sum(100.0 * (tail - head**2) ** 2 + (1.0 - head) ** 2, axis=-1))
 
 
+@_quiet
 def _rosenbrock_grad(x):
     x = _vectors(x, "rosenbrock", 2)
     head, tail = x[..., :-1], x[..., 1:]
@@ -269,12 +296,14 @@ def _rosenbrock_grad(x):
 _RASTRIGIN_A = 10.0
 
 
+@_quiet
 def _rastrigin(x):
     x = _vectors(x, "rastrigin")
     # A(1 − cos 2πx) written as 2A sin²(πx): exact zeros at the integers, no cancellation.
     return _out(np.sum(x * x + 2.0 * _RASTRIGIN_A * np.sin(np.pi * x) ** 2, axis=-1))
 
 
+@_quiet
 def _rastrigin_grad(x):
     x = _vectors(x, "rastrigin")
     return 2.0 * x + 2.0 * np.pi * _RASTRIGIN_A * np.sin(2.0 * np.pi * x)
@@ -290,6 +319,7 @@ def _ackley_parts(x):
     return x, radius, waves
 
 
+@_quiet
 def _ackley(x):
     _, radius, waves = _ackley_parts(x)
     # a(1 − e^(−br)) + e(1 − e^(waves − 1)), with expm1 so that the origin gives exactly 0.
@@ -297,6 +327,7 @@ def _ackley(x):
     return _out(value)
 
 
+@_quiet
 def _ackley_grad(x):
     x, radius, waves = _ackley_parts(x)
     n = x.shape[-1]
@@ -317,12 +348,14 @@ _ST_ARGMIN = -2.903534027771177
 _ST_MIN = -39.16616570377141
 
 
+@_quiet
 def _styblinski_tang(x):
     x = _vectors(x, "styblinski_tang")
     x2 = x * x
     return _out(0.5 * np.sum(x2 * x2 - 16.0 * x2 + 5.0 * x, axis=-1))
 
 
+@_quiet
 def _styblinski_tang_grad(x):
     x = _vectors(x, "styblinski_tang")
     return 2.0 * x**3 - 16.0 * x + 2.5
@@ -331,11 +364,13 @@ def _styblinski_tang_grad(x):
 # ---------------------------------------------------------------------------- the plane
 
 
+@_quiet
 def _quartic(w):
     w1, w2 = _plane(w, "quartic")
     return _out(w1 * w1 + w2**4)
 
 
+@_quiet
 def _quartic_grad(w):
     w1, w2 = _plane(w, "quartic")
     return _pair(2.0 * w1, 4.0 * w2**3)
@@ -348,11 +383,13 @@ def _beale_terms(p):
     return x, y, y2, 1.5 - x + x * y, 2.25 - x + x * y2, 2.625 - x + x * y3, y3
 
 
+@_quiet
 def _beale(p):
     _, _, _, t1, t2, t3, _ = _beale_terms(p)
     return _out(t1 * t1 + t2 * t2 + t3 * t3)
 
 
+@_quiet
 def _beale_grad(p):
     x, y, y2, t1, t2, t3, y3 = _beale_terms(p)
     gx = 2.0 * (t1 * (y - 1.0) + t2 * (y2 - 1.0) + t3 * (y3 - 1.0))
@@ -360,54 +397,64 @@ def _beale_grad(p):
     return _pair(gx, gy)
 
 
+@_quiet
 def _booth(p):
     x, y = _plane(p, "booth")
     return _out((x + 2.0 * y - 7.0) ** 2 + (2.0 * x + y - 5.0) ** 2)
 
 
+@_quiet
 def _booth_grad(p):
     x, y = _plane(p, "booth")
     return _pair(10.0 * x + 8.0 * y - 34.0, 8.0 * x + 10.0 * y - 38.0)
 
 
+@_quiet
 def _matyas(p):
     x, y = _plane(p, "matyas")
     return _out(0.26 * (x * x + y * y) - 0.48 * x * y)
 
 
+@_quiet
 def _matyas_grad(p):
     x, y = _plane(p, "matyas")
     return _pair(0.52 * x - 0.48 * y, 0.52 * y - 0.48 * x)
 
 
+@_quiet
 def _himmelblau(p):
     x, y = _plane(p, "himmelblau")
     return _out((x * x + y - 11.0) ** 2 + (x + y * y - 7.0) ** 2)
 
 
+@_quiet
 def _himmelblau_grad(p):
     x, y = _plane(p, "himmelblau")
     u, v = x * x + y - 11.0, x + y * y - 7.0
     return _pair(4.0 * x * u + 2.0 * v, 2.0 * u + 4.0 * y * v)
 
 
+@_quiet
 def _three_hump_camel(p):
     x, y = _plane(p, "three_hump_camel")
     x2 = x * x
     return _out(2.0 * x2 - 1.05 * x2 * x2 + x2**3 / 6.0 + x * y + y * y)
 
 
+@_quiet
 def _three_hump_camel_grad(p):
     x, y = _plane(p, "three_hump_camel")
     return _pair(4.0 * x - 4.2 * x**3 + x**5 + y, x + 2.0 * y)
 
 
+@_quiet
 def _six_hump_camel(p):
     x, y = _plane(p, "six_hump_camel")
     x2, y2 = x * x, y * y
     return _out((4.0 - 2.1 * x2 + x2 * x2 / 3.0) * x2 + x * y + (4.0 * y2 - 4.0) * y2)
 
 
+@_quiet
 def _six_hump_camel_grad(p):
     x, y = _plane(p, "six_hump_camel")
     return _pair(8.0 * x - 8.4 * x**3 + 2.0 * x**5 + y, x - 8.0 * y + 16.0 * y**3)
@@ -421,11 +468,13 @@ def _goldstein_price_parts(p):
     return x, y, s, d, a, b, 1.0 + s * s * a, 30.0 + d * d * b
 
 
+@_quiet
 def _goldstein_price(p):
     *_, first, second = _goldstein_price_parts(p)
     return _out(first * second)
 
 
+@_quiet
 def _goldstein_price_grad(p):
     x, y, s, d, a, b, first, second = _goldstein_price_parts(p)
     # ∂a/∂x = ∂a/∂y, so the first factor has equal partial derivatives.
