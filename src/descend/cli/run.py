@@ -4,6 +4,7 @@ formula or a built-in test function."""
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -27,6 +28,10 @@ from descend.cli._common import (
 )
 
 OPTIMIZERS = ("gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw")
+#: The command's default --gtol: a run stops once the gradient is this small, where x is
+#: as close to a minimum as the ten digits printed show for a curvature of one or more,
+#: instead of repeating the same row up to --max-iter.
+GTOL_DEFAULT = 1e-8
 DIVERGENCE = ("stop", "raise", "recover")
 
 # The options, shared by the commands that take them.
@@ -49,7 +54,7 @@ MOMENTUM = typer.Option(help="Momentum α (Δw ← −η∇f + αΔw).")
 MAX_ITER = typer.Option("--max-iter", help="Most iterations.")
 TOL = typer.Option(help="Stop when |f_k − f_{k−1}| ≤ tol.")
 XTOL = typer.Option(help="Stop when a step moves x by ≤ xtol.")
-GTOL = typer.Option(help="Stop when ‖∇f‖ ≤ gtol.")
+GTOL = typer.Option(help="Stop when ‖∇f‖ ≤ gtol; 0 turns it off.")
 TARGET = typer.Option(help="Stop when f reaches this value.")
 PATIENCE = typer.Option(help="Stop after this many iterations without a new best f.")
 SCHEDULE = typer.Option(
@@ -58,7 +63,10 @@ SCHEDULE = typer.Option(
 )
 ON_DIVERGENCE = typer.Option("--on-divergence", help="stop, raise or recover.")
 EVERY = typer.Option(help="Show every k-th iteration in the table (default: about ten rows).")
-JSON = typer.Option("--json", help="Print the whole result, history included, as JSON.")
+JSON = typer.Option("--json", help="Print the result as JSON (the history left out).")
+JSON_HISTORY = typer.Option(
+    "--json-history", help="Print the result as JSON with the history of every iteration."
+)
 HISTORY = typer.Option(help="Write the history to this CSV file.")
 PLOT = typer.Option(help="Draw the curve or the contour map with the path (PNG).")
 ANIMATE = typer.Option(help="Replay the run (GIF, or MP4 when ffmpeg is installed).")
@@ -89,7 +97,7 @@ def problem(expr: str, x0: str | None, variables: str | None) -> Problem:
     from descend import formula, functions
 
     start = numbers(x0, "--x0")
-    key = expr.strip().lower().replace("-", "_")
+    key = expr.strip().lower().replace("-", "_").replace(" ", "_")
     if key in functions.FUNCTIONS and variables is None:
         fn = functions.FUNCTIONS[key]
         if start is None:
@@ -105,9 +113,16 @@ def problem(expr: str, x0: str | None, variables: str | None) -> Problem:
             raise InputError(f"{fn.name} is not finite at --x0 {x0}")
         return Problem(fn, names, point, f"{fn.name}: {fn.formula}", (), fn)
     names = None
-    if variables is not None:
+    if variables is None:
+        _lone_name(expr, key)
+    else:
         names = [v.strip() for v in variables.split(",") if v.strip()]
-    parsed = formula.parse(expr, names)
+    try:
+        parsed = formula.parse(expr, names)
+    except formula.FormulaError as error:
+        # One line: the reason quotes the piece at fault (the caret lines under the formula
+        # would make three).
+        raise InputError(error.reason) from None
     d = len(parsed.variables)
     if start is None:
         point = 0.0 if d == 1 else np.zeros(d)
@@ -120,6 +135,37 @@ def problem(expr: str, x0: str | None, variables: str | None) -> Problem:
         point = start[0] if d == 1 else np.array(start)
     return Problem(
         parsed.objective(), parsed.variables, point, expr, tuple(parsed.gradient_text())
+    )
+
+
+def _lone_name(expr: str, key: str) -> None:
+    """Refuse a formula that is a single name and not a built-in function's.
+
+    ``descend minimize rosenbrok`` is a misspelt built-in function far more often than the
+    formula f = rosenbrok, which has no minimum (nor maximum) for descent to find: a close
+    name is suggested, and any other is refused as well. ``--vars`` makes a lone name a
+    formula again. Names the formula parser knows better (``sin``, ``pi``, ``lambda``) are
+    left to it.
+    """
+    import difflib
+    import keyword
+
+    from descend import formula, functions
+
+    name = expr.strip()
+    if (
+        not re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]*", name)
+        or name in formula.FUNCTIONS
+        or name in ("pi", "e")
+        or keyword.iskeyword(name)
+    ):
+        return
+    close = difflib.get_close_matches(key, functions.FUNCTIONS, n=1, cutoff=0.75)
+    if close:
+        raise InputError(f"unknown function {name!r}: did you mean {close[0]}?")
+    raise InputError(
+        f"{name!r} is not a built-in function (descend functions lists them), and the formula "
+        f"f = {name} has no minimum or maximum; give --vars {name} to run it anyway"
     )
 
 
@@ -213,9 +259,10 @@ def _history_columns(res, variables):
     return header, columns
 
 
-def _result_json(res, problem: Problem, maximize: bool) -> dict:
-    history = res.history.to_dict()
-    return {
+def _result_json(res, problem: Problem, maximize: bool, with_history: bool) -> dict:
+    """The result as JSON data; the history of every iteration only when asked for, as it
+    can be thousands of rows."""
+    data = {
         "function": problem.text,
         "variables": list(problem.variables),
         "gradient": list(problem.gradient),
@@ -229,8 +276,10 @@ def _result_json(res, problem: Problem, maximize: bool) -> dict:
         "success": res.success,
         "reason": res.reason,
         "message": res.message,
-        "history": history,
     }
+    if with_history:
+        data["history"] = res.history.to_dict()
+    return data
 
 
 def _pictures(problem: Problem, res, plot_path, animate_path):
@@ -281,13 +330,14 @@ def _descend_command(maximize: bool):
         max_iter: Annotated[int, MAX_ITER] = 1000,
         tol: Annotated[float | None, TOL] = None,
         xtol: Annotated[float | None, XTOL] = None,
-        gtol: Annotated[float | None, GTOL] = None,
+        gtol: Annotated[float, GTOL] = GTOL_DEFAULT,
         target: Annotated[float | None, TARGET] = None,
         patience: Annotated[int | None, PATIENCE] = None,
         schedule: Annotated[str | None, SCHEDULE] = None,
         on_divergence: Annotated[str, ON_DIVERGENCE] = "stop",
         every: Annotated[int | None, EVERY] = None,
         json_: Annotated[bool, JSON] = False,
+        json_history: Annotated[bool, JSON_HISTORY] = False,
         history: Annotated[Path | None, HISTORY] = None,
         plot: Annotated[Path | None, PLOT] = None,
         animate: Annotated[Path | None, ANIMATE] = None,
@@ -317,8 +367,8 @@ def _descend_command(maximize: bool):
             from descend.datafiles import write_csv
 
             write_csv(history, *_history_columns(res, prob.variables))
-        if json_:
-            typer.echo(dumps(_result_json(res, prob, maximize)))
+        if json_ or json_history:
+            typer.echo(dumps(_result_json(res, prob, maximize, with_history=json_history)))
         else:
             console = out()
             console.print(f"{verb} {prob.text}")
