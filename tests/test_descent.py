@@ -498,3 +498,87 @@ def test_recovery_events_reach_the_exports():
         max_iter=200,
     )
     assert res.history.to_dict()["events"] == res.history.events != []
+
+
+# ------------------------------------------------------------------------- the default gtol
+
+
+def test_a_run_with_no_rules_of_its_own_stops_on_a_small_gradient():
+    res = descend.minimize(lambda x: x**2, 3.0)
+    assert res.success and res.reason == "gtol"
+    assert "gradient" in res.message and "1e-05" in res.message
+    assert abs(res.grad) <= descend.descent.DEFAULT_GTOL < res.history.grad_norm[-2]
+    # x_k = 3 · 0.98^k and |f'| = 6 · 0.98^k: the first k with 6 · 0.98^k <= 1e-5
+    assert res.nit == math.ceil(math.log(1e-5 / 6) / math.log(0.98))
+    up = descend.maximize(lambda x: -(x**2), 3.0)
+    assert up.success and up.reason == "gtol" and up.nit == res.nit
+
+
+def test_the_default_gtol_leaves_runs_that_name_their_rules_as_they_were():
+    # w² at rate 0.1: w_k = 20 · 0.8^k, so |∇f| < 1e-5 from step 69 on; a run told to take
+    # 100 steps takes them, as does one with any other rule named
+    named = [
+        {"max_iter": 100},
+        {"max_iter": 100, "tol": -1.0},
+        {"max_iter": 100, "xtol": -1.0},
+        {"max_iter": 100, "target": -1.0},
+        {"max_iter": 100, "patience": 200},
+        {"max_iter": 100, "stop": descend.stopping.MaxIter(1000)},
+        {"max_iter": 100, "gtol": None},
+    ]
+    for rules in named:
+        res = descend.minimize(lambda w: w**2, 20.0, grad=lambda w: 2 * w, learning_rate=0.1,
+                               **rules)  # fmt: skip
+        assert res.nit == 100 and res.reason == "max_iter", rules
+        assert res.x == pytest.approx(20 * 0.8**100, rel=1e-9)
+    alone = descend.minimize(lambda w: w**2, 20.0, grad=lambda w: 2 * w, learning_rate=0.1)
+    assert alone.reason == "gtol" and alone.nit == 69
+    # gtol=None turns the default off; a callback watches without turning it off
+    off = descend.minimize(lambda w: w**2, 20.0, grad=lambda w: 2 * w, learning_rate=0.1,
+                           gtol=None)  # fmt: skip
+    assert off.nit == 1000 and off.reason == "max_iter"
+    seen = []
+    watched = descend.minimize(lambda w: w**2, 20.0, grad=lambda w: 2 * w, learning_rate=0.1,
+                               callback=seen.append)  # fmt: skip
+    assert watched.reason == "gtol" and len(seen) == watched.nit == 69
+
+
+def test_the_tutorial_parabola_keeps_its_numbers():
+    res = descend.minimize(parabola, 15.0, grad=parabola_grad, learning_rate=0.01, xtol=0.001)
+    assert (round(res.x, 4), res.nit, res.reason) == (3.0483, 273, "xtol")
+
+
+def test_the_default_gtol_on_data():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 2))
+    y = X @ np.array([1.0, -2.0])
+
+    def cost(w, X, y):
+        r = X @ w - y
+        return 0.5 * float(r @ r) / len(y)
+
+    def cost_grad(w, X, y):
+        return X.T @ (X @ w - y) / len(y)
+
+    # full batch: the gradient is at hand at every point, and the default stops the run
+    full = descend.minimize(cost, [0.0, 0.0], grad=cost_grad, data=(X, y), learning_rate=0.5)
+    assert full.reason == "gtol" and np.linalg.norm(full.grad) <= 1e-5
+    # batches: the full gradient would cost an evaluation per epoch, so no default
+    batched = descend.minimize(cost, [0.0, 0.0], grad=cost_grad, data=(X, y), batch_size=10,
+                               learning_rate=0.1, random_state=0)  # fmt: skip
+    assert batched.reason == "max_iter" and batched.nit == 1000
+    assert np.isnan(batched.history.grad_norm[-1])
+
+
+def test_a_sweep_still_ends_where_minimize_with_its_settings_ends():
+    # sphere at rate 0.1: |∇f| falls below 1e-5 after some 60 steps, and both run all 200
+    # (a sweep always names n_iter, as minimize here names max_iter)
+    table = descend.sweep(functions.sphere, [-8.0, 5.2], learning_rate=[0.1, 0.2], n_iter=200)
+    for run, rate in zip(table, (0.1, 0.2), strict=True):
+        alone = descend.minimize(functions.sphere, [-8.0, 5.2], learning_rate=rate,
+                                 max_iter=200)  # fmt: skip
+        assert run.nit == alone.nit == 200 and run.reason == alone.reason == "max_iter"
+        np.testing.assert_allclose(run.x, alone.x, rtol=1e-12, atol=1e-300)
+        # left to itself, minimize stops once the gradient is small
+        free = descend.minimize(functions.sphere, [-8.0, 5.2], learning_rate=rate)
+        assert free.reason == "gtol" and free.nit < 200

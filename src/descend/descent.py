@@ -61,8 +61,20 @@ class _Default(float):
         return float.__repr__(self)
 
 
+class _DefaultCount(int):
+    """A default whole number that can be told apart from the same number passed."""
+
+    def __repr__(self) -> str:
+        return int.__repr__(self)
+
+
 _DEFAULT_LR = _Default(0.01)
 _DEFAULT_MOMENTUM = _Default(0.0)
+#: The gradient norm at which a run that names no stopping rule of its own stops, as
+#: SciPy's BFGS does by default.
+DEFAULT_GTOL = 1e-5
+_DEFAULT_GTOL = _Default(DEFAULT_GTOL)
+_DEFAULT_MAX_ITER = _DefaultCount(1000)
 
 
 def minimize(
@@ -78,10 +90,10 @@ def minimize(
     optimizer="gd",
     learning_rate=_DEFAULT_LR,
     momentum=_DEFAULT_MOMENTUM,
-    max_iter=1000,
+    max_iter=_DEFAULT_MAX_ITER,
     tol=None,
     xtol=None,
-    gtol=None,
+    gtol=_DEFAULT_GTOL,
     target=None,
     patience=None,
     callback=None,
@@ -155,16 +167,23 @@ def minimize(
         ``"rmsprop"``. Left out, ``"momentum"`` and ``"nesterov"`` use 0.9.
     max_iter : int
         Stop after this many iterations (reason ``"max_iter"``, which is not a success); with
-        batches, epochs.
+        batches, epochs. 1000 when left out.
     tol : float, optional
         Stop when :math:`|f_k - f_{k-1}| \le` ``tol``; a negative value never fires.
     xtol : float, optional
         Stop when :math:`\lVert x_k - x_{k-1} \rVert_\infty \le` ``xtol``.
-    gtol : float, optional
-        Stop when :math:`\lVert \nabla f(x_k) \rVert_2 \le` ``gtol``. With batches this is
-        the gradient on all the data, which costs an evaluation per epoch: it is computed only
-        for ``gtol``, ``callback`` and ``stop``, and otherwise ``history.grad_norm`` is NaN
-        and ``info.grad`` is None.
+    gtol : float or None
+        Stop when :math:`\lVert \nabla f(x_k) \rVert_2 \le` ``gtol`` (reason ``"gtol"``, a
+        success); None never stops on the gradient. Left out, it is :data:`DEFAULT_GTOL`
+        (:math:`10^{-5}`, SciPy's BFGS default) for a run that names no stopping rule of its
+        own, so that ``minimize(f, x0)`` ends once it is done instead of at ``max_iter``;
+        a run given any of ``max_iter``, ``tol``, ``xtol``, ``target``, ``patience`` or
+        ``stop`` keeps exactly the rules it names (pass ``gtol`` as well to add it; a
+        ``callback`` only watches and does not count), and so does a run over batches of
+        ``data``. With batches the gradient is the one on all
+        the data, which costs an evaluation per epoch: it is computed only for ``gtol``,
+        ``callback`` and ``stop``, and otherwise ``history.grad_norm`` is NaN and
+        ``info.grad`` is None.
     target : float, optional
         Stop when :math:`f_k \le` ``target`` (:math:`\ge` for :func:`maximize`).
     patience : int, optional
@@ -249,10 +268,10 @@ def maximize(
     optimizer="gd",
     learning_rate=_DEFAULT_LR,
     momentum=_DEFAULT_MOMENTUM,
-    max_iter=1000,
+    max_iter=_DEFAULT_MAX_ITER,
     tol=None,
     xtol=None,
-    gtol=None,
+    gtol=_DEFAULT_GTOL,
     target=None,
     patience=None,
     callback=None,
@@ -593,13 +612,21 @@ def _descend(
         )
     x, scalar = _starting_point(x0)
     opt = _resolve_optimizer(optimizer, learning_rate, momentum)
+    named = type(max_iter) is not _DefaultCount or any(
+        rule is not None for rule in (tol, xtol, target, patience, stop)
+    )
     max_iter = check_count(max_iter, "max_iter")
     record = check_bool(record, "record")
-    rules = _rules(max_iter, tol, xtol, gtol, target, patience, callback, stop)
     data, batch_size, shuffle, rng = _check_sampling(data, batch_size, shuffle, random_state)
+    batched = data is not None and batch_size < data[0].shape[0]
+    if type(gtol) is _Default:
+        # The default joins only a run that names no rule of its own, where its gradient is
+        # computed at every point anyway (with batches it would cost an evaluation an epoch).
+        gtol = None if named or batched else float(gtol)
+    rules = _rules(max_iter, tol, xtol, gtol, target, patience, callback, stop)
     batches = None
     if data is not None:
-        if batch_size < data[0].shape[0]:
+        if batched:
             batches = _Batches(data, batch_size, shuffle, rng, args)
         args = (*data, *args)  # full batch: the data simply goes in front of args
     analytic = _resolve_grad(fun, grad, float(x[0]) if scalar else x, args)

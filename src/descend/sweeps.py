@@ -279,7 +279,10 @@ def sweep(
     args : tuple
         Extra arguments of ``fun`` and ``grad``.
     tol, xtol, gtol, target : float, optional
-        The stopping rules of :func:`descend.minimize`, applied to every run.
+        The stopping rules of :func:`descend.minimize`, applied to every run. A sweep always
+        has its ``n_iter``, so, as for :func:`descend.minimize` given ``max_iter``, the
+        default ``gtol`` of a run that names no rule does not join them: each run ends where
+        ``minimize(fun, x0, max_iter=n_iter, ...)`` with these rules ends.
     batched : bool, optional
         Whether ``fun`` (and ``grad``) take a batch of points. Left out, the ``batched``
         attribute of ``fun`` says so: the functions of :mod:`descend.functions` and the
