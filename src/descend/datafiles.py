@@ -51,6 +51,8 @@ import os
 import secrets
 import stat
 import sys
+import zipfile
+import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,11 +63,16 @@ import numpy as np
 __all__ = [
     "HEADED",
     "LAST",
+    "MAX_ARRAY_BYTES",
     "SUPPORTED",
     "DataFileError",
+    "NotRegularFileError",
     "Table",
+    "atomic_path",
     "atomic_write",
+    "open_regular",
     "read",
+    "special_file",
     "write_csv",
 ]
 
@@ -227,20 +234,91 @@ def read(
 
 
 def _check_readable(path: Path) -> None:
-    """Fail early, naming the path, on a file that is not there or not a file."""
-    if path.is_dir():
+    """Fail early, naming the path, on a file that is not there or not a regular file.
+
+    A named pipe would make reading wait forever for a writer, and a device such as
+    /dev/zero never ends: neither is opened."""
+    try:
+        mode = os.stat(path).st_mode  # through a link: what would be read
+    except FileNotFoundError:
+        if path.is_symlink():
+            raise DataFileError(path, "is a link to a file that does not exist") from None
+        raise DataFileError(path, "does not exist") from None
+    except OSError as err:  # a path through a file, a loop of links, ...
+        raise DataFileError(path, f"cannot be read: {err.strerror or err}") from None
+    if stat.S_ISDIR(mode):
         raise DataFileError(path, "is a folder, not a data file")
-    if not path.exists():
-        raise DataFileError(path, "does not exist")
+    kind = special_file(mode)
+    if kind is not None:
+        raise DataFileError(path, f"is {kind}, not a regular file; descend reads data from files")
     if not os.access(path, os.R_OK):
         raise DataFileError(path, "cannot be read (permission denied)")
 
 
-def _read_bytes(path: Path) -> bytes:
+def special_file(mode: int) -> str | None:
+    """What a file of ``mode`` (``os.stat(path).st_mode``) is when it is neither a regular
+    file nor a folder, as "a named pipe (FIFO)"; None for a regular file or a folder.
+
+    Reading or writing such a file could wait forever (a pipe without a writer), never end
+    (/dev/zero) or reach a device, so descend's readers and writers refuse them.
+    """
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISCHR(mode):
+        return "a character device"
+    if stat.S_ISBLK(mode):
+        return "a block device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+class NotRegularFileError(OSError):
+    """:func:`open_regular` was given a folder, a named pipe, a device or a socket; the
+    ``strerror`` says which, as "is a named pipe (FIFO), not a regular file"."""
+
+
+def open_regular(path) -> IO[bytes]:
+    """Open ``path`` for reading in binary, refusing anything but a regular file.
+
+    The file is opened without waiting (``O_NONBLOCK``: a named pipe without a writer would
+    otherwise block the open forever) and checked by what was opened, so a file swapped for
+    a pipe after an earlier check is refused as well. Raises OSError; one whose ``strerror``
+    says what the file is when it is not a regular file.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    fd = os.open(path, flags)
     try:
-        return path.read_bytes()
+        mode = os.fstat(fd).st_mode
+        kind = "a folder" if stat.S_ISDIR(mode) else special_file(mode)
+        if kind is not None:
+            raise NotRegularFileError(0, f"is {kind}, not a regular file", str(path))
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)  # an ordinary file from here on
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _open_data(path: Path) -> IO[bytes]:
+    """:func:`open_regular`, its failures as DataFileError."""
+    try:
+        return open_regular(path)
+    except NotRegularFileError as err:
+        raise DataFileError(path, f"{err.strerror}; descend reads data from files") from None
     except OSError as err:  # a race with _check_readable, or a device error
         raise DataFileError(path, f"cannot be read: {err.strerror or err}") from None
+
+
+def _read_bytes(path: Path) -> bytes:
+    with _open_data(path) as fh:
+        try:
+            return fh.read()
+        except OSError as err:  # a device error halfway
+            raise DataFileError(path, f"cannot be read: {err.strerror or err}") from None
 
 
 # ---------------------------------------------------------------------- CSV and TSV
@@ -296,9 +374,14 @@ def _records(path: Path, delimiter: str) -> tuple[list[str], list[int], np.ndarr
                 numbers.append(number)
                 rows.append(cells)
     except csv.Error as err:
-        raise DataFileError(
-            path, f"cannot be read as {_kind(delimiter)}: {err}", row=number + 1
-        ) from None
+        problem = f"cannot be read as {_kind(delimiter)}: {err}"
+        if "field larger than field limit" in str(err):
+            # csv's own words name its setting, not the file's problem
+            problem = (
+                f"has a cell of more than {csv.field_size_limit()} characters, far too long "
+                "for a number or a class label"
+            )
+        raise DataFileError(path, problem, row=number + 1) from None
     if header is None:
         raise DataFileError(path, "is empty; it needs a header row of column names")
     if not rows:
@@ -313,6 +396,10 @@ def _kind(delimiter: str) -> str:
 
 def _decode(path: Path, raw: bytes) -> str:
     """The file's text; a byte that is not UTF-8 is reported with its line."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise DataFileError(
+            path, "is UTF-16 text (it begins with a UTF-16 byte-order mark); save it as UTF-8"
+        )
     try:
         return raw.decode("utf-8-sig")  # a spreadsheet's byte-order mark is dropped
     except UnicodeDecodeError as err:
@@ -354,6 +441,9 @@ def _ragged_message(cells: list[str], header: list[str], delimiter: str) -> str:
     if extra and all(not cell.strip() for cell in extra):
         # the usual cause: a separator left at the end of the line
         message += f" (the row ends with an extra {delimiter!r})"
+    elif any("\n" in cell or "\r" in cell for cell in cells):
+        # a quote left open takes in the lines after it, up to the next quote or the end
+        message += " (a quoted cell runs on over several lines: is a closing quote missing?)"
     return message
 
 
@@ -448,16 +538,121 @@ def _target_values(path, column, numbers, names, at, numeric_target) -> np.ndarr
 # -------------------------------------------------------------------------- arrays
 
 
-def _load_array_file(path: Path):
-    """``np.load`` without pickle, with its failures said in the user's terms."""
+#: The most memory, in bytes, an array of a ``.npy`` or ``.npz`` file may take once read as
+#: float64; larger arrays are refused before anything is allocated. None (the default)
+#: means half of this machine's memory.
+MAX_ARRAY_BYTES: int | None = None
+
+# Array dtype kinds worth reading at all: numbers (complex ones are refused by name later)
+# and text, which a target may hold as class labels.
+_READABLE_KINDS = "biufcUS"
+
+
+def _array_limit() -> int:
+    """:data:`MAX_ARRAY_BYTES`, or half of the machine's memory when it is None."""
+    if MAX_ARRAY_BYTES is not None:
+        return int(MAX_ARRAY_BYTES)
     try:
-        return np.load(path, allow_pickle=False)
-    except ValueError as err:
-        if "allow_pickle" in str(err):
-            raise DataFileError(path, f"holds {_PICKLE_REFUSED}") from None
-        raise DataFileError(path, f"is not a valid {path.suffix} file: {err}") from None
-    except (OSError, EOFError) as err:
-        raise DataFileError(path, f"is not a valid {path.suffix} file: {err}") from None
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # not a POSIX system
+        memory = 16 * 2**30
+    return max(memory // 2, 2**30)
+
+
+def _bytes(n: int) -> str:
+    """``n`` bytes for a person: "3.2 GiB"."""
+    size = float(n)
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB"):
+        if size < 1024 or unit == "YiB":
+            return f"{n} bytes" if unit == "bytes" else f"{size:.3g} {unit}"
+        size /= 1024
+    raise AssertionError  # pragma: no cover - the loop always returns
+
+
+def _array_from(fh, path: Path, where: str, room: int) -> np.ndarray:
+    """Read one ``.npy`` array from ``fh``, checked before anything large is allocated.
+
+    The header is read first, and the array it declares must fit in the ``room`` bytes
+    the file (or the archive's entry) says it holds, and under :data:`MAX_ARRAY_BYTES` once
+    read as float64: a header declaring a huge shape or a deflate bomb is refused by what
+    it declares, never by running out of memory. Pickled (object) arrays are refused, as
+    loading them could run code. ``where`` names the array in messages ("" or " 'X'").
+    """
+    kind = f"{path.suffix} file" if not where else "array"
+    try:
+        version = np.lib.format.read_magic(fh)
+    except (ValueError, EOFError, OSError):
+        raise DataFileError(
+            path,
+            f"is not a valid {kind}{where}: it does not begin with the signature of a NumPy "
+            f"array file{_beginning(fh)}",
+        ) from None
+    readers = {
+        (1, 0): np.lib.format.read_array_header_1_0,
+        (2, 0): np.lib.format.read_array_header_2_0,
+    }
+    if version not in readers:
+        raise DataFileError(
+            path,
+            f"is not a valid {kind}{where}: it is in .npy format version {version[0]}."
+            f"{version[1]}, which descend does not read; write it again with numpy.save",
+        )
+    try:
+        shape, fortran, dtype = readers[version](fh)
+    except (ValueError, EOFError, OSError, SyntaxError) as err:
+        raise DataFileError(
+            path, f"is not a valid {kind}{where}: its header cannot be read: {err}"
+        ) from None
+    if any(size < 0 for size in shape):
+        raise DataFileError(
+            path, f"is not a valid {kind}{where}: its header declares the shape {shape}"
+        )
+    if dtype.hasobject:
+        holds = f"has an array{where} holding" if where else "holds"
+        raise DataFileError(path, f"{holds} {_PICKLE_REFUSED}")
+    if dtype.kind not in _READABLE_KINDS or dtype.itemsize == 0:
+        raise DataFileError(
+            path, f"holds {dtype} values{where and ' in' + where}; expected numbers (integers "
+            "or floats)",
+        )  # fmt: skip
+    count = math.prod(shape)  # Python integers: a declared shape cannot overflow here
+    size = count * dtype.itemsize
+    room -= fh.tell()
+    declared = f"{shape} of {dtype} values ({_bytes(size)})"
+    if size > room:
+        raise DataFileError(
+            path,
+            f"is damaged or truncated: the header of {'its array' if not where else where[1:]} "
+            f"declares {declared}, but only {_bytes(max(room, 0))} of data follow",
+        )
+    needed = max(size, count * 8)  # what it takes as float64
+    if needed > _array_limit():
+        holds = f"has an array{where}" if where else "holds an array"
+        raise DataFileError(
+            path,
+            f"{holds} of shape {declared}, which would take {_bytes(needed)} of memory, more "
+            f"than the {_bytes(_array_limit())} descend allows "
+            "(descend.datafiles.MAX_ARRAY_BYTES)",
+        )
+    data = fh.read(size)
+    if len(data) < size:
+        raise DataFileError(
+            path,
+            f"is truncated: {where[1:] or 'its array'} should have {_bytes(size)} of data, "
+            f"the file ends after {_bytes(len(data))}",
+        )
+    array = np.frombuffer(data, dtype=dtype, count=count)
+    return array.reshape(shape, order="F" if fortran else "C")
+
+
+def _beginning(fh) -> str:
+    """ " (it begins b'...')" with the first bytes of ``fh``, to show what the file is."""
+    try:
+        fh.seek(0)
+        head = fh.read(16)
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error):
+        return ""
+    return f" (it begins {head!r})" if head else " (it is empty)"
 
 
 # Loading an object array would unpickle it, and unpickling can run any code.
@@ -467,14 +662,49 @@ _PICKLE_REFUSED = (
 )
 
 
+def _load_npy(path: Path) -> np.ndarray:
+    with _open_data(path) as fh:
+        room = os.fstat(fh.fileno()).st_size
+        try:
+            return _array_from(fh, path, "", room)
+        except OSError as err:  # a device error halfway
+            raise DataFileError(path, f"cannot be read: {err.strerror or err}") from None
+
+
+def _npz_members(archive) -> dict[str, zipfile.ZipInfo]:
+    """The archive's arrays by name ("X" for the member X.npy), as numpy.load names them."""
+    members = {}
+    for info in archive.infolist():
+        name = info.filename
+        members[name[:-4] if name.endswith(".npy") else name] = info
+    return members
+
+
+def _npz_array(path: Path, archive, info) -> np.ndarray:
+    """One member of an .npz archive as an array, checked as :func:`_array_from` says."""
+    key = info.filename[:-4] if info.filename.endswith(".npy") else info.filename
+    where = f" {key!r}"
+    try:
+        fh = archive.open(info)
+    except (zipfile.BadZipFile, OSError, ValueError, RuntimeError, NotImplementedError) as err:
+        # RuntimeError: an encrypted entry; NotImplementedError: an unknown compression
+        raise DataFileError(path, f"is damaged: the array{where} cannot be read: {err}") from None
+    try:
+        with fh:
+            return _array_from(fh, path, where, info.file_size)
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as err:
+        # an entry whose compressed data or checksum is damaged, found while inflating
+        raise DataFileError(path, f"is damaged: reading{where} failed: {err}") from None
+
+
 def _read_npy(path, target, need_target, numeric_target) -> Table:
-    data = _load_array_file(path)
     if target not in (LAST, None):
         raise DataFileError(
             path,
             f"is an array without column names, so target={target!r} cannot be found; its "
             "target is its last column",
         )
+    data = _load_npy(path)
     if data.ndim != 2:
         raise DataFileError(
             path,
@@ -504,16 +734,28 @@ def _read_npy(path, target, need_target, numeric_target) -> Table:
 
 def _read_npz(path, target, need_target, numeric_target) -> Table:
     target_key = "y" if target == LAST else target
-    with _load_array_file(path) as archive:
-        keys = list(archive.files)
-        if "X" not in keys:
-            raise DataFileError(path, f"has no array named 'X'; its arrays are {keys}")
-        X = _npz_array(path, archive, "X")
-        y = None
-        if target_key is not None and target_key in keys:
-            y = _npz_array(path, archive, target_key)
-        elif target_key is not None and need_target:
-            raise DataFileError(path, f"has no array named {target_key!r}; its arrays are {keys}")
+    with _open_data(path) as fh:
+        try:
+            archive = zipfile.ZipFile(fh)
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as err:
+            raise DataFileError(
+                path,
+                f"is not a valid .npz file: it is not a whole zip archive (it may be truncated, "
+                f"or another kind of file): {err}",
+            ) from None
+        with archive:
+            members = _npz_members(archive)
+            keys = list(members)
+            if "X" not in keys:
+                raise DataFileError(path, f"has no array named 'X'; its arrays are {keys}")
+            X = _npz_array(path, archive, members["X"])
+            y = None
+            if target_key is not None and target_key in keys:
+                y = _npz_array(path, archive, members[target_key])
+            elif target_key is not None and need_target:
+                raise DataFileError(
+                    path, f"has no array named {target_key!r}; its arrays are {keys}"
+                )
     if X.ndim != 2:
         raise DataFileError(
             path, f"has an array 'X' of shape {X.shape}; expected 2-D, one row per sample"
@@ -533,15 +775,6 @@ def _read_npz(path, target, need_target, numeric_target) -> Table:
         target_name=None if y is None else target_key,
         path=path,
     )
-
-
-def _npz_array(path, archive, key) -> np.ndarray:
-    try:
-        return archive[key]
-    except ValueError as err:  # object arrays are refused only when they are read
-        if "allow_pickle" in str(err):
-            raise DataFileError(path, f"has an array {key!r} holding {_PICKLE_REFUSED}") from None
-        raise DataFileError(path, f"has an array {key!r} that cannot be read: {err}") from None
 
 
 def _npz_target(path, y, key, n, numeric_target) -> np.ndarray:
@@ -712,6 +945,73 @@ _READERS = {
 # ------------------------------------------------------------------------------- writing
 
 
+def _destination(path: Path) -> Path:
+    """The file a write to ``path`` replaces: ``path``, or through a link the regular file
+    it points to. Anything else is refused with an OSError before a byte is written: a
+    folder, a named pipe or a device (writing there could wait forever, or replace a device
+    node with a plain file), and a link to nothing."""
+    if path.is_symlink():
+        target = Path(os.path.realpath(path))
+        if not target.exists():
+            raise FileNotFoundError(
+                0, "is a link to a file that does not exist; give the file's own path", str(path)
+            )
+        path = target  # write through the link, keep the link
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        mode = None
+    if mode is not None and stat.S_ISDIR(mode):
+        raise IsADirectoryError(f"{path} is a folder; give a file name to write")
+    kind = None if mode is None else special_file(mode)
+    if kind is not None:
+        raise OSError(0, f"is {kind}, not a regular file; descend writes only to files", str(path))
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"cannot write {path}: the folder {path.parent} does not exist")
+    return path
+
+
+@contextlib.contextmanager
+def atomic_path(path) -> Iterator[Path]:
+    """A temporary file's name beside ``path``, which replaces ``path`` once the block ends.
+
+    For writers that want a file name rather than an open file (a figure, an animation).
+    The temporary file is made empty and new (never an existing file or link) with the
+    same suffix as ``path``, so writers that go by the suffix write the right format. If
+    the block raises, it is removed and ``path`` is left as it was. What ``path`` may be is
+    as for :func:`atomic_write`.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> tmp = tempfile.TemporaryDirectory(); path = Path(tmp.name) / "notes.txt"
+    >>> with atomic_path(path) as partial:
+    ...     _ = partial.write_text("all or nothing\\n")
+    >>> path.read_text()
+    'all or nothing\\n'
+    >>> tmp.cleanup()
+    """
+    path = _destination(Path(path))
+    temp = path.with_name(f".{path.stem}.{secrets.token_hex(4)}.partial{path.suffix}")
+    # 0o666 lets the umask decide, as for any new file; O_EXCL never reuses a file
+    os.close(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+    try:
+        yield temp
+        _replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp)
+        raise
+
+
+def _replace(temp: Path, path: Path) -> None:
+    """Give ``temp`` the name ``path``, keeping the permissions of a file it replaces."""
+    with contextlib.suppress(FileNotFoundError):
+        os.chmod(temp, stat.S_IMODE(os.stat(path).st_mode))
+    os.replace(temp, path)
+
+
 @contextlib.contextmanager
 def atomic_write(path, *, newline: str | None = None) -> Iterator[IO[str]]:
     """Open a text file for writing so that it appears whole or not at all.
@@ -720,6 +1020,10 @@ def atomic_write(path, *, newline: str | None = None) -> Iterator[IO[str]]:
     everything is written; if the block raises, the temporary file is removed and an
     existing ``path`` keeps its old content. The file is UTF-8; a replaced file keeps its
     permissions, a new one gets the usual ones (the umask applies).
+
+    A link to a regular file is written through (the file it points to is replaced, the
+    link stays). A folder, a named pipe, a device, a socket or a link to any of these or to
+    nothing is refused with an OSError before anything is written.
 
     Examples
     --------
@@ -732,15 +1036,8 @@ def atomic_write(path, *, newline: str | None = None) -> Iterator[IO[str]]:
     'all or nothing\\n'
     >>> tmp.cleanup()
     """
-    path = Path(path)
-    if path.is_symlink():
-        path = Path(os.path.realpath(path))  # write through the link, keep the link
-    if path.is_dir():
-        raise IsADirectoryError(f"{path} is a folder; give a file name to write")
-    folder = path.parent
-    if not folder.is_dir():
-        raise FileNotFoundError(f"cannot write {path}: the folder {folder} does not exist")
-    temp = folder / f".{path.name}.{secrets.token_hex(4)}.tmp"
+    path = _destination(Path(path))
+    temp = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp"
     # 0o666 lets the umask decide, as for any new file; O_EXCL never reuses a file
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
@@ -748,9 +1045,7 @@ def atomic_write(path, *, newline: str | None = None) -> Iterator[IO[str]]:
             yield fh
             fh.flush()
             os.fsync(fh.fileno())  # on disk before it takes the name
-        if path.exists():
-            os.chmod(temp, stat.S_IMODE(path.stat().st_mode))
-        os.replace(temp, path)
+        _replace(temp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temp)
