@@ -60,6 +60,7 @@ import inspect
 import json
 import math
 import numbers
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -163,10 +164,18 @@ class Model:
         X, source = self._rows(X, source)
         X = np.array(X, dtype=np.float64)  # always a copy: the caller's rows stay as given
         # in place and in this order, as StandardScaler.transform does: the same bits
-        if self.scaler_mean is not None:
-            X -= self.scaler_mean
-        if self.scaler_scale is not None:
-            X /= self.scaler_scale
+        with np.errstate(over="ignore", invalid="ignore"):  # said below, in our words
+            if self.scaler_mean is not None:
+                X -= self.scaler_mean
+            if self.scaler_scale is not None:
+                X /= self.scaler_scale
+        finite = np.isfinite(X)
+        if not finite.all():
+            i, j = (int(k) for k in np.argwhere(~finite)[0])
+            raise ValueError(
+                f"standardising {source} goes beyond the range of float64 at the row at index "
+                f"{i}, column {j + 1} (whose value is far outside the training data's scale)"
+            )
         return X
 
     def predict(self, X, *, source: str = "the data") -> np.ndarray:
@@ -465,13 +474,19 @@ def load(path) -> Model:
     if path.is_dir():
         raise ModelFileError("is a folder, not a model file", path)
     try:
-        text = path.read_text(encoding="utf-8")
+        # never waits on a named pipe, never reads a device without end
+        with datafiles.open_regular(path) as fh:
+            raw = fh.read()
     except FileNotFoundError:
         raise ModelFileError("no such file", path) from None
-    except UnicodeDecodeError:
-        raise ModelFileError("is not a text file; a descend model file is JSON", path) from None
+    except datafiles.NotRegularFileError as err:
+        raise ModelFileError(f"{err.strerror}; a model file is a JSON file", path) from None
     except OSError as err:
         raise ModelFileError(f"cannot be read: {err.strerror or err}", path) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ModelFileError("is not a text file; a descend model file is JSON", path) from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as err:
@@ -480,6 +495,13 @@ def load(path) -> Model:
         ) from None
     except RecursionError:  # nested far deeper than any model file
         raise ModelFileError("is not a model file: its JSON is nested too deeply", path) from None
+    except ValueError:  # Python's limit on the digits of a whole number
+        digits = sys.get_int_max_str_digits()
+        raise ModelFileError(
+            f"is not a model file: it holds a whole number of more than {digits} digits, too "
+            "long to read",
+            path,
+        ) from None
     try:
         return from_dict(data)
     except ModelFileError as err:
@@ -498,6 +520,7 @@ def from_dict(data) -> Model:
     """
     if not isinstance(data, dict):
         raise ModelFileError(f"holds a JSON {_json_type(data)}, not a descend model object")
+    _check_numbers(data)
     _check_format(data)
     kind = _entry(data, "kind", str)
     if kind not in _KINDS:
@@ -526,10 +549,7 @@ def from_dict(data) -> Model:
         estimator.feature_names_in_ = np.asarray(names_in, dtype=object)
     _fit_record(estimator, data)
     mean, scale = _scaler(data, n)
-    extra = data.get("extra")
-    extra = {} if extra is None else extra
-    if not isinstance(extra, dict):
-        raise ModelFileError(f"extra is a JSON {_json_type(extra)}; expected an object")
+    extra = _extra_entries(data)
     version = data.get("descend_version")
     return Model(
         estimator=estimator,
@@ -539,6 +559,66 @@ def from_dict(data) -> Model:
         extra=extra,
         descend_version=version if isinstance(version, str) else None,
     )
+
+
+def _check_numbers(data: dict) -> None:
+    """Every number anywhere in the document must be finite and fit in a float: a file
+    :func:`save` wrote has no NaN, no infinity (JSON has neither; Python reads ``NaN``,
+    ``Infinity`` and ``1e999`` as them) and no whole number beyond float64's range. The
+    message names the entry, as ``coef[1][0]`` or ``params.tol``."""
+    stack = [("", data)]
+    while stack:
+        where, container = stack.pop()
+        items = container.items() if isinstance(container, dict) else enumerate(container)
+        for key, value in items:
+            # names are made only for containers and the bad entry: a model's weights are
+            # many
+            if isinstance(value, dict | list):
+                stack.append((_entry_name(where, key), value))
+            elif isinstance(value, float) and not math.isfinite(value):
+                spelled = "NaN" if math.isnan(value) else "-Infinity" if value < 0 else "Infinity"
+                raise ModelFileError(
+                    f"{_entry_name(where, key)} is {spelled}; a model file holds only finite "
+                    "numbers"
+                )
+            elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > _INT_MAX:
+                raise ModelFileError(
+                    # counted from its bits: str() refuses numbers of over 4300 digits
+                    f"{_entry_name(where, key)} is a whole number of about "
+                    f"{math.ceil(value.bit_length() * math.log10(2))} digits, beyond the range "
+                    "of any setting or weight"
+                )
+
+
+def _entry_name(where: str, key) -> str:
+    """``coef[1]``, ``params.tol`` or ``kind``: an entry's name in messages."""
+    if isinstance(key, int):
+        return f"{where}[{key}]"
+    return f"{where}.{key}" if where else key
+
+
+# The largest whole number a float can hold (about 1.8e308).
+_INT_MAX = int(np.finfo(np.float64).max)
+
+#: The types of the ``extra`` entries ``descend train`` writes, checked where present.
+_EXTRA_ENTRIES = {
+    "task": (str, "a string"),
+    "data": (str, "a string"),
+    "target": ((str, type(None)), "a column name (a string) or null"),
+    "interrupted": (bool, "true or false"),
+}
+
+
+def _extra_entries(data: dict) -> dict:
+    """``extra``: an object (or null for none), its known entries of their types."""
+    extra = data.get("extra")
+    extra = {} if extra is None else extra
+    if not isinstance(extra, dict):
+        raise ModelFileError(f"extra is a JSON {_json_type(extra)}; expected an object")
+    for key, (kind, want) in _EXTRA_ENTRIES.items():
+        if key in extra and not isinstance(extra[key], kind):
+            raise ModelFileError(f"extra.{key} is {extra[key]!r}; expected {want}")
+    return extra
 
 
 def _json_type(value) -> str:
@@ -596,7 +676,7 @@ def _build(cls, data: dict):
     estimator = cls(**params)
     try:
         estimator._settings()  # every parameter check of fit, so predict can rely on them
-    except (TypeError, ValueError) as err:
+    except (TypeError, ValueError, OverflowError) as err:
         raise ModelFileError(f"params are not valid for {cls.__name__}: {err}") from None
     return estimator
 
@@ -633,7 +713,20 @@ def _names(data: dict, key: str, n: int) -> list[str] | None:
         raise ModelFileError(f"{key} must be a list of strings or null")
     if len(names) != n:
         raise ModelFileError(f"{key} has {len(names)} names for n_features_in = {n}")
+    seen: dict[str, int] = {}
+    for i, name in enumerate(names):
+        if name in seen:
+            # columns are matched by name: a repeated one would feed one column twice
+            raise ModelFileError(
+                f"{key}[{i}] repeats the name {name!r} of {key}[{seen[name]}]; the names of "
+                "the features must differ"
+            )
+        seen[name] = i
     return names
+
+
+# The most bytes one class label's dtype may take (a label of 16384 characters).
+_LABEL_BYTES = 4 * 2**14
 
 
 def _classes(data: dict) -> np.ndarray:
@@ -648,7 +741,14 @@ def _classes(data: dict) -> np.ndarray:
             raise ModelFileError(f"classes holds {value!r}; expected numbers or strings")
     dtype = data.get("classes_dtype")
     try:
-        array = np.array(classes, dtype=None if dtype is None else np.dtype(dtype))
+        kind = None if dtype is None else np.dtype(dtype)
+    except (TypeError, ValueError, OverflowError) as err:
+        raise ModelFileError(f"classes cannot be read as {dtype!r}: {err}") from None
+    # checked before the array is made: "<U999999999" would take gigabytes per class
+    if kind is not None and (kind.kind not in _CLASS_KINDS or kind.itemsize > _LABEL_BYTES):
+        raise ModelFileError(f"classes_dtype is {dtype!r}; expected the dtype of class labels")
+    try:
+        array = np.array(classes, dtype=kind)
     except (TypeError, ValueError, OverflowError) as err:
         raise ModelFileError(f"classes cannot be read as {dtype!r}: {err}") from None
     # the dtype must hold every class unchanged (a short string dtype would cut them)
@@ -666,8 +766,10 @@ def _numbers(data: dict, key: str, shape: tuple[int, ...]) -> np.ndarray:
     if array.shape != shape:
         raise ModelFileError(f"{key} has shape {_shape_of(value)}; the model needs {shape}")
     items = array.ravel().tolist()
-    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in items):
-        raise ModelFileError(f"{key} holds something other than numbers")
+    for flat, v in enumerate(items):
+        if not isinstance(v, int | float) or isinstance(v, bool):
+            at = "".join(f"[{i}]" for i in np.unravel_index(flat, shape))
+            raise ModelFileError(f"{key} holds something other than numbers: {key}{at} is {v!r}")
     array = array.astype(np.float64)
     if not np.all(np.isfinite(array)):
         raise ModelFileError(f"{key} holds a number that is not finite")
