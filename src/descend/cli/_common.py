@@ -38,8 +38,39 @@ def err() -> Console:
 
 
 def note(label: str, message: str, style: str = "yellow", console: Console | None = None):
-    """``label: message`` with only the label styled (the message may hold user text)."""
-    (console or err()).print(Text.assemble((f"{label}:", style), " ", str(message)))
+    """``label: message`` with only the label styled (the message may hold user text, which
+    is shown with its control characters escaped: see :func:`shown`)."""
+    (console or err()).print(Text.assemble((f"{label}:", style), " ", shown(str(message))))
+
+
+# Characters that steer a terminal or reorder the text around them, rather than show: the
+# C0 and C1 controls with DEL, and the bidirectional overrides and isolates.
+_CONTROLS = {
+    *range(0x00, 0x20),
+    *range(0x7F, 0xA0),
+    *range(0x202A, 0x202F),
+    *range(0x2066, 0x206A),
+}
+_ESCAPES = {
+    code: {"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(
+        chr(code), f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    )
+    for code in _CONTROLS
+}
+
+
+def shown(text: str) -> str:
+    r"""``text`` safe to print on a terminal: control characters escaped as Python writes
+    them (``"\x1b[2J"`` is shown as ``\x1b[2J``, a newline as ``\n``), everything else as
+    it is. A file name or a cell from a data file could otherwise clear the screen, ring
+    the bell or hide the rest of the message.
+
+    Examples
+    --------
+    >>> shown("bad\x07name.csv: column '\x1b[2J'")
+    "bad\\x07name.csv: column '\\x1b[2J'"
+    """
+    return text.translate(_ESCAPES)
 
 
 def fail(message: str, code: int = USAGE):
@@ -109,15 +140,44 @@ def numbers(text: str | None, what: str) -> list[float] | None:
 def writable(
     path: Path | None, what: str, suffixes: tuple[str, ...], sources: tuple = ()
 ) -> Path | None:
-    """Check before any work that ``path`` can be written and has a suffix we write."""
+    """Check before any work that ``path`` can be written and has a suffix we write.
+
+    Every command that writes a file checks its paths here, so the rules are the same
+    everywhere: the suffix must be one of ``suffixes``; the path must not be a symbolic
+    link (descend never writes through one, so whatever it points to, a file or a device,
+    is never replaced), a folder, a named pipe, a device or a socket; its folder must exist
+    and be writable; and it must not be one of the input files ``sources``. Writing itself
+    is atomic (:func:`descend.datafiles.atomic_write`, :func:`save_figure`).
+    """
+    import stat
+
+    from descend.datafiles import special_file
+
     if path is None:
         return None
     if suffixes and path.suffix.lower() not in suffixes:
         raise InputError(
             f"{what} {str(path)!r}: the file name must end in " + " or ".join(suffixes)
         )
-    if path.is_dir():
+    try:
+        mode = os.lstat(path).st_mode  # the path itself, not what a link points to
+    except FileNotFoundError:
+        mode = None
+    except OSError as error:  # a path through a file, a name too long ...
+        raise InputError(f"{what} {str(path)!r} cannot be written: {error.strerror}") from None
+    if mode is not None and stat.S_ISLNK(mode):
+        raise InputError(
+            f"{what} {str(path)!r} is a symbolic link (to {os.readlink(path)!r}); descend does "
+            "not write through links, so that what they point to is never replaced: give "
+            "another file name"
+        )
+    if mode is not None and stat.S_ISDIR(mode):
         raise InputError(f"{what} {str(path)!r} is a folder; give a file name")
+    kind = None if mode is None else special_file(mode)
+    if kind is not None:
+        raise InputError(
+            f"{what} {str(path)!r} is {kind}, not a regular file; descend writes only to files"
+        )
     if not path.parent.is_dir():
         raise InputError(f"{what} {str(path)!r}: there is no folder {str(path.parent)!r}")
     if not os.access(path.parent, os.W_OK):
@@ -155,15 +215,14 @@ def headless() -> None:
 
 
 def save_figure(fig, path: Path) -> None:
-    """Write a figure complete or not at all, then close it."""
-    import os
-
+    """Write a figure complete or not at all (:func:`descend.datafiles.atomic_path`), then
+    close it."""
     import matplotlib.pyplot as plt
 
-    partial = path.with_name(f".{path.stem}.partial-{os.getpid()}{path.suffix}")
+    from descend.datafiles import atomic_path
+
     try:
-        fig.savefig(partial, format=path.suffix.lstrip(".").lower() or "png")
-        os.replace(partial, path)
+        with atomic_path(path) as partial:
+            fig.savefig(partial, format=path.suffix.lstrip(".").lower() or "png")
     finally:
-        partial.unlink(missing_ok=True)
         plt.close(fig)
