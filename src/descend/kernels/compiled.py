@@ -468,12 +468,15 @@ def _batches(
     return (out, new_state) if ok else (theta + np.nan, new_state)
 
 
-def batches_route(X, y, sample_weight, *, model: LinearModel, loss, penalty, optimizer):
+def batches_route(
+    X, y, sample_weight, *, model: LinearModel, loss, penalty, optimizer, batch_size: int
+):  # fmt: skip
     """The :class:`~descend.kernels.policy.Route` of a fit's mini-batch or stochastic
     epochs with ``optimizer``: whether :func:`epoch` or the NumPy reference should run
     them."""
+    batches = -(-X.shape[0] // batch_size)
     if not takes(X, loss, optimizer):
-        return policy.Route("none", None, 0, full_pass=False)
+        return policy.Route("none", None, 0, batches)
     sparse = hasattr(X, "format")
     targets, sw = _targets(y), _weights(sample_weight)
 
@@ -486,4 +489,4 @@ def batches_route(X, y, sample_weight, *, model: LinearModel, loss, penalty, opt
 
     name = "sparse_batches" if sparse else "dense_batches"
     key = f"{name}[{(X.data if sparse else X).dtype}, {targets.dtype}]"
-    return policy.Route(key, kernel, X.shape[0] * X.shape[1], full_pass=False)
+    return policy.Route(key, kernel, X.shape[0] * X.shape[1], batches)

@@ -16,7 +16,10 @@ Compiled or NumPy
     epochs or three thousand). So each kernel is bought the way one buys skis one does not
     know one will need: the work runs in NumPy, and the seconds it takes are counted for the
     kernel that would have done it (in this process, over all fits); once they reach the
-    kernel's price, the kernel is loaded or compiled and runs from then on. However long the
+    kernel's price, the kernel is loaded or compiled and runs from then on. The kernel is
+    bought before the pass that would take the count past the price, by an estimate of that
+    pass's NumPy time (:data:`BATCH_SECONDS` a batch, :data:`ENTRY_SECONDS` an entry of X),
+    so a single epoch of a million one-row batches is not run in NumPy. However long the
     work turns out to be, it never costs more than about twice what the best choice made in
     hindsight would have cost, and a small fit never waits for a compiler. The NumPy
     reference and the kernels give the same numbers to rounding, so the switch, which can
@@ -46,8 +49,10 @@ import sys
 from collections.abc import Callable
 
 __all__ = [
+    "BATCH_SECONDS",
     "BYTES_PER_THREAD",
     "COMPILE_SECONDS",
+    "ENTRY_SECONDS",
     "LOAD_SECONDS",
     "SETTING",
     "SMALL_PASS",
@@ -65,6 +70,10 @@ _SETTINGS = ("auto", "compiled", "numpy")
 BYTES_PER_THREAD = 1 << 20
 #: Entries of X (rows × columns) below which a full pass runs in NumPy whatever is compiled.
 SMALL_PASS = 16_384
+#: NumPy seconds, at least, for each batch of a mini-batch epoch (the calls around it).
+BATCH_SECONDS = 20e-6
+#: NumPy seconds, at least, for each entry of X in a pass.
+ENTRY_SECONDS = 1e-9
 #: Seconds to import Numba and load a kernel from the disk cache.
 LOAD_SECONDS = 0.5
 #: Seconds to compile each kernel, with the small functions it calls, from an empty cache.
@@ -131,8 +140,9 @@ class Route:
         called with (importing Numba). None when the kernels do not take the work.
     entries : int
         Entries of X the pass reads; a full pass under :data:`SMALL_PASS` stays in NumPy.
-    full_pass : bool
-        Whether the route is a pass over all rows (mini-batch epochs pay off on any size).
+    batches : int or None
+        Batches in each call, for a mini-batch epoch (which pays off on data of any size);
+        None for a pass over all rows.
     """
 
     def __init__(
@@ -140,10 +150,12 @@ class Route:
         key: str,
         kernel: Callable[[], tuple] | None,
         entries: int,
-        full_pass: bool = True,
+        batches: int | None = None,
     ):
         self.key, self._kernel = key, kernel
-        self.entries, self.full_pass = entries, full_pass
+        self.entries, self.full_pass = entries, batches is None
+        #: The NumPy seconds one call takes, at least.
+        self.estimate = entries * ENTRY_SECONDS + (batches or 0) * BATCH_SECONDS
         self._bought = False
         self._probe = None  # (dispatcher, signature, on disk), once Numba is imported
 
@@ -156,7 +168,8 @@ class Route:
             return True
         if self.full_pass and self.entries < SMALL_PASS:
             return False
-        paid = spent(self.key)
+        # what the work will have cost in NumPy after this call
+        paid = spent(self.key) + self.estimate
         # Until the work has cost as much as loading a kernel, not even Numba is imported
         # to look at the cache (that import alone is a good part of the price).
         if paid < LOAD_SECONDS and "descend.kernels._compiled" not in sys.modules:

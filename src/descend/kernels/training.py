@@ -187,7 +187,7 @@ class Training:
             if route is None:
                 route = self._batch_routes[type(optimizer)] = compiled.batches_route(
                     self.X, self.y, self.sample_weight, model=self.model, loss=self.loss,
-                    penalty=self.penalty, optimizer=optimizer,
+                    penalty=self.penalty, optimizer=optimizer, batch_size=self.batch_size,
                 )  # fmt: skip
         if takes and route.compiled():
             if self.full:
