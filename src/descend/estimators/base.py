@@ -811,9 +811,30 @@ class GDBase(BaseEstimator):
     # --------------------------------------------------------------------- after fitting
 
     def _raw_output(self, X) -> np.ndarray:
+        """The model's outputs for X, the one place predictions are made.
+
+        Finite inputs can still give outputs beyond float64's range (huge coefficients, or
+        rows far from the training data's scale); those are refused with a ValueError
+        naming the first such row, rather than handed on as infinities or NaN (or a class
+        picked from them) with NumPy's overflow warning.
+        """
         check_is_fitted(self, "coef_")
         X = self._validate_X(X, reset=False)
-        return self._model.output(self._theta, X)
+        with np.errstate(over="ignore", invalid="ignore"):  # said below, in our words
+            z = self._model.output(self._theta, X)
+        finite = np.isfinite(z)
+        if not finite.all():
+            i = int(np.flatnonzero(~finite.reshape(len(z), -1).all(axis=1))[0])
+            coef = np.abs(np.asarray(self._theta, dtype=np.float64))
+            row = X[i].toarray() if hasattr(X[i], "toarray") else X[i]
+            raise ValueError(
+                f"the model's output for the row at index {i} (counted from 0) is not "
+                f"finite: its inputs (largest |x| = {float(np.max(np.abs(row), initial=0)):.3g})"
+                f" times the model's weights (largest |w| = {float(np.max(coef, initial=0)):.3g})"
+                " go beyond the range of float64. Are the data on the scale the model was "
+                "trained on?"
+            )
+        return z
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
