@@ -13,6 +13,11 @@ from descend.penalties import Penalty
 
 __all__ = ["auto_learning_rate"]
 
+# Inputs whose largest entry is below this are refused by the "auto" rate: their squares
+# (about 1e-300 and less) reach float64's subnormal numbers, where curvatures lose their
+# digits and a step 1/L overflows.
+_SMALLEST_INPUT = 1e-150
+
 
 def auto_learning_rate(
     X, model: LinearModel, loss: Loss, penalty: Penalty, batch_size: int, sample_weight=None
@@ -50,6 +55,16 @@ def auto_learning_rate(
     n = X.shape[0]
     # Work on X / s, s its largest entry, so that no square overflows; L scales by s².
     s_max = _largest_magnitude(X) if n and X.shape[1] else 0.0
+    if 0.0 < s_max < _SMALLEST_INPUT:
+        # The curvature goes as x², which is then below float64's smallest normal number:
+        # beside an intercept's column of 1s the features would not move at all, and
+        # without one the step 1/L is beyond float64's range.
+        # (StandardScaler is no help: it takes features this small for constants)
+        raise ValueError(
+            f"The inputs are too small to size a learning rate (largest |x| = {s_max:.3g}): "
+            "their squares underflow float64, so descent cannot fit them; multiply them by "
+            f"1e{-math.floor(math.log10(s_max))} or so"
+        )
     s_max = max(s_max, float(model.fit_intercept))  # the intercept's column holds 1s
     scale = s_max if math.isfinite(s_max) and s_max > 0 else 1.0
     one = float(model.fit_intercept) / scale  # the intercept's column, scaled alike
