@@ -124,8 +124,10 @@ def train(
     X, y = table.X, table.y
     task, why = _task(task, y, table)
     console = out()
+    from descend.cli._common import shown  # the file's name may hold control characters
+
     console.print(
-        f"{table.path.name}: {X.shape[0]} rows, {X.shape[1]} feature"
+        f"{shown(table.path.name)}: {X.shape[0]} rows, {X.shape[1]} feature"
         f"{'s' * (X.shape[1] != 1)}, target {table.target_name!r}; task: {task} ({why})"
     )
     scaler = None
@@ -410,13 +412,17 @@ def predict(
     trained_on = (model.extra or {}).get("target") if headed else None
     table = datafiles.read(data, target=trained_on, need_target=False)
     X = _columns_for(model, table)
-    predicted = model.predict(X)
-    header, columns = ["prediction"], [predicted]
+    if proba and not hasattr(model.estimator, "predict_proba"):  # only log_loss classifiers
+        raise InputError("--proba needs a classifier trained with --loss log_loss")
+    try:
+        predicted = model.predict(X)
+        header, columns = ["prediction"], [predicted]
+        if proba:
+            estimator = model.estimator
+            probabilities = estimator.predict_proba(model.transform(X))
+    except ValueError as error:  # outputs beyond float64's range: nothing is written
+        raise InputError(f"{data}: {error}") from None
     if proba:
-        estimator = model.estimator
-        if not hasattr(estimator, "predict_proba"):  # only log_loss classifiers have it
-            raise InputError("--proba needs a classifier trained with --loss log_loss")
-        probabilities = estimator.predict_proba(model.transform(X))
         for k, label in enumerate(estimator.classes_):
             header.append(f"p({label})")
             columns.append(probabilities[:, k])
