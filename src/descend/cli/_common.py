@@ -7,6 +7,7 @@ import functools
 import json
 import math
 import os
+import sys
 import warnings
 from pathlib import Path
 
@@ -96,19 +97,32 @@ def warnings_as_notes():
                     note("warning", text, console=console)
 
 
+# The modules whose errors are the user's mistakes, and the name of each one's error class.
+# They are looked up only among the modules already loaded: an error cannot come from a
+# module the command never imported, and importing them up front would load scikit-learn
+# (through the model files) and SymPy (through the formulas) for every command.
+_INPUT_ERRORS = (
+    ("descend.datafiles", "DataFileError"),
+    ("descend.estimators.serialize", "ModelFileError"),
+    ("descend.formula", "FormulaError"),
+)
+
+
+def _loaded_input_errors() -> tuple[type[Exception], ...]:
+    """The error classes of :data:`_INPUT_ERRORS` whose modules are loaded."""
+    found = (getattr(sys.modules.get(module), name, None) for module, name in _INPUT_ERRORS)
+    return tuple(kind for kind in found if kind is not None)
+
+
 def guarded(command):
     """Turn the user's mistakes into one-line messages and exit status 2, never a
     traceback; Ctrl-C into exit status 130."""
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
-        from descend.datafiles import DataFileError
-        from descend.estimators.serialize import ModelFileError
-        from descend.formula import FormulaError
-
         try:
             return command(*args, **kwargs)
-        except (InputError, FormulaError, DataFileError, ModelFileError) as error:
+        except (InputError, *_loaded_input_errors()) as error:
             fail(str(error))
         except OSError as error:  # a file that cannot be written (read-only, disk full …)
             where = f" {error.filename}" if error.filename else ""
