@@ -648,7 +648,7 @@ def time_to_accuracy(ctx: Context) -> Outcome:
 # ----------------------------------------------------------------------- 7: peak memory
 
 _MEMORY_CHILD = r"""
-import json, sys
+import json, os, sys
 import numpy as np
 
 def status(key):
@@ -663,9 +663,12 @@ from descend import GDRegressor
 
 rng = np.random.default_rng(7)
 w = rng.standard_normal(d)
-# warm-up: the same fit on small data loads and compiles everything the fit uses
+# warm-up: the same fit on small data loads and compiles everything the fit uses (told to
+# run compiled: on its own the cost model would keep so small a fit in NumPy)
 small = rng.standard_normal((1000, d))
+os.environ["DESCEND_KERNELS"] = "compiled"
 GDRegressor(max_epochs=3, tol=None).fit(small, small @ w)
+del os.environ["DESCEND_KERNELS"]
 del small
 before = status("VmRSS")
 X = np.empty((n, d))

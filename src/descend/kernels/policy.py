@@ -26,7 +26,10 @@ Compiled or NumPy
     happen between two epochs, changes nothing else.
 
     A full pass over fewer than :data:`SMALL_PASS` entries stays in NumPy even with the
-    kernel at hand: calling the kernel costs more than the work.
+    kernel at hand: calling the kernel costs more than the work. A full pass over more than
+    :data:`LARGE_PASS` entries runs compiled from the first epoch when the kernel is in the
+    disk cache: NumPy's pass makes arrays as long as X is tall, which raise the fit's peak
+    memory by a tenth, and at that size loading the kernel costs a few passes.
 
 The setting ``DESCEND_KERNELS`` (environment variable) overrides the model: ``auto`` (the
 default) as above, ``compiled`` to run every kernel that takes the work at once (compiling it
@@ -53,6 +56,7 @@ __all__ = [
     "BYTES_PER_THREAD",
     "COMPILE_SECONDS",
     "ENTRY_SECONDS",
+    "LARGE_PASS",
     "LOAD_SECONDS",
     "SETTING",
     "SMALL_PASS",
@@ -70,6 +74,8 @@ _SETTINGS = ("auto", "compiled", "numpy")
 BYTES_PER_THREAD = 1 << 20
 #: Entries of X (rows × columns) below which a full pass runs in NumPy whatever is compiled.
 SMALL_PASS = 16_384
+#: Entries of X above which a full pass runs compiled at once when the kernel is cached.
+LARGE_PASS = 1 << 24
 #: NumPy seconds, at least, for each batch of a mini-batch epoch (the calls around it).
 BATCH_SECONDS = 20e-6
 #: NumPy seconds, at least, for each entry of X in a pass.
@@ -172,7 +178,8 @@ class Route:
         paid = spent(self.key) + self.estimate
         # Until the work has cost as much as loading a kernel, not even Numba is imported
         # to look at the cache (that import alone is a good part of the price).
-        if paid < LOAD_SECONDS and "descend.kernels._compiled" not in sys.modules:
+        large = self.full_pass and self.entries > LARGE_PASS
+        if paid < LOAD_SECONDS and not large and "descend.kernels._compiled" not in sys.modules:
             return False
         if self._probe is None:
             kernel, args = self._kernel()
@@ -182,7 +189,7 @@ class Route:
         if signature in kernel.overloads:  # another fit of this process has it running
             price = 0.0
         elif on_disk:
-            price = LOAD_SECONDS
+            price = 0.0 if large else LOAD_SECONDS
         else:
             price = COMPILE_SECONDS.get(self.key.split("[")[0], max(COMPILE_SECONDS.values()))
         self._bought = paid >= price

@@ -148,8 +148,9 @@ def _gram_product(X, w):
 
     d = X.shape[1]
     dtype = X.dtype if X.dtype == np.float32 else np.float64
+    # zero targets, as the compiled product passes them; the route looks only at their type
     route = compiled.pass_route(
-        X, np.zeros(X.shape[0]), w, model=LinearModel(d, 1, True),
+        X, np.zeros(1), w, model=LinearModel(d, 1, True),
         loss=losses.squared_error(reduction="sum"),
     )  # fmt: skip
     fast = None
