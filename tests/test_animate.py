@@ -122,6 +122,43 @@ def test_a_saved_gif_has_every_frame_at_the_figure_size(t1, tmp_path):
     assert not list(tmp_path.glob(".*partial*"))
 
 
+def _frames(path):
+    image = Image.open(path)
+    frames = []
+    for k in range(image.n_frames):
+        image.seek(k)
+        frames.append(np.asarray(image.convert("RGB"), dtype=float))
+    return frames
+
+
+@pytest.mark.parametrize("kind", ["curve", "contour", "boundary", "line"])
+def test_a_gif_drawn_by_its_moving_parts_shows_what_full_draws_show(
+    kind, t1, blobs_fit, line_fit, tmp_path
+):  # fmt: skip
+    def replay():
+        if kind == "curve":
+            return animate.descent_on_curve(functions.quadratic, t1, every=40)
+        if kind == "contour":
+            runs = [descend.minimize(functions.sphere, [-8.0, 5.2], learning_rate=rate,
+                                     max_iter=6, tol=-1) for rate in (0.05, 0.3)]  # fmt: skip
+            return animate.contour_path(functions.sphere, *runs)
+        if kind == "boundary":
+            return animate.decision_boundary(*blobs_fit, every=5)
+        return animate.line_fit(*line_fit, every=1000, reference=True)
+
+    fast, full = tmp_path / "fast.gif", tmp_path / "full.gif"
+    replay().save(fast, dpi=50)  # our own GIF writer: the still parts drawn once
+    made = replay()
+    made.save(full, writer=animation.PillowWriter(fps=1000 / made._interval), dpi=50)
+    a, b = _frames(fast), _frames(full)
+    assert len(a) == len(b) == made.n_frames
+    for k, (x, y) in enumerate(zip(a, b, strict=True)):
+        assert x.shape == y.shape
+        # the same picture: at most a few edge pixels differ by palette rounding
+        assert np.mean(np.abs(x - y) > 40) < 0.002, (kind, k)
+    assert Image.open(fast).info["duration"] == Image.open(full).info["duration"]
+
+
 def test_saving_is_all_or_nothing(t1, tmp_path):
     replay = animate.descent_on_curve(functions.quadratic, t1, every=50)
     path = tmp_path / "broken.gif"

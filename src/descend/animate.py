@@ -113,23 +113,72 @@ class Replay(animation.FuncAnimation):
             raise IsADirectoryError(f"{str(path)!r} is a folder: give a file name to save to")
         if not path.parent.is_dir():
             raise FileNotFoundError(f"No folder {str(path.parent)!r} to save {path.name} in")
-        if writer is None or isinstance(writer, str):
+        made = writer is None or isinstance(writer, str)
+        if made:
             writer = self._make_writer(path, writer, fps, codec, bitrate, extra_args, metadata)
         partial = path.with_name(f".{path.stem}.partial-{os.getpid()}{path.suffix}")
+        # a GIF of our own writer's making is drawn by its moving parts only
+        canvas = self._fig.canvas
+        fast = made and isinstance(writer, animation.PillowWriter) and not savefig_kwargs
+        fast = fast and hasattr(canvas, "copy_from_bbox") and hasattr(canvas, "buffer_rgba")
         try:
-            # Frame by frame through the writer: one draw per frame (the generic animation
-            # save draws every frame twice on a non-interactive canvas).
-            with writer.saving(self._fig, partial, dpi if dpi is not None else self._fig.dpi):
-                for i in range(self.n_frames):
-                    self._update(i)
-                    writer.grab_frame(**(savefig_kwargs or {}))
-                    if progress_callback is not None:
-                        progress_callback(i, self.n_frames)
+            if fast:
+                self._save_gif(partial, writer.fps, dpi, progress_callback)
+            else:
+                # Frame by frame through the writer: one draw per frame (the generic
+                # animation save draws every frame twice on a non-interactive canvas).
+                at = dpi if dpi is not None else self._fig.dpi
+                with writer.saving(self._fig, partial, at):
+                    for i in range(self.n_frames):
+                        self._update(i)
+                        writer.grab_frame(**(savefig_kwargs or {}))
+                        if progress_callback is not None:
+                            progress_callback(i, self.n_frames)
             os.replace(partial, path)
         finally:
             partial.unlink(missing_ok=True)
             self._update(0)
         self._draw_was_started = True  # rendered: no "deleted without rendering" warning
+
+    def _save_gif(self, path, fps, dpi, progress_callback):
+        """Write the GIF that Pillow's writer would, drawing each frame by the part that
+        moves: the still parts are drawn once, and each frame puts that picture back and
+        draws over it only the artists the update returns and the axes' titles. A full draw
+        of every frame spent most of its time on the ticks and labels, which never change.
+        (The moving artists are drawn above the still ones, as they are in every replay.)"""
+        from PIL import Image
+
+        fig, canvas = self._fig, self._fig.canvas
+        titles = [ax.title for ax in fig.axes]
+        moving = [*self._update(0), *titles]
+        before = fig.dpi
+        if dpi is not None:
+            fig.set_dpi(dpi)
+        for artist in moving:
+            artist.set_animated(True)
+        try:
+            canvas.draw()
+            still = canvas.copy_from_bbox(fig.bbox)
+            frames = []
+            for i in range(self.n_frames):
+                canvas.restore_region(still)
+                for artist in [*self._update(i), *titles]:
+                    fig.draw_artist(artist)
+                rgba = np.asarray(canvas.buffer_rgba())
+                frame = Image.fromarray(rgba.copy(), "RGBA")
+                # opaque frames go to GIF through RGB, as Pillow's writer sends them
+                frames.append(frame.convert("RGB") if rgba[..., 3].min() == 255 else frame)
+                if progress_callback is not None:
+                    progress_callback(i, self.n_frames)
+            frames[0].save(
+                path, format="GIF", save_all=True, append_images=frames[1:],
+                duration=int(1000 / fps), loop=0,
+            )  # fmt: skip
+        finally:
+            for artist in moving:
+                artist.set_animated(False)
+            fig.set_dpi(before)
+            self._update(0)
 
     def _make_writer(self, path, name, fps, codec, bitrate, extra_args, metadata):
         suffix = path.suffix.lower()
