@@ -40,7 +40,7 @@ def decision_boundary(classifier, X, y, *, ax=None, resolution=200, regions=True
     --------
     >>> from descend import GDClassifier, datasets, plot
     >>> X, y = datasets.blobs()
-    >>> clf = GDClassifier(loss="log_loss").fit(X, y)
+    >>> clf = GDClassifier(loss="log_loss", penalty="l2", alpha=0.01).fit(X, y)
     >>> ax = plot.decision_boundary(clf, X, y)
     >>> ax.get_xlabel()
     'x₁'
