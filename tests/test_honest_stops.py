@@ -199,3 +199,14 @@ def test_patience_stops_are_checked_too():
     messages = _fit_recording(clf, X, y)
     assert clf.stop_reason_ == "n_iter_no_change"
     assert len(messages) == 1 and "stopped by n_iter_no_change" in messages[0]
+
+
+def test_the_tutorial_experiments_fit_without_a_convergence_warning():
+    # the tutorials stop their fits by tol on purpose, with settings whose numbers they show;
+    # none of those stops is far enough from its optimum, for its tol, to warn about
+    from descend import tutorials
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        reports = tutorials.run()
+    assert all(report.ok for report in reports)
