@@ -244,6 +244,9 @@ BAD_INPUT = [
     (["minimize", "1e-400*x"], "'1e-400' is too small for floating point"),
     (["minimize", "1e400*x"], "'1e400' is too large"),
     (["minimize", "exp(-1000)*x"], "'exp(-1000)' is too small for floating point"),
+    (["minimize", "x*1e-200*1e-200"], "1.00000000000000e-400, too small for floating point"),
+    (["minimize", "x*10**-200*10**-200"], "about 1e-400, too small for floating point"),
+    (["minimize", "x**2", "--gtol", "-1"], "--gtol must be 0 (off) or more, not -1"),
     (["minimize", PRODUCT_OF_100], "steps to work out; the limit is 200,000"),
     (["maximize", SHIFTED_PRODUCT_OF_100], "steps to work out; the limit is 200,000"),
     (["sweep", PRODUCT_OF_100], "steps to work out; the limit is 200,000"),
@@ -291,6 +294,15 @@ def test_runs_that_overflow_say_so_in_descends_words():
             result = run(*args)
         assert "encountered" not in result.output and "RuntimeWarning" not in result.output
         assert not [w for w in caught if issubclass(w.category, RuntimeWarning)], args
+
+
+def test_gtol_0_turns_the_gradient_rule_off_and_a_difference_of_names_is_a_formula():
+    result = run("minimize", "x**2", "--x0", 0, "--gtol", 0, "--max-iter", 4, "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["reason"] == "max_iter"  # not gtol at the exact minimum
+    result = run("minimize", "x-1", "--max-iter", 2, "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["variables"] == ["x"]
 
 
 def test_a_lone_name_is_a_formula_when_its_variable_is_given():

@@ -1227,8 +1227,17 @@ def _number_problem(number: sympy.Number) -> str | None:
         if numerator - denominator > 1024:
             size = round((numerator - denominator) * math.log10(2))
             return f"a number of about 1e{size}, too large for floating point"
-    elif isinstance(number, sympy.Float) and not math.isfinite(float(number)):
-        return f"the number {number!s}, too large for floating point"
+        if number != 0 and denominator - numerator > 1022:
+            # below float64's smallest normal number: read as 0, or with few digits left
+            size = round((numerator - denominator) * math.log10(2))
+            return f"a number of about 1e{size}, too small for floating point"
+    elif isinstance(number, sympy.Float):
+        value = float(number)
+        if not math.isfinite(value):
+            return f"the number {number!s}, too large for floating point"
+        if number != 0 and abs(value) < sys.float_info.min:
+            # SymPy's own arithmetic (x*1e-200*1e-200 folds to 1.0e-400*x) can make one
+            return f"the number {number!s}, too small for floating point"
     return None
 
 

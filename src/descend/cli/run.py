@@ -163,6 +163,8 @@ def _lone_name(expr: str, key: str) -> None:
     close = difflib.get_close_matches(key, functions.FUNCTIONS, n=1, cutoff=0.75)
     if close:
         raise InputError(f"unknown function {name!r}: did you mean {close[0]}?")
+    if "-" in name:  # x-1 is a formula, not a name: the parser reads it
+        return
     raise InputError(
         f"{name!r} is not a built-in function (descend functions lists them), and the formula "
         f"f = {name} has no minimum or maximum; give --vars {name} to run it anyway"
@@ -359,8 +361,10 @@ def _descend_command(maximize: bool):
                 "--plot and --animate draw functions of one or two variables; this one has "
                 f"{prob.ndim}"
             )
+        if gtol < 0:
+            raise InputError(f"--gtol must be 0 (off) or more, not {gtol:g}")
         kwargs = settings(optimizer, lr, momentum, schedule, max_iter=max_iter, tol=tol,
-                          xtol=xtol, gtol=gtol, target=target, patience=patience,
+                          xtol=xtol, gtol=gtol or None, target=target, patience=patience,
                           on_divergence=on_divergence)  # fmt: skip
         res = descend_on(prob, kwargs, maximize=maximize)
         if history is not None:
