@@ -370,8 +370,8 @@ CLI_CASES = [
     Case(
         "data-scaled-1e-200",
         lambda f: ["train", _csv(f, scale=1e-200), "--out", _victim(f, "old.json")],
-        "The inputs are too small to size a learning rate (largest |x| = 2.33e-200): their "
-        "squares underflow float64, so descent cannot fit them; multiply them by 1e200 or so",
+        "The inputs are too small for descent (largest |x| = 2.33e-200): their squares "
+        "underflow float64, so no learning rate can fit them; multiply them by 1e200 or so",
     ),
     # ---- terminal control characters are shown escaped
     Case(
@@ -588,7 +588,10 @@ LIBRARY_CASES = [
      ModelFileError, "classes_dtype is '<U100000000'; expected the dtype of class labels"),
     ("fit-data-scaled-1e-200",
      lambda f, m: lambda: GDRegressor().fit(np.eye(3) * 1e-200, [1.0, 2.0, 3.0]),
-     ValueError, "The inputs are too small to size a learning rate (largest |x| = 1e-200)"),
+     ValueError, "The inputs are too small for descent (largest |x| = 1e-200)"),
+    ("fit-data-scaled-1e-200-given-rate",
+     lambda f, m: lambda: GDRegressor(learning_rate=0.1).fit(np.eye(3) * 1e-200, [1.0, 2, 3]),
+     ValueError, "so no learning rate can fit them"),
     ("fit-no-intercept-1e-200",
      lambda f, m: lambda: GDClassifier(fit_intercept=False).fit(
          np.eye(4) * -1e-200, [0, 1, 0, 1]),

@@ -27,6 +27,7 @@ from descend._validation import check_bool, check_count, check_nonnegative, chec
 from descend.batches import check_batch_size
 from descend.errors import FitDivergedError
 from descend.estimators.history import TrainingHistory
+from descend.kernels.stepsize import check_scale
 from descend.linesearch import Backtracking
 from descend.penalties import Penalty
 from descend.schedules import rate_at
@@ -485,8 +486,11 @@ class GDBase(BaseEstimator):
         )
 
     def _resolve_rate(self, settings, X, model, sample_weight):
-        """Settings with the "auto" learning rate worked out for this data."""
-        if settings.auto_rate:
+        """Settings with the "auto" learning rate worked out for this data (which is
+        refused, whatever the rate, when it is too small for descent to fit)."""
+        if not settings.auto_rate:
+            check_scale(X)
+        else:
             batch = check_batch_size(self.batch_size, X.shape[0])
             rate = kernels.auto_learning_rate(
                 X, model, settings.loss, settings.penalty, batch, sample_weight
@@ -634,7 +638,9 @@ class GDBase(BaseEstimator):
         diag = np.repeat(h, k)  # theta's coefficients run (feature, output)
         if model.fit_intercept:
             diag = np.append(diag, np.full(k, beta * float(weights.sum()) / divisor))
-        inverse = np.divide(1.0, diag, out=np.zeros_like(diag), where=diag > 0)
+        with np.errstate(all="ignore"):  # a curvature below 1e-308 has no usable inverse
+            inverse = np.divide(1.0, diag, out=np.zeros_like(diag), where=diag > 0)
+        inverse[~np.isfinite(inverse)] = 0.0
         data = self._training(train, model, settings, X.shape[0])
 
         def objective(point):
@@ -644,12 +650,15 @@ class GDBase(BaseEstimator):
         f, g = objective(theta)
         if not (math.isfinite(f) and np.all(np.isfinite(g))):
             return None
-        v = inverse * g
-        u = model.output(v, X)  # the bound's Hessian applied twice to v: |W^½ X̃ v|²
-        coef = model.split(v)[0]
-        quad = beta * float(np.sum(weights * (u * u if u.ndim == 1 else (u * u).sum(1))))
-        quad = quad / divisor + l2 * float(np.sum(coef * coef))
-        gv = float(g @ v)
+        with np.errstate(all="ignore"):
+            v = inverse * g
+            u = model.output(v, X)  # the bound's Hessian applied twice to v: |W^½ X̃ v|²
+            coef = model.split(v)[0]
+            quad = beta * float(np.sum(weights * (u * u if u.ndim == 1 else (u * u).sum(1))))
+            quad = quad / divisor + l2 * float(np.sum(coef * coef))
+            gv = float(g @ v)
+        if not (math.isfinite(quad) and math.isfinite(gv)):
+            return None  # curvatures beyond float64's range: no bound to state
         mini_batch = check_batch_size(self.batch_size, X.shape[0]) < X.shape[0]
         if not (quad > 0 and gv > 0):  # a zero gradient: nothing is lower nearby
             return _Gap(f, f, 2, mini_batch)
@@ -736,6 +745,8 @@ class GDBase(BaseEstimator):
                 rate = min(chunk, optimizer.learning_rate)
                 optimizer = replace(optimizer, learning_rate=rate)
                 self._fit_optimizer = optimizer
+            else:
+                check_scale(X)
             settings = replace(settings, optimizer=optimizer, auto_rate=False)
         history = self._history
         theta, _, reason = self._run(

@@ -11,7 +11,7 @@ from descend.kernels.model import LinearModel
 from descend.losses import Loss
 from descend.penalties import Penalty
 
-__all__ = ["auto_learning_rate"]
+__all__ = ["auto_learning_rate", "check_scale"]
 
 # Inputs whose largest entry is below this are refused by the "auto" rate: their squares
 # (about 1e-300 and less) reach float64's subnormal numbers, where curvatures lose their
@@ -54,17 +54,7 @@ def auto_learning_rate(
     """
     n = X.shape[0]
     # Work on X / s, s its largest entry, so that no square overflows; L scales by s².
-    s_max = _largest_magnitude(X) if n and X.shape[1] else 0.0
-    if 0.0 < s_max < _SMALLEST_INPUT:
-        # The curvature goes as x², which is then below float64's smallest normal number:
-        # beside an intercept's column of 1s the features would not move at all, and
-        # without one the step 1/L is beyond float64's range.
-        # (StandardScaler is no help: it takes features this small for constants)
-        raise ValueError(
-            f"The inputs are too small to size a learning rate (largest |x| = {s_max:.3g}): "
-            "their squares underflow float64, so descent cannot fit them; multiply them by "
-            f"1e{-math.floor(math.log10(s_max))} or so"
-        )
+    s_max = check_scale(X)
     s_max = max(s_max, float(model.fit_intercept))  # the intercept's column holds 1s
     scale = s_max if math.isfinite(s_max) and s_max > 0 else 1.0
     one = float(model.fit_intercept) / scale  # the intercept's column, scaled alike
@@ -100,6 +90,35 @@ def auto_learning_rate(
             "scale them, or pass learning_rate"
         )
     return 1.0 / max(curvature, 1e-300)
+
+
+def check_scale(X) -> float:
+    """The largest magnitude in X, after refusing inputs too small for descent.
+
+    The curvature of a linear model's loss goes as x²: below :data:`_SMALLEST_INPUT` that is
+    under float64's smallest normal number, so beside an intercept's column of 1s the
+    features would not move at all, and without one a step that moves them is beyond
+    float64's range. No learning rate fits such inputs, given or "auto".
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> check_scale(np.array([[1e-3, -2.0]]))
+    2.0
+    >>> check_scale(np.array([[1e-200]]))
+    Traceback (most recent call last):
+    ...
+    ValueError: The inputs are too small for descent (largest |x| = 1e-200): ...
+    """
+    s_max = _largest_magnitude(X) if X.shape[0] and X.shape[1] else 0.0
+    if 0.0 < s_max < _SMALLEST_INPUT:
+        # (StandardScaler is no help: it takes features this small for constants)
+        raise ValueError(
+            f"The inputs are too small for descent (largest |x| = {s_max:.3g}): their "
+            "squares underflow float64, so no learning rate can fit them; multiply them by "
+            f"1e{-math.floor(math.log10(s_max))} or so"
+        )
+    return s_max
 
 
 def _top_eigenvalue(X, scale, w, one, divisor, rtol=1e-3, min_iter=20, max_iter=200) -> float:
