@@ -28,7 +28,6 @@ Examples
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -116,27 +115,27 @@ class Replay(animation.FuncAnimation):
         made = writer is None or isinstance(writer, str)
         if made:
             writer = self._make_writer(path, writer, fps, codec, bitrate, extra_args, metadata)
-        partial = path.with_name(f".{path.stem}.partial-{os.getpid()}{path.suffix}")
+        from descend.datafiles import atomic_path
+
         # a GIF of our own writer's making is drawn by its moving parts only
         canvas = self._fig.canvas
         fast = made and isinstance(writer, animation.PillowWriter) and not savefig_kwargs
         fast = fast and hasattr(canvas, "copy_from_bbox") and hasattr(canvas, "buffer_rgba")
         try:
-            if fast:
-                self._save_gif(partial, writer.fps, dpi, progress_callback)
-            else:
-                # Frame by frame through the writer: one draw per frame (the generic
-                # animation save draws every frame twice on a non-interactive canvas).
-                at = dpi if dpi is not None else self._fig.dpi
-                with writer.saving(self._fig, partial, at):
-                    for i in range(self.n_frames):
-                        self._update(i)
-                        writer.grab_frame(**(savefig_kwargs or {}))
-                        if progress_callback is not None:
-                            progress_callback(i, self.n_frames)
-            os.replace(partial, path)
+            with atomic_path(path) as partial:
+                if fast:
+                    self._save_gif(partial, writer.fps, dpi, progress_callback)
+                else:
+                    # Frame by frame through the writer: one draw per frame (the generic
+                    # animation save draws every frame twice on a non-interactive canvas).
+                    at = dpi if dpi is not None else self._fig.dpi
+                    with writer.saving(self._fig, partial, at):
+                        for i in range(self.n_frames):
+                            self._update(i)
+                            writer.grab_frame(**(savefig_kwargs or {}))
+                            if progress_callback is not None:
+                                progress_callback(i, self.n_frames)
         finally:
-            partial.unlink(missing_ok=True)
             self._update(0)
         self._draw_was_started = True  # rendered: no "deleted without rendering" warning
 

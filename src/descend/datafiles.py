@@ -998,6 +998,8 @@ def atomic_path(path) -> Iterator[Path]:
     os.close(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
     try:
         yield temp
+        with open(temp, "rb+") as written:
+            os.fsync(written.fileno())  # on disk before it takes the name
         _replace(temp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -1036,20 +1038,8 @@ def atomic_write(path, *, newline: str | None = None) -> Iterator[IO[str]]:
     'all or nothing\\n'
     >>> tmp.cleanup()
     """
-    path = _destination(Path(path))
-    temp = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp"
-    # 0o666 lets the umask decide, as for any new file; O_EXCL never reuses a file
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline=newline) as fh:
-            yield fh
-            fh.flush()
-            os.fsync(fh.fileno())  # on disk before it takes the name
-        _replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp)
-        raise
+    with atomic_path(path) as temp, open(temp, "w", encoding="utf-8", newline=newline) as fh:
+        yield fh
 
 
 def write_csv(path, header: Sequence[str], columns: Sequence) -> Path | None:

@@ -8,7 +8,6 @@ also an example of the public API.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,12 +52,10 @@ def save(picture: Picture, folder) -> Path:
         if picture.animated:
             drawn.save(path, dpi=FRAME_DPI)
         else:
-            partial = path.with_name(f".{path.stem}.partial-{os.getpid()}.png")
-            try:
+            from descend.datafiles import atomic_path
+
+            with atomic_path(path) as partial:
                 fig.savefig(partial, format="png", dpi=STILL_DPI)
-                os.replace(partial, path)
-            finally:
-                partial.unlink(missing_ok=True)
     finally:
         plt.close(fig)
     return path

@@ -10,7 +10,6 @@ network.
 from __future__ import annotations
 
 import html
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -97,13 +96,11 @@ Every figure and animation here was drawn from the history the run kept.</footer
 </body>
 </html>
 """
+    from descend.datafiles import atomic_write
+
     path = folder / "index.html"
-    partial = folder / f".index.partial-{os.getpid()}.html"
-    try:
-        partial.write_text(page, encoding="utf-8")
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
+    with atomic_write(path) as fh:
+        fh.write(page)
     return path
 
 

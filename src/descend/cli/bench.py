@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -50,12 +49,10 @@ def _workloads(text: str | None, known) -> list[int] | None:
 
 def _write(path: Path, text: str) -> None:
     """Write ``text`` complete or not at all."""
-    partial = path.with_name(f".{path.name}.partial-{os.getpid()}")
-    try:
-        partial.write_text(text, encoding="utf-8")
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
+    from descend.datafiles import atomic_write
+
+    with atomic_write(path) as fh:
+        fh.write(text)
 
 
 @app.command()
