@@ -516,3 +516,13 @@ def test_from_dict_errors_have_no_path():
 
 def test_module_constants():
     assert serialize.FORMAT == "descend-model" and serialize.VERSION == 1
+
+
+def test_a_model_file_too_large_to_parse_is_refused_before_it_is_read(tmp_path, monkeypatch):
+    path = tmp_path / "model.json"
+    save(path, GDRegressor(max_epochs=5, tol=None).fit(*_regression()))
+    monkeypatch.setattr(datafiles, "MAX_ARRAY_BYTES", 4 * path.stat().st_size - 4)
+    with pytest.raises(ModelFileError, match="more than a model file this machine can read"):
+        load(path)
+    monkeypatch.setattr(datafiles, "MAX_ARRAY_BYTES", 4 * path.stat().st_size)
+    assert load(path) is not None

@@ -60,6 +60,7 @@ import inspect
 import json
 import math
 import numbers
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -476,6 +477,14 @@ def load(path) -> Model:
     try:
         # never waits on a named pipe, never reads a device without end
         with datafiles.open_regular(path) as fh:
+            size = os.fstat(fh.fileno()).st_size
+            # parsed, JSON takes several times its size in memory: refuse what could not fit
+            if size > datafiles._array_limit() // 4:
+                raise ModelFileError(
+                    f"is {size / 2**20:,.0f} MiB, more than a model file this machine can "
+                    f"read ({datafiles._array_limit() // 4 / 2**20:,.0f} MiB)",
+                    path,
+                )
             raw = fh.read()
     except FileNotFoundError:
         raise ModelFileError("no such file", path) from None
