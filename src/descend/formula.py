@@ -791,8 +791,9 @@ class _Checker:
         if shape.work > MAX_WORK:
             raise FormulaError(
                 f"the gradient of formula {_quote(self.source.text)} would take about "
-                f"{shape.work:,} steps to work out; the limit is {MAX_WORK:,} (products of many "
-                "factors that hold variables cost the most)",
+                f"{shape.work:,} steps to work out; the limit is {MAX_WORK:,} (each variable's "
+                "derivative copies every function and product that holds it: functions of "
+                "long sums and products of many factors cost the most)",
                 self.source.text,
             )
         return shape.names
