@@ -54,7 +54,8 @@ def auto_learning_rate(
     """
     n = X.shape[0]
     # Work on X / s, s its largest entry, so that no square overflows; L scales by s².
-    s_max = check_scale(X)
+    s_max = _largest_magnitude(X) if n and X.shape[1] else 0.0
+    _refuse_tiny(s_max)
     s_max = max(s_max, float(model.fit_intercept))  # the intercept's column holds 1s
     scale = s_max if math.isfinite(s_max) and s_max > 0 else 1.0
     one = float(model.fit_intercept) / scale  # the intercept's column, scaled alike
@@ -92,25 +93,32 @@ def auto_learning_rate(
     return 1.0 / max(curvature, 1e-300)
 
 
-def check_scale(X) -> float:
-    """The largest magnitude in X, after refusing inputs too small for descent.
+def check_scale(X) -> None:
+    """Refuse inputs too small for descent: whose largest magnitude is under
+    :data:`_SMALLEST_INPUT`.
 
     The curvature of a linear model's loss goes as x²: below :data:`_SMALLEST_INPUT` that is
     under float64's smallest normal number, so beside an intercept's column of 1s the
     features would not move at all, and without one a step that moves them is beyond
-    float64's range. No learning rate fits such inputs, given or "auto".
+    float64's range. No learning rate fits such inputs, given or "auto". A few dozen rows
+    settle it for almost any data; only when all of those are that small is all of X read.
 
     Examples
     --------
     >>> import numpy as np
     >>> check_scale(np.array([[1e-3, -2.0]]))
-    2.0
     >>> check_scale(np.array([[1e-200]]))
     Traceback (most recent call last):
     ...
     ValueError: The inputs are too small for descent (largest |x| = 1e-200): ...
     """
-    s_max = _largest_magnitude(X) if X.shape[0] and X.shape[1] else 0.0
+    if not (X.shape[0] and X.shape[1]):
+        return
+    if _largest_magnitude(X[:: max(1, X.shape[0] // 64)]) < _SMALLEST_INPUT:
+        _refuse_tiny(_largest_magnitude(X))
+
+
+def _refuse_tiny(s_max: float) -> None:
     if 0.0 < s_max < _SMALLEST_INPUT:
         # (StandardScaler is no help: it takes features this small for constants)
         raise ValueError(
@@ -118,7 +126,6 @@ def check_scale(X) -> float:
             "squares underflow float64, so no learning rate can fit them; multiply them by "
             f"1e{-math.floor(math.log10(s_max))} or so"
         )
-    return s_max
 
 
 def _top_eigenvalue(X, scale, w, one, divisor, rtol=1e-3, min_iter=20, max_iter=200) -> float:
