@@ -231,6 +231,11 @@ CLI_CASES = [
         subprocess=True,
     ),
     Case(
+        "demo-picture-link",
+        lambda f: ["demo", "T1", "--out", _link(f, "t1-curve.png", _victim(f).name).parent],
+        "t1-curve.png' is a symbolic link",
+    ),
+    Case(
         "history-link-to-fifo",
         lambda f: _train(f, "--history", _link(f, "h.csv", _fifo(f, "pipe").name)),
         "h.csv' is a symbolic link",

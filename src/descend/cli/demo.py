@@ -20,10 +20,11 @@ from rich.table import Table
 
 import descend
 from descend.cli._app import app
-from descend.cli._common import fail, headless
+from descend.cli._common import fail, guarded, headless, writable
 
 
 @app.command()
+@guarded
 def demo(
     names: Annotated[
         list[str] | None,
@@ -96,6 +97,7 @@ def demo(
     if pictures:
         from descend import report as page
 
+        writable(out / "index.html", "--out", ())
         index = page.write_page(reports, drawn, out, version=descend.__version__)
         count = sum(len(p) for p in drawn.values())
         console.print(
@@ -129,6 +131,9 @@ def _draw(report, out: Path, progress, task) -> list:
     for i, picture in enumerate(planned, 1):
         progress.update(task, description=f"{report.key}: drawing {picture.filename} "
                         f"({i}/{len(planned)})")  # fmt: skip
+        # the same rules as every named output: a link planted in the folder is never
+        # written through
+        writable(out / picture.filename, "--out", ())
         gallery.save(picture, out)
         made.append(picture)
     return made
