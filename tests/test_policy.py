@@ -10,6 +10,7 @@ import sys
 
 import numpy as np
 import pytest
+import scipy.sparse
 
 from descend import GDClassifier, GDRegressor, kernels, losses
 from descend.kernels import compiled, policy
@@ -156,3 +157,8 @@ def test_a_pass_route_names_the_kernel_and_types_it_would_run():
     assert route.key == "dense_many[float32, int64]"
     assert compiled.pass_route(np.asfortranarray(np.ones((10, 3))), np.zeros(10), None,
                                model=model, loss=losses.log_loss()).key == "none"  # fmt: skip
+    sparse = scipy.sparse.random(1000, 500, density=0.01, format="csr", random_state=0)
+    route = compiled.pass_route(sparse, np.zeros(1000), None,
+                                model=kernels.LinearModel(500, 1, True),
+                                loss=losses.squared_error())  # fmt: skip
+    assert (route.key, route.entries) == ("sparse_pass[float64, float64]", sparse.nnz)

@@ -218,6 +218,11 @@ def _pass(theta, X, y, sw, model: LinearModel, loss, want_grad: bool, want_stats
     return G.reshape(model.n_features + 1, model.n_outputs), stats
 
 
+def _entries(X) -> int:
+    """The entries of X a pass reads: all of dense X, the stored ones of CSR."""
+    return int(X.nnz) if hasattr(X, "format") else X.shape[0] * X.shape[1]
+
+
 def pass_route(X, y, sample_weight, *, model: LinearModel, loss) -> policy.Route:
     """The :class:`~descend.kernels.policy.Route` of the full passes of a fit: whether
     :func:`full_gradient` or the NumPy reference should run them."""
@@ -243,7 +248,7 @@ def pass_route(X, y, sample_weight, *, model: LinearModel, loss) -> policy.Route
         return found[:2]
 
     key = f"{name}[{dtype}, {targets.dtype}]"
-    return policy.Route(key, kernel, X.shape[0] * X.shape[1])
+    return policy.Route(key, kernel, _entries(X))
 
 
 def _divisor(loss, sw, n) -> float:
@@ -489,4 +494,4 @@ def batches_route(
 
     name = "sparse_batches" if sparse else "dense_batches"
     key = f"{name}[{(X.data if sparse else X).dtype}, {targets.dtype}]"
-    return policy.Route(key, kernel, X.shape[0] * X.shape[1], batches)
+    return policy.Route(key, kernel, _entries(X), batches)

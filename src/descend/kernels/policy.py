@@ -37,12 +37,16 @@ if need be), ``numpy`` to run the reference only.
 
 Examples
 --------
->>> from descend.kernels import policy
+>>> import numpy as np
+>>> from descend import kernels, losses
+>>> from descend.kernels import compiled, policy
 >>> policy.setting()
 'auto'
->>> route = policy.Route("dense_one_squared[float64]", kernel=None, entries=100)
->>> route.compiled()  # a small pass never pays for a kernel
-False
+>>> X, y = np.ones((100, 3)), np.zeros(100)
+>>> route = compiled.pass_route(
+...     X, y, None, model=kernels.LinearModel(3, 1, True), loss=losses.squared_error())
+>>> route.key, route.compiled()  # 300 entries: a kernel call costs more than the work
+('dense_one_squared[float64, float64]', False)
 """
 
 from __future__ import annotations
@@ -145,7 +149,8 @@ class Route:
         Returns ``(dispatcher, args)``: the kernel and arguments of the types it would be
         called with (importing Numba). None when the kernels do not take the work.
     entries : int
-        Entries of X the pass reads; a full pass under :data:`SMALL_PASS` stays in NumPy.
+        Entries of X the pass reads (the stored ones of a sparse X); a full pass under
+        :data:`SMALL_PASS` stays in NumPy.
     batches : int or None
         Batches in each call, for a mini-batch epoch (which pays off on data of any size);
         None for a pass over all rows.
