@@ -5,13 +5,17 @@ with the choice."""
 from __future__ import annotations
 
 import os
+import shlex
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 import scipy.sparse
 
+import descend
 from descend import GDClassifier, GDRegressor, kernels, losses
 from descend.kernels import compiled, policy
 
@@ -131,20 +135,53 @@ def test_one_thread_or_many_and_numpy_or_compiled_give_the_same_fit(monkeypatch)
         np.testing.assert_allclose(other.history_.loss, fits[0].history_.loss, rtol=1e-12)
 
 
+_NO_CACHE_SCRIPT = (
+    "import numpy as np\n"
+    "from descend import kernels\n"
+    "print(kernels.first_nonfinite(np.array([[1.0, 2.0], [np.inf, 0.0]])))\n"
+)
+
+
 def test_with_nowhere_to_cache_the_kernels_still_run_with_one_notice():
-    script = (
-        "import numpy as np\n"
-        "from descend import kernels\n"
-        "print(kernels.first_nonfinite(np.array([[1.0, 2.0], [np.inf, 0.0]])))\n"
-    )
     # Numba's locators all declining is what a read-only package and no writable home give
     env = _env(DESCEND_KERNELS="compiled", NUMBA_CACHE_LOCATOR_CLASSES="IPythonCacheLocator")
     out = subprocess.run(
-        [sys.executable, "-W", "default", "-c", script], capture_output=True, text=True,
-        env=env, check=True,
+        [sys.executable, "-W", "default", "-c", _NO_CACHE_SCRIPT], capture_output=True,
+        text=True, env=env, check=True,
     )  # fmt: skip
     assert out.stdout.strip() == "(1, 0)"
     assert out.stderr.count("cannot be cached on disk here") == 1, out.stderr
+
+
+def test_a_read_only_install_with_a_read_only_home_still_runs(tmp_path):
+    """The package copied to a folder mounted read-only, HOME read-only too (a mount
+    namespace of this test's own: needs root and unshare, else skipped)."""
+    package, home = tmp_path / "site", tmp_path / "home"
+    shutil.copytree(
+        Path(descend.__file__).parent, package / "descend",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )  # fmt: skip
+    home.mkdir()
+    env = {k: v for k, v in _env(DESCEND_KERNELS="compiled", HOME=str(home),
+                                 PYTHONPATH=str(package)).items()
+           if k != "NUMBA_CACHE_DIR"}  # fmt: skip
+    script = (
+        f"mount --bind -o ro {package} {package} && mount --bind -o ro {home} {home} && "
+        f"{shlex.quote(sys.executable)} -W default -c {shlex.quote(_NO_CACHE_SCRIPT)}"
+    )
+    unshare = shutil.which("unshare")
+    if os.geteuid() != 0 or unshare is None:
+        pytest.skip("needs root and unshare to mount folders read-only")
+    out = subprocess.run(
+        [unshare, "-m", "sh", "-c", script], capture_output=True, text=True, env=env,
+        cwd=tmp_path,
+    )  # fmt: skip
+    if "mount" in out.stderr and out.returncode != 0:
+        pytest.skip(f"cannot mount here: {out.stderr.strip()[:200]}")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "(1, 0)"
+    assert out.stderr.count("cannot be cached on disk here") == 1, out.stderr
+    assert not list(package.rglob("*.nbi"))  # nothing was written beside the package
 
 
 def test_a_pass_route_names_the_kernel_and_types_it_would_run():
