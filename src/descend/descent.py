@@ -14,13 +14,14 @@ from __future__ import annotations
 import math
 import sys
 import warnings
-from time import perf_counter
 
 import numpy as np
 
+from descend import checkpoint as _checkpoints
 from descend import optimizers as _optimizers
 from descend._validation import check_bool, check_count, scalar_value
 from descend.batches import batch_indices, check_batch_size, take_rows
+from descend.driver import DIVERGENCE_FACTOR, MAX_RECOVERIES, RunState, divergence_limit, drive
 from descend.errors import DivergenceError, DivergenceWarning, GradientCheckError
 from descend.gradients import check_grad, numeric_grad
 from descend.history import History
@@ -33,7 +34,6 @@ from descend.stopping import (
     AnyOf,
     Callback,
     GTol,
-    Info,
     MaxIter,
     Patience,
     Target,
@@ -42,14 +42,10 @@ from descend.stopping import (
     as_rule,
 )
 
-__all__ = ["maximize", "minimize"]
+__all__ = ["DIVERGENCE_FACTOR", "MAX_RECOVERIES", "maximize", "minimize"]
 
 #: Relative gradient error above which ``grad="check"`` refuses to run.
 GRAD_CHECK_TOLERANCE = 1e-5
-#: f may grow to DIVERGENCE_FACTOR * (|f0| + 1) before the run counts as diverged.
-DIVERGENCE_FACTOR = 1e12
-#: How many times ``on_divergence="recover"`` halves the learning rate before giving up.
-MAX_RECOVERIES = 60
 _DIVERGENCE_MODES = ("stop", "raise", "recover")
 _FLOAT = np.dtype(np.float64)
 
@@ -100,6 +96,9 @@ def minimize(
     record=True,
     on_divergence="stop",
     stop=None,
+    checkpoint=None,
+    checkpoint_every=None,
+    resume=None,
 ) -> Result:
     r"""Minimise ``fun`` by gradient descent from ``x0``.
 
@@ -206,6 +205,20 @@ def minimize(
         of the epoch and reruns it, same rows in the same order, at half the rate.
     stop : Rule, callable or list, optional
         Further stopping rules (see :mod:`descend.stopping`), fired by their own name.
+    checkpoint : path-like, optional
+        A folder to keep the run's whole state in (:mod:`descend.checkpoint`): every
+        ``checkpoint_every`` iterations, at the end, and when the run diverges or is
+        interrupted (Ctrl-C).
+    checkpoint_every : int, optional
+        Iterations between checkpoints: 100 when left out, or every epoch of a run over
+        batches.
+    resume : path-like or True, optional
+        Go on from the checkpoint in this folder (True: the one in ``checkpoint``) instead of
+        from ``x0``, and keep writing checkpoints there. The call must be the one that made
+        it (the same function by name, x0, optimizer, rate plan and data; anything else is
+        refused with what differs), except for the stopping rules, which may change. With
+        the same rules the result is the very one the uninterrupted run gives: x, f, the
+        whole history (its times aside) and the stop reason.
 
     Returns
     -------
@@ -278,6 +291,9 @@ def maximize(
     record=True,
     on_divergence="stop",
     stop=None,
+    checkpoint=None,
+    checkpoint_every=None,
+    resume=None,
 ) -> Result:
     r"""Maximise ``fun`` by gradient ascent: :math:`x_{k+1} = x_k + \eta \nabla f(x_k)`.
 
@@ -600,6 +616,9 @@ def _descend(
     record,
     on_divergence,
     stop,
+    checkpoint,
+    checkpoint_every,
+    resume,
     sense,
 ) -> Result:
     if not callable(fun):
@@ -619,21 +638,21 @@ def _descend(
     record = check_bool(record, "record")
     data, batch_size, shuffle, rng = _check_sampling(data, batch_size, shuffle, random_state)
     batched = data is not None and batch_size < data[0].shape[0]
+    store = _checkpoints.plan(checkpoint, checkpoint_every, resume, default_every=(
+        _checkpoints.EVERY_EPOCH if batched else _checkpoints.EVERY_ITERATIONS))  # fmt: skip
     if type(gtol) is _Default:
         # The default joins only a run that names no rule of its own, where its gradient is
         # computed at every point anyway (with batches it would cost an evaluation an epoch).
         gtol = None if named or batched else float(gtol)
     rules = _rules(max_iter, tol, xtol, gtol, target, patience, callback, stop)
-    batches = None
+    full_args = args
     if data is not None:
-        if batched:
-            batches = _Batches(data, batch_size, shuffle, rng, args)
         args = (*data, *args)  # full batch: the data simply goes in front of args
     analytic = _resolve_grad(fun, grad, float(x[0]) if scalar else x, args)
     problem = _Counted(fun, analytic, args, scalar, sense, x.size)
     # With batches, the gradient on all the data costs an epoch's worth of calls: only the
     # rules that read it pay for it.
-    needs_grad = batches is None or gtol is not None or callback is not None or stop is not None
+    needs_grad = not batched or gtol is not None or callback is not None or stop is not None
 
     f = problem.value(x)
     if not math.isfinite(f):
@@ -643,56 +662,45 @@ def _descend(
         g = problem.gradient(x)
         if not np.all(np.isfinite(g)):
             raise ValueError(f"The gradient at x0 is not finite: {sense * g}")
-    limit = DIVERGENCE_FACTOR * (abs(f) + 1.0)
+    limit = divergence_limit(f)
 
-    plan = opt.learning_rate
-    line_search = plan if isinstance(plan, Backtracking) else None
-    schedule = plan if line_search is None and callable(plan) else None
-    fixed_rate = plan if isinstance(plan, float) else None
-
-    history = History(x.size, scalar, capacity=min(max_iter + 1, 4096), keep_all=bool(record))
-    start = perf_counter()
-    progress = _Progress(problem, rules, history, start)
-    fired = progress.advance(0, x, f, g, math.nan if g is None else _norm(g), None, math.nan)
-
-    if batches is not None:
-        x, f, g, nit, fired, divergence = _epochs(
-            problem,
-            opt,
-            progress,
-            history,
-            fired,
-            batches,
-            x,
-            f,
-            g,
-            needs_grad=needs_grad,
-            line_search=line_search,
-            schedule=schedule,
-            fixed_rate=fixed_rate,
-            limit=limit,
-            on_divergence=on_divergence,
-            start=start,
+    if batched:
+        stepper = _EpochSteps(
+            problem, opt, limit, data, batch_size, shuffle, rng, full_args, needs_grad
         )
-        if g is None:  # Result.grad: the gradient on all the data at the final x
-            g = problem.gradient(x)
     else:
-        if (
-            line_search is None
-            and schedule is None
-            and progress.checks is not None
-            and analytic is not None
-            and not scalar
-        ):
-            x, f, g, nit, fired, divergence = _fixed_rate_loop(
-                problem, opt, progress, history, fired, x, f, g, fixed_rate, limit,
-                on_divergence,
-            )  # fmt: skip
-        else:
-            x, f, g, nit, fired, divergence = _loop(
-                problem, opt, progress, history, fired, x, f, g, line_search, schedule,
-                fixed_rate, limit, on_divergence,
-            )  # fmt: skip
+        stepper = _PointSteps(problem, opt, limit, analytic is not None and not scalar)
+    history = History(x.size, scalar, capacity=min(max_iter + 1, 4096), keep_all=bool(record))
+    state = RunState(
+        nit=0, x=x, f=f, g=g, grad_norm=math.nan if g is None else _norm(g),
+        opt_state=opt.init(x), record=history,
+    )  # fmt: skip
+    if store is not None:
+        store.describe(
+            kind="maximize" if sense < 0 else "minimize", function=fun,
+            gradient="numeric" if analytic is None else analytic, x0=x, args=full_args,
+            optimizer=opt, data=data, batch_size=batch_size if batched else None,
+            shuffle=shuffle if batched else None, on_divergence=on_divergence,
+            record=record,
+        )  # fmt: skip
+        if store.resuming:
+            state = store.load(state)
+            history = state.record
+            problem.nfev, problem.ngev = state.nfev, state.ngev
+            if stepper.order is not None and state.order is not None:
+                stepper.order.bit_generator.state = state.order
+            rules.reset()
+    outcome = drive(
+        stepper, state, rules, sense=sense,
+        on_divergence="recover" if on_divergence == "recover" else "stop",
+        checkpoint=None if store is None else store.save,
+        every=0 if store is None else store.every,
+    )  # fmt: skip
+    final = outcome.state
+    x, f, g, nit = final.x, final.f, final.g, final.nit
+    fired, divergence = outcome.fired, outcome.divergence
+    if g is None:  # Result.grad: the gradient on all the data at the final x
+        g = problem.gradient(x)
 
     if fired is not None:
         reason, message = fired.name, fired.message()
@@ -733,126 +741,119 @@ def _descend(
     return result
 
 
-def _loop(
-    problem,
-    opt,
-    progress,
-    history,
-    fired,
-    x,
-    f,
-    g,
-    line_search,
-    schedule,
-    fixed_rate,
-    limit,
-    on_divergence,
-):
-    """The loop without data batches, for every optimizer, rate plan and rule. Returns
-    ``(x, f, g, nit, fired, divergence)``."""
-    sense = problem.sense
-    state = opt.init(x)
-    nit, scale, recoveries = 0, 1.0, 0
-    divergence = None
-    # Bound once: this loop runs up to millions of times on cheap objectives.
-    value, gradient, update, advance = (
-        problem.value,
-        problem.gradient,
-        opt.update,
-        progress.advance,
-    )
-    small = x.size <= 64
-    while fired is None:
-        if line_search is not None:
-            found = line_search.step(value, x, f, g, opt, state, scale)
-            if found is None:
-                break
-            rate, step, new_state, x_new, f_new = found
-        else:
-            rate = scale * (fixed_rate if schedule is None else rate_at(schedule, nit))
-            step, new_state = update(g, state, x, rate)
-            x_new = x + step
-            f_new = value(x_new)
+class _Steps:
+    """What the steppers of :func:`minimize` share (see :mod:`descend.driver`)."""
 
-        g_new = None
-        if -math.inf < f_new <= limit:  # the common case, checked cheaply
-            g_new = gradient(x_new)
-            grad_norm = math.hypot(*g_new.tolist()) if small else _norm(g_new)
-            if not math.isfinite(grad_norm):
-                why = "the gradient is not finite"
-            elif small and math.isfinite(sum(x_new.tolist())):
-                why = None  # a finite sum: every entry is finite
-            elif not np.isfinite(x_new).all():
-                why = "x is not finite"
+    extras = ()
+    watches = False
+    row = ()
+    watched = None
+    order = None
+
+    def __init__(self, problem, opt, limit):
+        self.problem, self.opt, self.limit = problem, opt, limit
+        self.restart = opt.init
+        plan = opt.learning_rate
+        self.line_search = plan if isinstance(plan, Backtracking) else None
+        self.schedule = plan if self.line_search is None and callable(plan) else None
+        self.fixed_rate = plan if isinstance(plan, float) else None
+
+    @property
+    def nfev(self) -> int:
+        return self.problem.nfev
+
+    @property
+    def ngev(self) -> int:
+        return self.problem.ngev
+
+    def public_x(self, x):
+        return self.problem.user_x(x)
+
+    def public_grad(self, g):
+        return _user_grad(g, self.problem.sense, self.problem.scalar)
+
+    def extra(self) -> dict:
+        return {}
+
+
+class _PointSteps(_Steps):
+    """A step per iteration: the optimizer's update at a fixed rate, a scheduled one or one a
+    line search finds, then f and the gradient at the new point."""
+
+    def __init__(self, problem, opt, limit, analytic_array):
+        super().__init__(problem, opt, limit)
+        if self.line_search is None and self.schedule is None and analytic_array:
+            self.step = self._fixed_rate()
+        else:
+            self.step = self._general()
+
+    def _general(self):
+        problem, opt, limit = self.problem, self.opt, self.limit
+        line_search, schedule, fixed_rate = self.line_search, self.schedule, self.fixed_rate
+        sense, value, gradient, update = problem.sense, problem.value, problem.gradient, opt.update
+        small = problem.dim <= 64
+
+        def step(x, f, g, state, nit, scale):
+            if line_search is not None:
+                found = line_search.step(value, x, f, g, opt, state, scale)
+                if found is None:
+                    return None
+                rate, move, new_state, x_new, f_new = found
             else:
-                why = None
-        else:
-            why = _divergence(f_new, limit, sense)
-        if why is not None:
-            if on_divergence == "recover" and recoveries < MAX_RECOVERIES:
-                recoveries += 1
-                scale *= 0.5
-                state = opt.init(x)
-                _log_recovery(history, nit, why, rate)
-                continue
-            divergence = (nit + 1, why, rate)
-            break
+                rate = scale * (fixed_rate if schedule is None else rate_at(schedule, nit))
+                move, new_state = update(g, state, x, rate)
+                x_new = x + move
+                f_new = value(x_new)
+            g_new, grad_norm = None, math.nan
+            if -math.inf < f_new <= limit:  # the common case, checked cheaply
+                g_new = gradient(x_new)
+                grad_norm = math.hypot(*g_new.tolist()) if small else _norm(g_new)
+                why = _unfit(grad_norm, x_new, small)
+            else:
+                why = _divergence(f_new, limit, sense)
+            x_new.setflags(write=False)
+            return x_new, f_new, g_new, grad_norm, new_state, rate, why
 
-        x_new.setflags(write=False)
-        x_prev, x, f, g, state = x, x_new, f_new, g_new, new_state
-        nit += 1
-        fired = advance(nit, x, f, g, grad_norm, x_prev, rate)
-    return x, f, g, nit, fired, divergence
+        return step
 
+    def _fixed_rate(self):
+        """The step for the most common case, a fixed learning rate, an analytic gradient and
+        x an array, with the calls of :meth:`_Counted.value` and :meth:`_Counted.gradient`
+        written out: the same arithmetic and counts in fewer calls, for cheap objectives
+        whose every microsecond shows."""
+        problem, limit, fixed_rate = self.problem, self.limit, self.fixed_rate
+        fun, grad, args, sense, shape = (
+            problem.fun, problem.grad, problem.args, problem.sense, problem.shape,
+        )  # fmt: skip
+        update, tidy, off_scale = self.opt.update, problem.tidy, problem._OFF_SCALE
+        small = problem.dim <= 64
+        inf = math.inf
 
-def _fixed_rate_loop(
-    problem, opt, progress, history, fired, x, f, g, fixed_rate, limit, on_divergence
-):
-    """:func:`_loop` for its most common case, with the work of each iteration written out in
-    one place: a fixed learning rate, an analytic gradient, x an array and only the built-in
-    keyword rules. The arithmetic, the checks, the counts and the record are those of the
-    general loop, in the same order; only the calls between them are fewer."""
-    fun, grad, args, sense, shape = (
-        problem.fun,
-        problem.grad,
-        problem.args,
-        problem.sense,
-        problem.shape,
-    )
-    update, tidy, off_scale = opt.update, problem.tidy, problem._OFF_SCALE
-    checks, inline, start = progress.checks, progress._inline, progress.start
-    max_iter = checks[-1][2] if len(checks) == 1 else None  # max_iter alone: one comparison
-    small = x.size <= 64
-    keep_all = history._keep_all
-    n = history._n
-    capacity = history._capacity
-    hx, hf, hgn, hlr, ht, hit = (
-        history._x, history._f, history._grad_norm, history._learning_rate, history._time,
-        history._iteration,
-    )  # fmt: skip
-    f_prev = progress.f_prev
-    nfev = ngev = 0
-    state = opt.init(x)
-    nit, scale, recoveries = 0, 1.0, 0
-    divergence = None
-    inf = math.inf
-    while fired is None:
-        rate = scale * fixed_rate
-        step, new_state = update(g, state, x, rate)
-        x_new = x + step
-        nfev += 1
-        try:
-            f_new = fun(x_new, *args)
-        except off_scale:
-            f_new = inf
-        kind = type(f_new)
-        if kind is not float:
-            f_new = float(f_new) if kind is np.float64 else scalar_value(f_new)
-        f_new = sense * f_new
-
-        g_new = None
-        if -inf < f_new <= limit:
-            ngev += 1
+        def step(x, f, g, state, nit, scale):
+            rate = scale * fixed_rate
+            move, new_state = update(g, state, x, rate)
+            x_new = x + move
+            problem.nfev += 1
+            try:
+                f_new = fun(x_new, *args)
+            except off_scale:
+                f_new = inf
+            kind = type(f_new)
+            if kind is not float:
+                f_new = float(f_new) if kind is np.float64 else scalar_value(f_new)
+            f_new = sense * f_new
+            if not -inf < f_new <= limit:
+                x_new.setflags(write=False)
+                return (
+                    x_new,
+                    f_new,
+                    None,
+                    math.nan,
+                    new_state,
+                    rate,
+                    _divergence(f_new, limit, sense),
+                )
+            problem.ngev += 1
             try:
                 g_new = grad(x_new, *args)
             except off_scale:
@@ -865,287 +866,90 @@ def _fixed_rate_loop(
             else:
                 g_new = tidy(g_new)
             grad_norm = math.hypot(*g_new.tolist()) if small else _norm(g_new)
-            if not math.isfinite(grad_norm):
-                why = "the gradient is not finite"
-            elif small and math.isfinite(sum(x_new.tolist())):
-                why = None  # a finite sum: every entry is finite
-            elif not np.isfinite(x_new).all():
-                why = "x is not finite"
-            else:
-                why = None
-        else:
-            why = _divergence(f_new, limit, sense)
-        if why is not None:
-            if on_divergence == "recover" and recoveries < MAX_RECOVERIES:
-                recoveries += 1
-                scale *= 0.5
-                state = opt.init(x)
-                history._n = n
-                _log_recovery(history, nit, why, rate)
-                continue
-            divergence = (nit + 1, why, rate)
-            break
+            x_new.setflags(write=False)
+            return x_new, f_new, g_new, grad_norm, new_state, rate, _unfit(grad_norm, x_new, small)
 
-        x_new.setflags(write=False)
-        x_prev, x, f, g, state = x, x_new, f_new, g_new, new_state
-        nit += 1
-        # the history row, as History.append writes it
-        if not keep_all:
-            n = 0
-        elif n == capacity:
-            history._n = n
-            history._grow()
-            capacity = history._capacity
-            hx, hf, hgn, hlr, ht, hit = (
-                history._x, history._f, history._grad_norm, history._learning_rate,
-                history._time, history._iteration,
-            )  # fmt: skip
-        f_user = sense * f
-        hx[n] = x
-        hf[n] = f_user
-        hgn[n] = grad_norm
-        hlr[n] = rate
-        ht[n] = perf_counter() - start
-        hit[n] = nit
-        n += 1
-        if max_iter is not None:
-            if nit >= max_iter:
-                fired = checks[-1][1]
-        else:
-            fired = inline(checks, nit, f_user, f_prev, grad_norm, x, x_prev)
-        f_prev = f_user
-    history._n = n
-    progress.f_prev = f_prev
-    problem.nfev += nfev
-    problem.ngev += ngev
-    return x, f, g, nit, fired, divergence
+        return step
 
 
-class _Batches:
-    """The rows of a run's data and the order in which each epoch visits them."""
+def _unfit(grad_norm, x_new, small) -> str | None:
+    """Why a point whose f is in range still counts as diverged, or None."""
+    if not math.isfinite(grad_norm):
+        return "the gradient is not finite"
+    if small and math.isfinite(sum(x_new.tolist())):
+        return None  # a finite sum: every entry is finite
+    if not np.isfinite(x_new).all():
+        return "x is not finite"
+    return None
 
-    def __init__(self, data, size, shuffle, rng, args):
+
+class _EpochSteps(_Steps):
+    """An epoch per iteration: a step per batch of rows, then f (and, when the rules need it,
+    the gradient) on all of them."""
+
+    def __init__(self, problem, opt, limit, data, size, shuffle, rng, args, needs_grad):
+        super().__init__(problem, opt, limit)
         self.data, self.size, self.shuffle, self.rng, self.args = data, size, shuffle, rng, args
         self.n_rows = data[0].shape[0]
+        self.needs_grad = needs_grad
+        # the generator is read only when the rows are shuffled: only then is it state
+        self.order = rng if shuffle else None
+        self.step = self._epoch
 
-    def epoch(self):
+    def _batches(self):
         """The arguments of ``fun`` and ``grad`` for each batch of one epoch: the rows of
         every data array, then ``args``."""
         data, args = self.data, self.args
         for index in batch_indices(self.n_rows, self.size, self.rng, self.shuffle):
             yield (*take_rows(data, index), *args)
 
-    def mark(self):
-        """Where the generator stands, so that an epoch can be visited again."""
-        return self.rng.bit_generator.state if self.shuffle else None
-
-    def rewind(self, mark) -> None:
-        if mark is not None:
-            self.rng.bit_generator.state = mark
-
-
-def _epochs(
-    problem,
-    opt,
-    progress,
-    history,
-    fired,
-    batches,
-    x,
-    f,
-    g,
-    *,
-    needs_grad,
-    line_search,
-    schedule,
-    fixed_rate,
-    limit,
-    on_divergence,
-    start,
-):
-    """The loop over epochs: a step per batch, then f (and, when ``needs_grad``, the gradient)
-    on all the data. Returns ``(x, f, g, nit, fired, divergence)`` like the plain loop; ``g`` is
-    None when the gradient at the last x was not needed."""
-    sense = problem.sense
-    full_args = problem.args
-    state = opt.init(x)
-    nit, scale, recoveries = 0, 1.0, 0
-    divergence = None
-    grad_norm = math.nan
-    while fired is None:
+    def _epoch(self, x, f, g, state, nit, scale):
+        problem, opt, line_search = self.problem, self.opt, self.line_search
         if line_search is None:
-            rate = scale * (fixed_rate if schedule is None else rate_at(schedule, nit, "epoch"))
+            schedule = self.schedule
+            rate = scale * (
+                self.fixed_rate if schedule is None else rate_at(schedule, nit, "epoch")
+            )
         else:
             rate = scale * line_search.initial
-        mark = batches.mark()
+        full_args = problem.args
         x_new, new_state, why, stepped = x, state, None, False
-        for batch_args in batches.epoch():
-            problem.args = batch_args
-            g_batch = problem.gradient(x_new)
-            if not math.isfinite(_norm(g_batch)):
-                why = "the gradient on a batch is not finite"
-                break
-            if line_search is None:
-                step, new_state = opt.update(g_batch, new_state, x_new, rate)
-            else:
-                f_batch = problem.value(x_new)
-                found = line_search.step(
-                    problem.value, x_new, f_batch, g_batch, opt, new_state, scale
-                )
-                if found is None:  # no decrease on this batch: it takes no step
-                    continue
-                rate, step, new_state, _, _ = found
-            x_next = x_new + step
-            if not np.all(np.isfinite(x_next)):
-                why = "x is not finite"
-                break
-            x_new, stepped = _read_only(x_next), True
-        problem.args = full_args
+        try:
+            for batch_args in self._batches():
+                problem.args = batch_args
+                g_batch = problem.gradient(x_new)
+                if not math.isfinite(_norm(g_batch)):
+                    why = "the gradient on a batch is not finite"
+                    break
+                if line_search is None:
+                    move, new_state = opt.update(g_batch, new_state, x_new, rate)
+                else:
+                    f_batch = problem.value(x_new)
+                    found = line_search.step(
+                        problem.value, x_new, f_batch, g_batch, opt, new_state, scale
+                    )
+                    if found is None:  # no decrease on this batch: it takes no step
+                        continue
+                    rate, move, new_state, _, _ = found
+                x_next = x_new + move
+                if not np.all(np.isfinite(x_next)):
+                    why = "x is not finite"
+                    break
+                x_new, stepped = _read_only(x_next), True
+        finally:
+            problem.args = full_args
         if why is None and line_search is not None and not stepped:
-            break  # the line search found no step on any batch: reason "line_search"
-
-        g_new = None
+            return None  # the line search found no step on any batch: reason "line_search"
+        f_new, g_new, grad_norm = math.nan, None, math.nan
         if why is None:
             f_new = problem.value(x_new)
-            why = _divergence(f_new, limit, sense)
-        if why is None and needs_grad:
+            why = _divergence(f_new, self.limit, problem.sense)
+        if why is None and self.needs_grad:
             g_new = problem.gradient(x_new)
             grad_norm = _norm(g_new)
             if not math.isfinite(grad_norm):
                 why = "the gradient is not finite"
-        if why is not None:
-            if on_divergence == "recover" and recoveries < MAX_RECOVERIES:
-                recoveries += 1
-                scale *= 0.5
-                state = opt.init(x)
-                batches.rewind(mark)  # rerun the same epoch: the same rows in the same order
-                _log_recovery(history, nit, why, rate)
-                continue
-            divergence = (nit + 1, why, rate)
-            break
-
-        x_prev, x, f, g, state = x, _read_only(x_new), f_new, g_new, new_state
-        nit += 1
-        fired = progress.advance(nit, x, f, g, grad_norm, x_prev, rate)
-    return x, f, g, nit, fired, divergence
-
-
-class _Progress:
-    """The bookkeeping after each accepted iteration (or epoch), shared by both loops: the
-    history row, the best value so far, and the :class:`Info` the stopping rules are asked
-    about. Returns the rule that fired, or None.
-
-    When every rule is one of the built-in keyword rules (max_iter, tol, xtol, gtol, target,
-    patience), they are checked inline on the numbers themselves, in the same order and with
-    the same comparisons, without building an :class:`Info` for each iteration: most of a
-    cheap objective's time would otherwise go to that record.
-    """
-
-    def __init__(self, problem, rules, history, start):
-        self.problem, self.rules, self.history, self.start = problem, rules, history, start
-        self.best_f, self.best_nit, self.f_prev = math.inf, 0, None
-        self.checks = _inline_checks(rules)
-        self.maximize = problem.sense < 0
-        self.patience_best, self.patience_since = math.nan, 0
-        self.append = history.append
-
-    def advance(self, nit, x, f, g, grad_norm, x_prev, rate):
-        """Record iteration ``nit`` at ``x`` (reached from ``x_prev``, None at the start) and
-        ask the rules; ``x - x_prev``, the real change (a step can round away at large |x|),
-        is worked out only when a rule reads it."""
-        problem = self.problem
-        sense = problem.sense
-        elapsed = 0.0 if nit == 0 else perf_counter() - self.start
-        f_user = sense * f
-        self.append(nit, x, f_user, grad_norm, rate, elapsed)
-        if f < self.best_f:
-            self.best_f, self.best_nit = f, nit
-        checks = self.checks
-        if checks is not None:
-            f_prev, self.f_prev = self.f_prev, f_user
-            return self._inline(checks, nit, f_user, f_prev, grad_norm, x, x_prev)
-        info = Info(
-            nit=nit,
-            x=problem.user_x(x),
-            f=f_user,
-            grad=None if g is None else _user_grad(g, sense, problem.scalar),
-            grad_norm=grad_norm,
-            f_prev=self.f_prev,
-            step=None if x_prev is None else problem.user_x(x - x_prev),
-            learning_rate=rate,
-            best_f=sense * self.best_f,
-            best_nit=self.best_nit,
-            time=elapsed,
-            maximize=sense < 0,
-        )
-        self.f_prev = info.f
-        return self.rules.fired(info)
-
-    def _inline(self, checks, nit, f, f_prev, grad_norm, x, x_prev):
-        """The built-in rules, as :meth:`Rule.__call__` states them, first hit first."""
-        first = None
-        for kind, rule, setting in checks:
-            if kind == 0:  # max_iter
-                hit = nit >= setting
-            elif kind == 1:  # tol
-                hit = f_prev is not None and abs(f - f_prev) <= setting
-            elif kind == 2:  # xtol
-                hit = x_prev is not None and _max_abs(x - x_prev) <= setting
-            elif kind == 3:  # gtol
-                hit = grad_norm <= setting
-            elif kind == 4:  # target
-                hit = f >= setting if self.maximize else f <= setting
-            else:  # patience, with Patience's own bookkeeping
-                value = -f if self.maximize else f
-                best = self.patience_best
-                if nit == 0 or math.isnan(best) or value < best - rule.min_delta:
-                    self.patience_best, self.patience_since = value, 0
-                    hit = False
-                else:
-                    self.patience_since += 1
-                    hit = self.patience_since >= setting
-            if hit and first is None:
-                first = rule
-        return first
-
-
-_INLINE_KINDS = {MaxIter: 0, Tol: 1, XTol: 2, GTol: 3, Target: 4, Patience: 5}
-_INLINE_SETTINGS = ("max_iter", "tol", "xtol", "gtol", "target", "patience")
-
-
-def _inline_checks(rules):
-    """``(kind, rule, setting)`` for each member of ``rules`` when all are built-in keyword
-    rules (exactly those classes, a single Patience at most), else None."""
-    members = rules.rules if type(rules) is AnyOf else (rules,)
-    checks = []
-    for rule in members:
-        kind = _INLINE_KINDS.get(type(rule))
-        if kind is None:
-            return None
-        setting = getattr(rule, _INLINE_SETTINGS[kind])
-        checks.append((kind, rule, setting))
-    if sum(kind == 5 for kind, _, _ in checks) > 1:
-        return None
-    return tuple(checks)
-
-
-def _max_abs(step: np.ndarray) -> float:
-    """The largest absolute entry of a step, as ``float(np.max(np.abs(step)))`` gives it."""
-    if step.size <= 64:
-        values = step.tolist()
-        if not math.isnan(sum(values)):  # Python's max would not propagate a NaN as NumPy's
-            return max(map(abs, values))
-    return float(np.max(np.abs(step)))
-
-
-def _log_recovery(history, nit, why, rate) -> None:
-    history.events.append(
-        (
-            nit + 1,
-            f"diverged ({why}); rolled back to iteration {nit} and halved the learning rate "
-            f"to {rate / 2:.6g}",
-        )
-    )
+        return _read_only(x_new), f_new, g_new, grad_norm, new_state, rate, why
 
 
 def _read_only(array: np.ndarray) -> np.ndarray:

@@ -40,13 +40,24 @@ class History:
     a million iterations are no trouble. With ``record=False`` only the latest point is kept.
     """
 
-    def __init__(self, dim: int, scalar: bool = False, capacity: int = 1024, keep_all=True):
+    #: What one row is a step of: an iteration of a run (an epoch for a fit's record).
+    unit = "iteration"
+
+    def __init__(
+        self, dim: int, scalar: bool = False, capacity: int = 1024, keep_all=True, *,
+        keep_x=True, extras=None,
+    ):  # fmt: skip
         self._scalar = scalar
         self._keep_all = keep_all
         capacity = max(1, int(capacity)) if keep_all else 1
-        self._x = np.empty((capacity, dim))
+        self._dim = dim
+        self._x = np.empty((capacity, dim)) if keep_x else None
         self._cols = {name: np.empty(capacity) for name in _COLUMNS[1:]}
         self._iteration = np.empty(capacity, dtype=np.int64)
+        # named extra columns: a float each, or an array of a fixed shape
+        self._extras = {
+            name: np.empty((capacity, *shape)) for name, shape in dict(extras or {}).items()
+        }
         self._capacity = capacity
         self._n = 0
         self.events: list[tuple[int, str]] = []
@@ -80,23 +91,49 @@ class History:
         self._f, self._grad_norm = cols["f"], cols["grad_norm"]
         self._learning_rate, self._time = cols["learning_rate"], cols["time"]
 
-    def append(self, iteration, x, f, grad_norm, learning_rate, time) -> None:
+    def _bound(self):
+        """The columns x (None when not kept), f, grad_norm, learning_rate, time and
+        iteration, which the descent loop writes each row straight into."""
+        return self._x, self._f, self._grad_norm, self._learning_rate, self._time, self._iteration
+
+    def _extra_columns(self, names) -> list[np.ndarray]:
+        """The extra columns ``names``, in that order."""
+        return [self._extras[name] for name in names]
+
+    @property
+    def extras(self) -> tuple[str, ...]:
+        """The names of the extra columns this record keeps (such as an estimator's
+        ``accuracy``); each is read as an attribute, like the built-in columns."""
+        return tuple(self._extras)
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        extras = self.__dict__.get("_extras", {})
+        if name in extras:
+            return extras[name][: self._n]
+        raise AttributeError(name)
+
+    def append(self, iteration, x, f, grad_norm, learning_rate, time, **extras) -> None:
         """Record one point (overwriting the previous one when keeping only the last)."""
         n = self._n if self._keep_all else 0
         if n == self._capacity:
             self._grow()
-        self._x[n] = x
+        if self._x is not None:
+            self._x[n] = x
         self._f[n] = f
         self._grad_norm[n] = grad_norm
         self._learning_rate[n] = learning_rate
         self._time[n] = time
         self._iteration[n] = iteration
+        for name, value in extras.items():
+            self._extras[name][n] = value
         self._n = n + 1
 
     def _grow(self) -> None:
         capacity = 2 * self._capacity
-        self._x = _resized(self._x, capacity)
+        if self._x is not None:
+            self._x = _resized(self._x, capacity)
         self._cols = {name: _resized(col, capacity) for name, col in self._cols.items()}
+        self._extras = {name: _resized(col, capacity) for name, col in self._extras.items()}
         self._iteration = _resized(self._iteration, capacity)
         self._capacity = capacity
         self._bind()
@@ -106,6 +143,8 @@ class History:
 
     @property
     def x(self) -> np.ndarray:
+        if self._x is None:
+            raise AttributeError("This record does not keep x")
         x = self._x[: self._n]
         return x[:, 0] if self._scalar else x
 

@@ -129,6 +129,15 @@ class Rule:
     def reset(self) -> None:
         """Forget any state from a previous run (called when a run starts)."""
 
+    def state(self):
+        """What the rule remembers between iterations, as numbers and lists (None when it
+        remembers nothing), for a checkpoint; :meth:`restore` takes it back. A rule of your
+        own that keeps state overrides both, or starts afresh when a run is resumed."""
+        return None
+
+    def restore(self, state) -> None:
+        """Take back what :meth:`state` gave."""
+
     def fired(self, info: Info) -> Rule | None:
         """The rule that fires on ``info`` (``self`` or, for combinations, a member), or None."""
         return self if self(info) else None
@@ -239,6 +248,12 @@ class Patience(Rule):
     def reset(self):
         self._best, self._since = math.nan, 0
 
+    def state(self):
+        return [self._best, self._since]
+
+    def restore(self, state):
+        self._best, self._since = float(state[0]), int(state[1])
+
     def __call__(self, info):
         value = -info.f if info.maximize else info.f
         if info.nit == 0 or math.isnan(self._best) or value < self._best - self.min_delta:
@@ -329,6 +344,13 @@ class AnyOf(Rule):
         for rule in self.rules:
             rule.reset()
 
+    def state(self):
+        return [rule.state() for rule in self.rules]
+
+    def restore(self, state):
+        for rule, kept in zip(self.rules, state, strict=True):
+            rule.restore(kept)
+
     def fired(self, info):
         first = None
         for rule in self.rules:
@@ -360,6 +382,13 @@ class AllOf(Rule):
     def reset(self):
         for rule in self.rules:
             rule.reset()
+
+    def state(self):
+        return [rule.state() for rule in self.rules]
+
+    def restore(self, state):
+        for rule, kept in zip(self.rules, state, strict=True):
+            rule.restore(kept)
 
     def __call__(self, info):
         hits = [rule.fired(info) is not None for rule in self.rules]

@@ -153,14 +153,13 @@ def trace(record) -> Trace:
             )
     else:
         owner = None
-    if isinstance(record, History):
-        if len(record) < 2 and len(record.iteration) and record.iteration[-1] > 0:
-            raise ValueError(
-                "This run kept only its last point (record=False): run it with record=True "
-                "to draw its history"
-            )
-        return Trace(np.asarray(record.iteration), "iteration", record, owner)
-    return Trace(np.asarray(record.epoch), "epoch", record, owner)
+    kept_last = record.unit == "iteration" and len(record) < 2 and len(record.iteration)
+    if kept_last and record.iteration[-1] > 0:
+        raise ValueError(
+            "This run kept only its last point (record=False): run it with record=True "
+            "to draw its history"
+        )
+    return Trace(np.asarray(record.iteration), record.unit, record, owner)
 
 
 def _is_training_history(record) -> bool:

@@ -1,0 +1,367 @@
+"""Checkpoints: a run's whole state on disk, so that it can stop and go on exactly.
+
+A checkpoint is a folder holding
+
+- ``manifest.json``: the format and its version, the *fingerprint* of the run (what it
+  minimises, from where, with which optimizer and data), the numbers of its state, and the
+  name and SHA-256 of the arrays file;
+- ``state-<iteration>.npz``: the arrays (the iterate, the optimizer's buffers, the record),
+  read back with ``allow_pickle=False``.
+
+Writing is atomic: the arrays go to a new file first, then the manifest naming them replaces
+the old one (the commit point), then the old arrays are removed. A run killed at any moment
+leaves the previous checkpoint or the new one, whole.
+
+A checkpoint is resumed only by the same run: a fingerprint that differs is refused with a
+message naming what differs. The stopping rules are not part of the fingerprint, so a run
+can be resumed with a larger ``max_iter``; with the same rules, the resumed run gives bit for
+bit the result of the run that was never interrupted (its ``time`` column aside).
+
+Examples
+--------
+>>> import tempfile, descend
+>>> folder = tempfile.mkdtemp()
+>>> full = descend.minimize(lambda x: (x - 3.0) ** 2, 0.0, learning_rate=0.1, max_iter=50)
+>>> part = descend.minimize(lambda x: (x - 3.0) ** 2, 0.0, learning_rate=0.1, max_iter=20,
+...                         checkpoint=folder)
+>>> rest = descend.minimize(lambda x: (x - 3.0) ** 2, 0.0, learning_rate=0.1, max_iter=50,
+...                         resume=folder)
+>>> rest.x == full.x, rest.nit, bool((rest.history.f == full.history.f).all())
+(True, 50, True)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import numbers
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["EVERY_EPOCH", "EVERY_ITERATIONS", "CheckpointError", "Store", "fingerprint", "plan"]
+
+FORMAT = "descend-checkpoint"
+VERSION = 1
+MANIFEST = "manifest.json"
+#: How often a run writes a checkpoint when ``checkpoint_every`` is left out: every epoch of a
+#: run over batches or of a fit, and every this many iterations of a plain run (whose
+#: iterations may take microseconds each).
+EVERY_EPOCH = 1
+EVERY_ITERATIONS = 100
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be resumed here: damaged, of another version, or of another
+    run (the message names what differs)."""
+
+
+def plan(checkpoint, every, resume, *, default_every):
+    """The :class:`Store` of a run's ``checkpoint=``, ``checkpoint_every=`` and ``resume=``
+    arguments, or None when it asked for neither."""
+    if resume is not None and resume is not False:
+        source = checkpoint if resume is True else resume
+        if source is None:
+            raise ValueError("resume=True needs checkpoint=PATH, the folder to resume from")
+        if checkpoint is None:
+            checkpoint = source  # a resumed run goes on writing where it was resumed from
+    else:
+        source = None
+    if checkpoint is None:
+        if every is not None:
+            raise ValueError(
+                f"checkpoint_every={every!r} given without checkpoint=PATH, the folder to "
+                "write the checkpoints in"
+            )
+        return None
+    if every is None:
+        every = default_every
+    if isinstance(every, bool) or not isinstance(every, numbers.Integral) or every < 1:
+        raise ValueError(f"Invalid checkpoint_every: {every!r}; expected a whole number >= 1")
+    return Store(checkpoint, int(every), source)
+
+
+class Store:
+    """Where one run's checkpoints go and where it resumes from.
+
+    Parameters
+    ----------
+    path : path-like
+        The folder of the checkpoints (made when missing).
+    every : int
+        Iterations between checkpoints.
+    source : path-like, optional
+        The folder to resume from (None: a fresh run).
+    """
+
+    def __init__(self, path, every: int, source=None):
+        self.path = Path(os.fspath(path))
+        self.every = every
+        self.source = None if source is None else Path(os.fspath(source))
+        self.fingerprint: dict = {}
+        if self.path.exists() and not self.path.is_dir():
+            raise NotADirectoryError(
+                f"Invalid checkpoint: {str(self.path)!r} is a file; a checkpoint is a folder"
+            )
+
+    @property
+    def resuming(self) -> bool:
+        return self.source is not None
+
+    def describe(self, **settings) -> None:
+        """Set the run's fingerprint from its settings (see :func:`fingerprint`)."""
+        self.fingerprint = fingerprint(**settings)
+
+    # --------------------------------------------------------------------------- writing
+
+    def save(self, state, final: bool = False) -> None:
+        """Write ``state`` (a :class:`descend.driver.RunState`) as the folder's checkpoint."""
+        from descend.datafiles import atomic_path
+
+        self.path.mkdir(parents=True, exist_ok=True)
+        arrays: dict[str, np.ndarray] = {}
+        numbers_ = _encode(_state_fields(state), arrays, "state")
+        record = state.record
+        n = record._n
+        arrays.update(_record_arrays(record, n))
+        name = f"state-{state.nit:08d}.npz"
+        target = self.path / name
+        with atomic_path(target) as partial, open(partial, "wb") as fh:
+            np.savez(fh, **arrays)
+        manifest = {
+            "format": FORMAT,
+            "version": VERSION,
+            "iteration": state.nit,
+            "final": bool(final),
+            "fingerprint": self.fingerprint,
+            "arrays": name,
+            "sha256": _sha256(target),
+            "state": numbers_,
+            "record": {
+                "rows": n,
+                "keep_all": record._keep_all,
+                "scalar": record._scalar,
+                "dim": record._dim,
+                "keep_x": record._x is not None,
+                "extras": {k: list(v.shape[1:]) for k, v in record._extras.items()},
+                "events": [[int(i), str(text)] for i, text in record.events],
+            },
+        }
+        with atomic_path(self.path / MANIFEST) as partial:
+            partial.write_text(json.dumps(manifest, indent=1, allow_nan=False) + "\n")
+        for old in self.path.glob("state-*.npz"):  # only now are the old arrays not needed
+            if old.name != name:
+                old.unlink(missing_ok=True)
+
+    # --------------------------------------------------------------------------- reading
+
+    def load(self, template):
+        """The :class:`~descend.driver.RunState` in the source folder, checked against this
+        run's fingerprint. ``template`` is the state a fresh run would start from (its
+        optimizer state gives the type the saved one is read back as)."""
+        from descend.datafiles import open_regular
+        from descend.driver import RunState
+        from descend.history import History
+
+        manifest = read_manifest(self.source)
+        differs = compare(manifest["fingerprint"], self.fingerprint)
+        if differs:
+            raise CheckpointError(
+                f"The checkpoint in {str(self.source)!r} is of another run: {differs}. "
+                "Resume it with the settings and data it was made with, or start afresh "
+                "in another folder."
+            )
+        path = self.source / manifest["arrays"]
+        if not path.is_file() or _sha256(path) != manifest["sha256"]:
+            raise CheckpointError(
+                f"The checkpoint in {str(self.source)!r} is damaged: {manifest['arrays']} is "
+                "missing or does not match the manifest's checksum"
+            )
+        with open_regular(path) as fh, np.load(fh, allow_pickle=False) as archive:
+            arrays = {key: archive[key] for key in archive.files}
+        info = manifest["record"]
+        record = History(
+            info["dim"], info["scalar"], capacity=max(info["rows"], 1) * 2,
+            keep_all=info["keep_all"], keep_x=info["keep_x"],
+            extras={k: tuple(v) for k, v in info["extras"].items()},
+        )  # fmt: skip
+        _restore_record(record, arrays, info["rows"])
+        record.events = [(int(i), text) for i, text in info["events"]]
+        fields = _decode(manifest["state"], arrays)
+        opt_type = type(template.opt_state)
+        fields["opt_state"] = opt_type(*fields["opt_state"])
+        for key in ("x", "g"):
+            if fields[key] is not None:
+                fields[key].setflags(write=False)
+        return RunState(record=record, **fields)
+
+
+def read_manifest(folder) -> dict:
+    """The manifest of the checkpoint in ``folder``, its format and version checked."""
+    from descend.datafiles import open_regular
+
+    path = Path(folder) / MANIFEST
+    if not path.exists():
+        raise FileNotFoundError(f"No checkpoint to resume: {str(path)!r} does not exist")
+    try:
+        with open_regular(path) as fh:
+            manifest = json.loads(fh.read().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise CheckpointError(
+            f"The checkpoint manifest {str(path)!r} is not JSON ({err})"
+        ) from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise CheckpointError(f"{str(path)!r} is not a descend checkpoint manifest")
+    if manifest.get("version") != VERSION:
+        raise CheckpointError(
+            f"The checkpoint in {str(folder)!r} has format version {manifest.get('version')!r}; "
+            f"this descend reads version {VERSION}"
+        )
+    return manifest
+
+
+def compare(saved: dict, current: dict) -> str:
+    """What differs between two fingerprints, as a phrase ('' when nothing does)."""
+    parts = []
+    for key in sorted(set(saved) | set(current)):
+        if saved.get(key) != current.get(key):
+            parts.append(f"{key} was {_brief(saved.get(key))}, now {_brief(current.get(key))}")
+    return "; ".join(parts)
+
+
+def _brief(value) -> str:
+    text = "missing" if value is None else str(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+# ------------------------------------------------------------------------- fingerprints
+
+
+def fingerprint(**settings) -> dict:
+    """A run's settings as comparable text: functions by their qualified name, arrays and
+    data by a hash of their contents, everything else by its stable ``repr``."""
+    return {key: _describe(value) for key, value in settings.items()}
+
+
+def _describe(value) -> str:
+    if value is None or isinstance(value, bool | str | numbers.Number):
+        return repr(value)
+    if isinstance(value, np.ndarray) or _sparse(value):
+        return _digest(value)
+    if isinstance(value, tuple | list):
+        return "(" + ", ".join(_describe(v) for v in value) + ")"
+    if (
+        callable(value)
+        and hasattr(value, "__qualname__")
+        and not hasattr(value, "__dataclass_fields__")
+    ):
+        return f"{getattr(value, '__module__', '?')}.{value.__qualname__}"
+    # dataclass-like settings (optimizers, schedules): their repr, with addresses removed
+    return re.sub(r" at 0x[0-9a-fA-F]+", "", repr(value))
+
+
+def _sparse(value) -> bool:
+    return hasattr(value, "format") and hasattr(value, "indptr")
+
+
+def _digest(array) -> str:
+    """The shape, type and a BLAKE2b hash of an array's contents (dense or CSR/CSC)."""
+    h = hashlib.blake2b(digest_size=16)
+    if _sparse(array):
+        parts = (array.data, array.indices, array.indptr)
+        kind = array.format
+    else:
+        parts = (array,)
+        kind = "dense"
+    for part in parts:
+        part = np.ascontiguousarray(part)
+        h.update(str(part.dtype).encode())
+        h.update(memoryview(part).cast("B") if part.size else b"")
+    return f"{kind} {array.dtype} {tuple(array.shape)} {h.hexdigest()}"
+
+
+def _sha256(path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+# ----------------------------------------------------------------------- state to JSON
+
+
+def _state_fields(state) -> dict:
+    return {name: getattr(state, name) for name in state.__dataclass_fields__ if name != "record"}
+
+
+def _encode(value, arrays: dict, key: str):
+    """``value`` as JSON, its arrays put into ``arrays`` under keys derived from ``key``.
+    Floats go as hexadecimal text, so that every bit (and NaN and the infinities) returns."""
+    if value is None or isinstance(value, bool | np.bool_):
+        return None if value is None else bool(value)
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return {"float": float(value).hex()}
+    if isinstance(value, str):
+        return value
+    if isinstance(value, np.ndarray):
+        name = f"{key}"
+        arrays[name] = value
+        return {"array": name}
+    if isinstance(value, tuple | list):
+        return {"list": [_encode(v, arrays, f"{key}.{i}") for i, v in enumerate(value)]}
+    if isinstance(value, dict):
+        return {"dict": {str(k): _encode(v, arrays, f"{key}.{k}") for k, v in value.items()}}
+    raise TypeError(f"A checkpoint cannot hold {type(value).__name__} ({key})")
+
+
+def _decode(value, arrays: dict):
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if "float" in value:
+        return float.fromhex(value["float"])
+    if "array" in value:
+        name = value["array"]
+        if name not in arrays:
+            raise CheckpointError(f"The checkpoint's arrays lack {name!r}")
+        return np.array(arrays[name])
+    if "list" in value:
+        return [_decode(v, arrays) for v in value["list"]]
+    if "dict" in value:
+        return {k: _decode(v, arrays) for k, v in value["dict"].items()}
+    raise CheckpointError(f"The checkpoint holds a value it cannot read: {value!r}")
+
+
+_RECORD_COLUMNS = ("f", "grad_norm", "learning_rate", "time")
+
+
+def _record_arrays(record, n: int) -> dict:
+    out = {"record.iteration": record._iteration[:n]}
+    if record._x is not None:
+        out["record.x"] = record._x[:n]
+    for name in _RECORD_COLUMNS:
+        out[f"record.{name}"] = record._cols[name][:n]
+    for name, column in record._extras.items():
+        out[f"record.extra.{name}"] = column[:n]
+    return out
+
+
+def _restore_record(record, arrays, n: int) -> None:
+    def column(name):
+        key = f"record.{name}"
+        if key not in arrays or len(arrays[key]) != n:
+            raise CheckpointError(f"The checkpoint's record lacks {name!r} or has it cut short")
+        return arrays[key]
+
+    record._iteration[:n] = column("iteration")
+    if record._x is not None:
+        record._x[:n] = column("x")
+    for name in _RECORD_COLUMNS:
+        record._cols[name][:n] = column(name)
+    for name, values in record._extras.items():
+        values[:n] = column(f"extra.{name}")
+    record._n = n
