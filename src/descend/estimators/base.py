@@ -14,7 +14,6 @@ import numbers
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from time import perf_counter
 from typing import NamedTuple
 
 import numpy as np
@@ -22,24 +21,22 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from descend import checkpoint as _checkpoints
 from descend import kernels, losses, optimizers
 from descend._validation import check_bool, check_count, check_nonnegative, check_real
 from descend.batches import check_batch_size
+from descend.driver import RunState, divergence_limit, drive
 from descend.errors import FitDivergedError
 from descend.estimators.history import TrainingHistory
 from descend.kernels.stepsize import check_scale
 from descend.linesearch import Backtracking
 from descend.penalties import Penalty
 from descend.schedules import rate_at
-from descend.stopping import AnyOf, Callback, Info, MaxIter, Patience, Target, Tol
+from descend.stopping import AnyOf, Callback, MaxIter, Patience, Target, Tol
 
 INITS = ("uniform", "normal", "zeros")
 #: float32 data stays float32 (never copied to float64); anything else becomes float64.
 _DTYPES = (np.float64, np.float32)
-#: The loss may grow to this factor of (|loss at the start| + 1) before the fit counts as
-#: diverged.
-DIVERGENCE_FACTOR = 1e12
-
 #: At most this many passes over the training rows go to proving how far a fit that tol or
 #: patience stopped is above its optimum (see ``GDBase._proven_gap``).
 GAP_PASSES = 20
@@ -196,6 +193,86 @@ def _quasi_newton(objective, theta, f, g, preconditioner, step, *, passes, memor
             r += s_i * (a - rho * float(y_i @ r))
         direction, trial = -r, 1.0
     return f, used
+
+
+class _FitSteps:
+    """The stepper of a fit for the one loop of :mod:`descend.driver`: an epoch of the
+    kernels (:meth:`descend.kernels.Training.epoch`) per iteration, then the loss on all the
+    training rows (and the held-out ones, which the stopping rules then watch)."""
+
+    watches = True
+
+    def __init__(self, estimator, data, held_out, model, settings, state, limit=None):
+        self.estimator, self.data, self.held_out, self.model = estimator, data, held_out, model
+        self.opt = settings.optimizer
+        self.order = estimator._rng
+        self.restart = self.opt.init
+        self.nfev = self.ngev = 0
+        self.extras = state.record.extras
+        self.last_loss, self.last_rate = math.nan, None
+        theta = state.x
+        with np.errstate(over="ignore", invalid="ignore"):
+            measured = data.measure(theta)
+        # a resumed fit keeps the limit its start set
+        self.limit = divergence_limit(measured.loss) if limit is None else limit
+        watched = measured if held_out is None else held_out.measure(theta)
+        kept = state.extra
+        self.best = (
+            (kept["best"][0], kept["best"][1], kept["best"][2])
+            if kept.get("best") is not None
+            else (watched.loss, theta, state.nit)
+        )
+        if state.fresh:
+            state.f = measured.loss
+            self._observe(state.nit, theta, measured, watched)
+        else:
+            self.row, self.watched = state.row, state.watched
+
+    def _observe(self, epoch, theta, measured, watched) -> None:
+        """The record's extra columns and the watched loss at ``theta``."""
+        estimator = self.estimator
+        columns = self.extras
+        values = {"sse": measured.sse}
+        if "val_loss" in columns:  # NaN for partial_fit epochs after such a fit
+            values["val_loss"] = math.nan if self.held_out is None else watched.loss
+        if measured.accuracy is not None:
+            values.update(accuracy=measured.accuracy, error_rate=1.0 - measured.accuracy)
+        if estimator.record_weights:
+            values["coef"], values["intercept"] = estimator._public_weights(theta, self.model)
+        self.row = [values[name] for name in columns]
+        self.watched = watched.loss
+        if estimator.verbose:
+            print(f"[INFO] epoch #{epoch}, loss={measured.loss:.7f}", flush=True)
+
+    def step(self, theta, f, g, opt_state, nit, scale):
+        opt = self.opt
+        rate = self.estimator._rate(opt.learning_rate, nit)
+        new, opt_state = self.data.epoch(theta, opt_state, opt, rate, self.order)
+        search = isinstance(rate, Backtracking)
+        if search and np.array_equal(new, theta):
+            return None  # no batch could move: nothing more to do
+        with np.errstate(over="ignore", invalid="ignore"):
+            measured = self.data.measure(new)
+        loss = measured.loss
+        rate_value = math.nan if search else float(rate)
+        self.last_loss, self.last_rate = loss, rate
+        if not (np.all(np.isfinite(new)) and math.isfinite(loss)) or loss > self.limit:
+            return new, loss, None, math.nan, opt_state, rate_value, "the training loss diverged"
+        held_out = self.held_out
+        watched = measured if held_out is None else held_out.measure(new)
+        self._observe(nit + 1, new, measured, watched)
+        if watched.loss < self.best[0]:
+            self.best = (watched.loss, new, nit + 1)
+        return new, loss, None, math.nan, opt_state, rate_value, None
+
+    def public_x(self, x):
+        return x
+
+    def public_grad(self, g):  # pragma: no cover - a fit's loop keeps no gradient
+        return g
+
+    def extra(self) -> dict:
+        return {"best": list(self.best), "limit": self.limit}
 
 
 class GDBase(BaseEstimator):
@@ -364,6 +441,10 @@ class GDBase(BaseEstimator):
             cols += ["coef", "intercept"]
         return cols
 
+    def _new_history(self, model, validation: bool) -> TrainingHistory:
+        shapes = {"coef": self._coef_shape(model), "intercept": (model.n_outputs,)}
+        return TrainingHistory(self._columns(validation), shapes=shapes)
+
     def _training(self, rows, model, settings, batch) -> kernels.Training:
         X, y, w = rows
         return kernels.Training(
@@ -371,21 +452,6 @@ class GDBase(BaseEstimator):
             batch_size=batch, shuffle=self.shuffle, classifier=self._is_classifier(),
             n_jobs=self.n_jobs,
         )  # fmt: skip
-
-    def _record(self, history, epoch, theta, train, val, rate, elapsed, model):
-        value, sse, accuracy = train.loss, train.sse, train.accuracy
-        row = {"epoch": epoch, "loss": value}
-        if "val_loss" in history.columns:  # NaN for partial_fit epochs after such a fit
-            row["val_loss"] = math.nan if val is None else val[0]
-        row.update(learning_rate=rate, time=elapsed, sse=sse)
-        if accuracy is not None:
-            row.update(accuracy=accuracy, error_rate=1.0 - accuracy)
-        if self.record_weights:
-            coef, intercept = self._public_weights(theta, model)
-            row.update(coef=coef, intercept=intercept)
-        history.append(**row)
-        if self.verbose:
-            print(f"[INFO] epoch #{epoch}, loss={value:.7f}", flush=True)
 
     def _rate(self, plan, epoch: int):
         """The learning rate of epoch ``epoch`` (counted from 0 over the estimator's life)."""
@@ -401,80 +467,21 @@ class GDBase(BaseEstimator):
         held_out = None if val is None else self._training(val, model, settings, batch)
         return data, held_out
 
-    def _run(
-        self, theta, train, val, model, settings, *, epochs, rules, history, start,
-        prepared=None,
-    ):  # fmt: skip
-        """Epochs of descent from theta until a rule fires (or ``epochs`` have run when there
-        are no rules, as in partial_fit). Returns ``(theta, best, reason)``, ``best`` being
-        ``(loss, theta, epoch)`` of the lowest watched loss. ``prepared`` is what
-        :meth:`_prepared` gave, when the caller has it already."""
-        data, held_out = prepared or self._prepared(train, val, model, settings)
-        opt = settings.optimizer
-        plan = opt.learning_rate
-        measured = data.measure(theta)
-        watched = measured if val is None else held_out.measure(theta)
-        first = len(history) == 0
-        if first:
-            self._record(
-                history,
-                0,
-                theta,
-                measured,
-                watched if val is not None else None,
-                math.nan,
-                0.0,
-                model,
-            )
-        limit = DIVERGENCE_FACTOR * (abs(measured[0]) + 1.0)
-        info = self._info(0, theta, watched[0], None, None, math.nan, watched[0], 0, 0.0)
-        if rules is not None and (fired := rules.fired(info)) is not None:
-            return theta, (watched[0], theta, 0), _RULE_NAMES.get(fired.name, fired.name)
-        best = (watched[0], theta, 0)
-        for k in range(epochs):
-            rate = self._rate(plan, self._epochs_done)
-            new, self._opt_state = data.epoch(theta, self._opt_state, opt, rate, self._rng)
-            self._epochs_done += 1
-            if isinstance(rate, Backtracking) and np.array_equal(new, theta):
-                return theta, best, "line_search"  # no batch could move: nothing more to do
-            epoch = len(history)
-            with np.errstate(over="ignore", invalid="ignore"):
-                measured = data.measure(new)
-            if not (np.all(np.isfinite(new)) and math.isfinite(measured[0])) or (
-                measured[0] > limit
-            ):
-                self._diverged(epoch, measured[0], rate)
-            watched = measured if val is None else held_out.measure(new)
-            rate_value = math.nan if isinstance(rate, Backtracking) else float(rate)
-            elapsed = perf_counter() - start
-            self._record(
-                history,
-                epoch,
-                new,
-                measured,
-                watched if val is not None else None,
-                rate_value,
-                elapsed,
-                model,
-            )
-            if watched[0] < best[0]:
-                best = (watched[0], new, epoch)
-            info = self._info(
-                k + 1, new, watched[0], info.f, new - theta, rate_value, best[0], best[2], elapsed
-            )
-            theta = new
-            if rules is not None:
-                fired = rules.fired(info)
-                if fired is not None:
-                    return theta, best, _RULE_NAMES.get(fired.name, fired.name)
-        return theta, best, "max_epochs" if rules is not None else "partial_fit"
-
-    @staticmethod
-    def _info(nit, theta, f, f_prev, step, rate, best_f, best_nit, elapsed) -> Info:
-        return Info(
-            nit=nit, x=theta, f=f, grad=None, grad_norm=math.nan, f_prev=f_prev, step=step,
-            learning_rate=rate, best_f=best_f, best_nit=best_nit, time=elapsed, maximize=False,
+    def _run(self, state, prepared, model, settings, rules, store=None, limit=None):
+        """Epochs of descent from ``state`` (a :class:`~descend.driver.RunState`) through the
+        one loop of :mod:`descend.driver`, until a rule fires. Returns the final state, the
+        best ``(watched loss, theta, epoch)`` and the reason in the estimators' names."""
+        data, held_out = prepared
+        steps = _FitSteps(self, data, held_out, model, settings, state, limit)
+        outcome = drive(
+            steps, state, rules, checkpoint=None if store is None else store.save,
+            every=0 if store is None else store.every,
         )  # fmt: skip
+        if outcome.divergence is not None:
+            self._diverged(outcome.divergence[0], steps.last_loss, steps.last_rate)
+        if outcome.fired is None:
+            return outcome.state, steps.best, "line_search"  # no batch could move
+        return outcome.state, steps.best, _RULE_NAMES.get(outcome.fired.name, outcome.fired.name)
 
     def _diverged(self, epoch, loss, rate):
         shown = "line search" if isinstance(rate, Backtracking) else f"{float(rate):.6g}"
@@ -528,9 +535,13 @@ class GDBase(BaseEstimator):
             self.__dict__.update(saved)
             raise
 
-    def _fit(self, X, y, coef_init, intercept_init, sample_weight):
+    def _fit(self, X, y, coef_init, intercept_init, sample_weight, checkpoint=None,
+             checkpoint_every=None, resume=None):  # fmt: skip
+        store = _checkpoints.plan(
+            checkpoint, checkpoint_every, resume, default_every=_checkpoints.EVERY_EPOCH
+        )
         with self._unchanged_on_error():
-            reason, gap = self._fit_epochs(X, y, coef_init, intercept_init, sample_weight)
+            reason, gap = self._fit_epochs(X, y, coef_init, intercept_init, sample_weight, store)
         if self.verbose:
             print(f"[INFO] stopped after {self.n_iter_} epochs: {self.stop_message_}")
         if reason == "max_epochs" and (self.tol is not None or self.n_iter_no_change):
@@ -666,7 +677,7 @@ class GDBase(BaseEstimator):
         lowest, used = _quasi_newton(objective, theta, f, g, inverse, gv / quad, passes=budget)
         return _Gap(f, lowest, used + 2, mini_batch)
 
-    def _fit_epochs(self, X, y, coef_init, intercept_init, sample_weight):
+    def _fit_epochs(self, X, y, coef_init, intercept_init, sample_weight, store=None):
         """The whole descent of ``fit``; returns the stop reason and, when tol or patience
         stopped it, :meth:`_proven_gap` (else None)."""
         settings = self._settings()
@@ -699,21 +710,43 @@ class GDBase(BaseEstimator):
         if not finite:
             _check_finite(X)
         settings = self._resolve_rate(settings, train[0], model, train[2])
-        self._opt_state = settings.optimizer.init(theta)
-        self._epochs_done = 0
-        history = TrainingHistory(self._columns(val is not None))
-        start = self._start_time = perf_counter()
-        theta, best, reason = self._run(
-            theta, train, val, model, settings, epochs=self.max_epochs, rules=self._rules(),
-            history=history, start=start, prepared=prepared,
+        state = RunState(
+            nit=0, x=theta, f=math.nan, g=None, grad_norm=math.nan,
+            opt_state=settings.optimizer.init(theta),
+            record=self._new_history(model, val is not None),
         )  # fmt: skip
+        if store is not None:
+            store.describe(**self._fingerprint(X, y, w, coef_init, intercept_init, settings))
+            if store.resuming:
+                state = store.load(state)
+                rng.bit_generator.state = state.order
+        limit = state.extra.get("limit")  # a resumed fit's, else None
+        state, best, reason = self._run(
+            state, prepared, model, settings, self._rules(), store, limit
+        )
+        theta = state.x
         if val is not None:
             theta = best[1]  # keep the epoch that did best on the held-out rows
-        self._finish(theta, model, history, reason)
+            state.x = theta
+        self._state = state
+        self._finish(theta, model, state.record, reason)
         gap = None
         if reason in ("tol", "n_iter_no_change"):
             gap = self._proven_gap(theta, train, model, settings)
         return reason, gap
+
+    def _fingerprint(self, X, y, w, coef_init, intercept_init, settings) -> dict:
+        """What a checkpoint of this fit must match to be resumed: the settings that shape
+        its path (the stopping rules aside, which may change), the data and the start."""
+        params = self.get_params(deep=False)
+        for rule in ("max_epochs", "tol", "n_iter_no_change", "target_loss", "verbose"):
+            params.pop(rule, None)
+        return dict(
+            kind=type(self).__name__, params=params, X=X, y=y, sample_weight=w,
+            coef_init=None if coef_init is None else np.asarray(coef_init, dtype=float),
+            intercept_init=None if intercept_init is None else np.asarray(intercept_init, float),
+            optimizer=settings.optimizer,
+        )  # fmt: skip
 
     def _partial_fit(self, X, y, classes, sample_weight):
         with self._unchanged_on_error():
@@ -721,23 +754,29 @@ class GDBase(BaseEstimator):
         return self
 
     def _partial_epoch(self, X, y, classes, sample_weight):
-        """One epoch of ``partial_fit``, set up on the first call."""
+        """One epoch of ``partial_fit``, set up on the first call (or on the first after a
+        model was loaded from a file, which keeps its weights but no optimizer state)."""
         first = not hasattr(self, "_model")
         settings = self._settings()
         X, y = self._validate_Xy(X, y, reset=first)
         y_fit, n_outputs = self._prepare_targets(y, partial=True, classes=classes)
         w = self._sample_weight(sample_weight, X, y_fit, partial=True)
-        if first:
-            model = kernels.LinearModel(X.shape[1], n_outputs, bool(self.fit_intercept))
-            self._rng, self._model = _rng(settings.seed), model
-            theta = self._start(model, None, None, _children(self._rng, 1)[0])
+        if first or not hasattr(self, "_state"):
+            if first:
+                model = kernels.LinearModel(X.shape[1], n_outputs, bool(self.fit_intercept))
+                self._rng, self._model = _rng(settings.seed), model
+                theta = self._start(model, None, None, _children(self._rng, 1)[0])
+            else:  # a loaded model: its weights, with a fresh optimizer from here on
+                model, theta = self._model, self._theta
+                self._rng = _rng(settings.seed)
             settings = self._resolve_rate(settings, X, model, w)
-            self._opt_state = settings.optimizer.init(theta)
-            self._epochs_done = 0
-            self._history = TrainingHistory(self._columns(False))
-            self._start_time = perf_counter()
+            self._state = RunState(
+                nit=0, x=theta, f=math.nan, g=None, grad_norm=math.nan,
+                opt_state=settings.optimizer.init(theta),
+                record=self._new_history(model, False),
+            )  # fmt: skip
         else:
-            model, theta = self._model, self._theta
+            model = self._model
             optimizer = self._fit_optimizer  # the optimizer of the first call owns the state
             if settings.auto_rate:
                 # never faster than the first call, and slow enough for this chunk too
@@ -748,12 +787,14 @@ class GDBase(BaseEstimator):
             else:
                 check_scale(X)
             settings = replace(settings, optimizer=optimizer, auto_rate=False)
-        history = self._history
-        theta, _, reason = self._run(
-            theta, (X, y_fit, w), None, model, settings, epochs=1, rules=None,
-            history=history, start=self._start_time,
-        )  # fmt: skip
-        self._finish(theta, model, history, reason)
+        prepared = self._prepared((X, y_fit, w), None, model, settings)
+        state, _, reason = self._run(
+            self._state, prepared, model, settings, MaxIter(self._state.nit + 1)
+        )
+        self._state = state
+        self._finish(
+            state.x, model, state.record, "partial_fit" if reason == "max_epochs" else reason
+        )
 
     def _finish(self, theta, model, history, reason):
         self._theta = theta
