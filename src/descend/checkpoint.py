@@ -147,6 +147,7 @@ class Store:
                 "keep_x": record._x is not None,
                 "extras": {k: list(v.shape[1:]) for k, v in record._extras.items()},
                 "events": [[int(i), str(text)] for i, text in record.events],
+                "columns": list(getattr(record, "columns", ())),
             },
         }
         with atomic_path(self.path / MANIFEST) as partial:
@@ -182,11 +183,17 @@ class Store:
         with open_regular(path) as fh, np.load(fh, allow_pickle=False) as archive:
             arrays = {key: archive[key] for key in archive.files}
         info = manifest["record"]
-        record = History(
-            info["dim"], info["scalar"], capacity=max(info["rows"], 1) * 2,
-            keep_all=info["keep_all"], keep_x=info["keep_x"],
-            extras={k: tuple(v) for k, v in info["extras"].items()},
-        )  # fmt: skip
+        capacity = max(info["rows"], 1) * 2
+        shapes = {k: tuple(v) for k, v in info["extras"].items()}
+        if info["columns"]:  # a fit's record, by the names a fit gives its columns
+            from descend.estimators.history import TrainingHistory
+
+            record = TrainingHistory(info["columns"], shapes=shapes, capacity=capacity)
+        else:
+            record = History(
+                info["dim"], info["scalar"], capacity=capacity, keep_all=info["keep_all"],
+                keep_x=info["keep_x"], extras=shapes,
+            )  # fmt: skip
         _restore_record(record, arrays, info["rows"])
         record.events = [(int(i), text) for i, text in info["events"]]
         fields = _decode(manifest["state"], arrays)

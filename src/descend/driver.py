@@ -285,6 +285,7 @@ def drive(
             if not asked:  # the rules, about the iterate x (once: not after a recovery)
                 if saving:
                     before = (f_prev, p_best, p_since, [] if checks is not None else rules.state())
+                asked = True  # from here a checkpoint takes the bookkeeping from before
                 if max_iter is not None:
                     if nit >= max_iter:
                         fired = checks[-1][1]
@@ -323,7 +324,6 @@ def drive(
                     )  # fmt: skip
                     fired = rules.fired(info)
                 f_prev = watched
-                asked = True
                 if fired is not None:
                     break
 

@@ -67,6 +67,17 @@ PLOT = typer.Option(
     "(one feature) beside it (PNG)."
 )
 LOG = typer.Option("--log", help="Plain '[INFO] epoch #N, loss=…' lines instead of a bar.")
+CHECKPOINT = typer.Option(
+    "--checkpoint",
+    help="Keep the fit's whole state in this folder after every epoch (and on Ctrl-C), so "
+    "that --resume can go on from it.",
+)
+CHECKPOINT_EVERY = typer.Option("--checkpoint-every", help="Epochs between checkpoints.")
+RESUME = typer.Option(
+    "--resume",
+    help="Go on from the checkpoint in --checkpoint (the same data and settings), giving the "
+    "model an uninterrupted run gives; with no checkpoint there yet, start afresh.",
+)
 
 
 @app.command()
@@ -92,6 +103,9 @@ def train(
     history: Annotated[Path | None, HISTORY] = None,
     plot: Annotated[Path | None, PLOT] = None,
     log: Annotated[bool, LOG] = False,
+    checkpoint: Annotated[Path | None, CHECKPOINT] = None,
+    checkpoint_every: Annotated[int, CHECKPOINT_EVERY] = 1,
+    resume: Annotated[bool, RESUME] = False,
 ) -> None:
     """Fit a linear model to a data file by gradient descent and save it as JSON.
 
@@ -108,6 +122,10 @@ def train(
 
     \b
       descend train digits.npz --batch-size 1 --momentum 0.9 --history epochs.csv
+
+    \b
+      descend train big.csv --checkpoint run/ --out model.json      # killed? then:
+      descend train big.csv --checkpoint run/ --out model.json --resume
     """
     from descend import datafiles
     from descend.estimators import GDClassifier, GDRegressor
@@ -117,6 +135,7 @@ def train(
     writable(model_out, "--out", (".json",), (data,))
     writable(history, "--history", (".csv",), (data,))
     writable(plot, "--plot", (".png",), (data,))
+    resuming = _checkpoint_plan(checkpoint, checkpoint_every, resume, data)
     table = datafiles.read(
         data, target=datafiles.LAST if target is None else target,
         numeric_target=task == "regression",
@@ -168,7 +187,7 @@ def train(
                        watched="loss" if validation_fraction is None else "val_loss")  # fmt: skip
     model.set_params(callback=monitor)
     with _stop_on_ctrl_c(monitor), monitor.display(), warnings_as_notes():
-        _fit(model, X, y)
+        _fit(model, X, y, checkpoint, checkpoint_every, resuming)
     model.set_params(callback=None)
     interrupted = monitor.interrupted
     _report(console, model, X, y, task, interrupted)
@@ -193,11 +212,44 @@ def train(
         raise typer.Exit(INTERRUPTED)
 
 
-def _fit(model, X, y):
+def _checkpoint_plan(checkpoint, every, resume, data) -> bool:
+    """Check the checkpoint flags; whether the fit resumes (a --resume with nothing to resume
+    yet starts afresh, said in a note)."""
+    from descend.checkpoint import MANIFEST
+
+    if checkpoint is None:
+        if resume:
+            raise InputError("--resume needs --checkpoint DIR, the folder to resume from")
+        return False
+    if every < 1:
+        raise InputError(f"--checkpoint-every {every}: it must be a whole number >= 1")
+    if checkpoint.exists() and not checkpoint.is_dir():
+        raise InputError(f"--checkpoint {shown_path(checkpoint)}: it is a file, not a folder")
+    if checkpoint.resolve() == Path(data).resolve():
+        raise InputError("--checkpoint names the data file itself")
+    if resume and not (checkpoint / MANIFEST).exists():
+        note("resume", f"no checkpoint in {shown_path(checkpoint)} yet: starting afresh")
+        return False
+    return resume
+
+
+def shown_path(path) -> str:
+    from descend.cli._common import shown
+
+    return shown(str(path))
+
+
+def _fit(model, X, y, checkpoint=None, every=1, resume=False):
+    from descend.checkpoint import CheckpointError
     from descend.errors import FitDivergedError
 
     try:
-        model.fit(X, y)
+        model.fit(
+            X, y, checkpoint=checkpoint, checkpoint_every=None if checkpoint is None else every,
+            resume=resume or None,
+        )  # fmt: skip
+    except CheckpointError as error:
+        raise InputError(str(error)) from None
     except FitDivergedError as error:
         note("diverged", error, "red")
         raise typer.Exit(FAILED) from None

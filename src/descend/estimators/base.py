@@ -739,13 +739,20 @@ class GDBase(BaseEstimator):
         """What a checkpoint of this fit must match to be resumed: the settings that shape
         its path (the stopping rules aside, which may change), the data and the start."""
         params = self.get_params(deep=False)
-        for rule in ("max_epochs", "tol", "n_iter_no_change", "target_loss", "verbose"):
+        for rule in (
+            "max_epochs",
+            "tol",
+            "n_iter_no_change",
+            "target_loss",
+            "verbose",
+            "callback",
+        ):
             params.pop(rule, None)
         return dict(
-            kind=type(self).__name__, params=params, X=X, y=y, sample_weight=w,
+            kind=type(self).__name__, **params, X=X, y=y, sample_weight=w,
             coef_init=None if coef_init is None else np.asarray(coef_init, dtype=float),
             intercept_init=None if intercept_init is None else np.asarray(intercept_init, float),
-            optimizer=settings.optimizer,
+            resolved_optimizer=settings.optimizer,
         )  # fmt: skip
 
     def _partial_fit(self, X, y, classes, sample_weight):
