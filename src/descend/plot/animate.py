@@ -61,6 +61,8 @@ class Replay(animation.FuncAnimation):
     ----------
     rows : numpy.ndarray
         The history rows shown, one per frame.
+    figure : matplotlib.figure.Figure
+        The figure the frames are drawn on (to inspect, save a still of, or close).
     """
 
     def __init__(self, fig, update, rows, *, interval=100):
@@ -71,6 +73,13 @@ class Replay(animation.FuncAnimation):
             fig, update, frames=len(self.rows), interval=check_positive(interval, "interval_ms"),
             blit=False, repeat=True, cache_frame_data=False,
         )  # fmt: skip
+
+    @property
+    def figure(self):
+        """The figure the frames are drawn on."""
+        # Matplotlib's animations keep their figure only under a private name; callers
+        # outside this module read it here instead.
+        return self._fig
 
     @property
     def n_frames(self) -> int:
