@@ -1,5 +1,6 @@
-"""descend.animate: replays have the frames the history implies, show the recorded rows, and
-save as complete GIF files (or say clearly why an MP4 cannot be written)."""
+"""descend.animate (the module descend.plot.animate): replays have the frames the history
+implies, show the recorded rows, and save as complete GIF files (or say clearly why an MP4
+cannot be written)."""
 
 import shutil
 
@@ -43,17 +44,26 @@ def test_frame_rows_stride_and_always_end_on_the_last_row(n_rows, every, expecte
     np.testing.assert_array_equal(frame_rows(n_rows, every), expected)
 
 
+def test_descend_animate_is_the_plot_packages_module():
+    import descend.plot.animate as moved
+
+    assert animate is moved
+    assert descend.animate is moved
+    assert descend.plot.animate is moved
+    assert animate.Replay.__module__ == "descend.plot.animate"
+
+
 def test_descent_on_curve_frames_follow_the_iterates(t1):
     replay = animate.descent_on_curve(functions.quadratic, t1, every=10)
     assert replay.n_frames == 29
-    trail, head = replay._fig.axes[0].lines[1:]
+    trail, head = replay.figure.axes[0].lines[1:]
     for i in (0, 5, 28):
         replay._update(i)
         row = replay.rows[i]
         assert head.get_xdata()[0] == t1.history.x[row]
         assert head.get_ydata()[0] == t1.history.f[row]
         assert len(trail.get_xdata()) == i + 1
-    assert replay._fig.axes[0].get_title().startswith("iteration 273: x = 3.0483")
+    assert replay.figure.axes[0].get_title().startswith("iteration 273: x = 3.0483")
 
 
 def test_contour_path_replays_runs_of_different_lengths():
@@ -61,7 +71,7 @@ def test_contour_path_replays_runs_of_different_lengths():
     short = descend.minimize(functions.sphere, [6.0, 6.0], learning_rate=0.4, max_iter=4)
     replay = animate.contour_path(functions.sphere, long, short, every=2)
     assert replay.n_frames == 7  # rows 0, 2, …, 12 of the longer run
-    ax = replay._fig.axes[0]
+    ax = replay.figure.axes[0]
     replay._update(6)
     np.testing.assert_array_equal(ax.lines[0].get_xdata(), long.history.x[:, 0])
     np.testing.assert_array_equal(ax.lines[2].get_xdata(), short.history.x[:, 0])  # stays put
@@ -71,7 +81,7 @@ def test_decision_boundary_replay_draws_each_epochs_line(blobs_fit):
     clf, X, y = blobs_fit
     replay = animate.decision_boundary(clf, X, y)
     assert replay.n_frames == len(clf.history_) == 21
-    line = replay._fig.axes[0].lines[0]
+    line = replay.figure.axes[0].lines[0]
     for i in (5, 20):
         replay._update(i)
         w, b = clf.history_.coef[i][0], clf.history_.intercept[i][0]
@@ -79,7 +89,7 @@ def test_decision_boundary_replay_draws_each_epochs_line(blobs_fit):
         assert len(points) == 2
         np.testing.assert_allclose(points @ w + b, 0.0, atol=1e-9)
     accuracy = clf.history_.accuracy[20]
-    assert replay._fig.axes[0].get_title() == f"epoch 20: training accuracy {accuracy:.0%}"
+    assert replay.figure.axes[0].get_title() == f"epoch 20: training accuracy {accuracy:.0%}"
 
 
 def test_decision_boundary_replay_for_three_classes_shades_the_argmax():
@@ -90,7 +100,7 @@ def test_decision_boundary_replay_for_three_classes_shades_the_argmax():
     replay = animate.decision_boundary(clf, X, y, every=3, resolution=40)
     assert replay.n_frames == 5  # epochs 0, 3, 6, 9 and 10
     replay._update(4)
-    shown = replay._fig.axes[0].images[0].get_array()
+    shown = replay.figure.axes[0].images[0].get_array()
     assert set(np.unique(shown)) <= {0, 1, 2} and len(np.unique(shown)) == 3
 
 
@@ -98,7 +108,7 @@ def test_line_fit_replay_follows_the_recorded_weights(line_fit):
     reg, X, y = line_fit
     replay = animate.line_fit(reg, X, y, every=25, reference=True)
     assert replay.n_frames == 201
-    line = replay._fig.axes[0].lines[-1]
+    line = replay.figure.axes[0].lines[-1]
     replay._update(200)
     xs = line.get_xdata()
     b, w = reg.history_.intercept[5000][0], reg.history_.coef[5000][0]
@@ -112,7 +122,7 @@ def test_a_saved_gif_has_every_frame_at_the_figure_size(t1, tmp_path):
     image = Image.open(path)
     assert image.format == "GIF"
     assert image.n_frames == replay.n_frames == 11
-    width, height = replay._fig.get_size_inches() * 40
+    width, height = replay.figure.get_size_inches() * 40
     assert image.size == (round(width), round(height))
     first = image.convert("RGB")
     assert np.asarray(first.convert("L"), dtype=float).std() > 10

@@ -14,7 +14,8 @@ kernel of :mod:`descend.kernels`; :mod:`descend.datasets` holds the tutorials' d
 
 Seeing descent: :mod:`descend.plot` draws curves, contour maps, surfaces, loss curves,
 parameter paths, decision boundaries and fitted lines from the records runs keep, and
-:mod:`descend.animate` replays them frame by frame as GIF or MP4.
+:mod:`descend.animate` (:mod:`descend.plot.animate`) replays them frame by frame as GIF or
+MP4.
 
 >>> import descend
 >>> res = descend.minimize(lambda x: x**2 - 6*x + 5, 15.0, learning_rate=0.01, xtol=0.001)
@@ -57,7 +58,8 @@ _LAZY = {
     "datasets": None,
     # Matplotlib, too: the pictures load on first use.
     "plot": None,
-    "animate": None,
+    # The replays live in the plot package; descend.animate is that module, not a copy.
+    "animate": "descend.plot",
 }
 
 

@@ -2,8 +2,8 @@
 
 :func:`pictures` lists, for one :class:`descend.tutorials.Report`, the figures (PNG) and
 animations (GIF) that show what the experiment shows; :func:`save` draws one and writes it.
-Everything is drawn with :mod:`descend.plot` and :mod:`descend.animate`, so each picture is
-also an example of the public API.
+Everything is drawn with :mod:`descend.plot` and its replays (``descend.animate``, which is
+:mod:`descend.plot.animate`), so each picture is also an example of the public API.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ FRAME_DPI = 72
 @dataclass(frozen=True)
 class Picture:
     """One picture of an experiment: ``draw()`` returns a Matplotlib figure or axes, or a
-    :class:`descend.animate.Replay` when ``animated``."""
+    :class:`descend.plot.animate.Replay` when ``animated``."""
 
     name: str
     caption: str
@@ -47,7 +47,7 @@ def save(picture: Picture, folder) -> Path:
 
     path = Path(folder) / picture.filename
     drawn = picture.draw()
-    fig = drawn._fig if picture.animated else getattr(drawn, "figure", drawn)
+    fig = getattr(drawn, "figure", drawn)  # an Axes, a Replay or a Figure itself
     try:
         if picture.animated:
             drawn.save(path, dpi=FRAME_DPI)

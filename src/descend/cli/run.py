@@ -309,7 +309,7 @@ def _pictures(problem: Problem, res, plot_path, animate_path):
         finally:
             import matplotlib.pyplot as plt
 
-            plt.close(replay._fig)
+            plt.close(replay.figure)
         note("wrote", animate_path, "green")
 
 

@@ -24,7 +24,8 @@ function                  draws
 
 One small style throughout: the Okabe–Ito colours (readable with any common colour-vision
 deficiency), ``viridis`` landscapes (ordered in greyscale print too) and plain-text labels.
-For animations of the same records see :mod:`descend.animate`.
+Animations of the same records live beside them in :mod:`descend.plot.animate`, which is
+also ``descend.animate``.
 
 Examples
 --------
@@ -35,6 +36,9 @@ Examples
 >>> ax.figure.savefig(tmp_path / "t1.png")   # doctest: +SKIP
 """
 
+# The replays draw with the modules below; Matplotlib is loaded for those anyway, so the
+# animation machinery adds little to importing the pictures.
+from descend.plot import animate
 from descend.plot._style import CMAP, PALETTE
 from descend.plot.landscape import contour, curve, grid, surface
 from descend.plot.models import decision_boundary, fit_line, images, predictions
@@ -43,6 +47,7 @@ from descend.plot.runs import cost_function, loss, parameter_path
 __all__ = [
     "CMAP",
     "PALETTE",
+    "animate",
     "contour",
     "cost_function",
     "curve",

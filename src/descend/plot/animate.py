@@ -1,6 +1,8 @@
 """Animations that replay a run's record frame by frame.
 
-Each function takes what :mod:`descend.plot` takes, draws the still parts once, and returns a
+The replays live in :mod:`descend.plot` beside the still pictures they share their drawing
+with, and are reached as ``descend.animate`` too (the same module). Each function takes what
+the matching still picture takes, draws the still parts once, and returns a
 :class:`Replay`: a Matplotlib animation whose frames are rows of the run's history (every
 ``every``-th row, and always the last). ``replay.save("run.gif")`` writes a GIF with Pillow,
 ``replay.save("run.mp4")`` an MP4 when ffmpeg is installed; in Jupyter a replay shows itself
@@ -38,7 +40,13 @@ from descend.plot import _style
 from descend.plot._grids import box, evaluate_line, interval
 from descend.plot._records import frame_rows, trace
 from descend.plot.landscape import _labels, contour, curve
-from descend.plot.models import _data_mesh, _one_feature, _two_features, scatter_classes
+from descend.plot.models import (
+    _data_mesh,
+    _one_feature,
+    _reference_line,
+    _two_features,
+    scatter_classes,
+)
 
 __all__ = ["Replay", "contour_path", "decision_boundary", "descent_on_curve", "line_fit"]
 
@@ -53,6 +61,8 @@ class Replay(animation.FuncAnimation):
     ----------
     rows : numpy.ndarray
         The history rows shown, one per frame.
+    figure : matplotlib.figure.Figure
+        The figure the frames are drawn on (to inspect, save a still of, or close).
     """
 
     def __init__(self, fig, update, rows, *, interval=100):
@@ -63,6 +73,13 @@ class Replay(animation.FuncAnimation):
             fig, update, frames=len(self.rows), interval=check_positive(interval, "interval_ms"),
             blit=False, repeat=True, cache_frame_data=False,
         )  # fmt: skip
+
+    @property
+    def figure(self):
+        """The figure the frames are drawn on."""
+        # Matplotlib's animations keep their figure only under a private name; callers
+        # outside this module read it here instead.
+        return self._fig
 
     @property
     def n_frames(self) -> int:
@@ -477,8 +494,6 @@ def line_fit(regressor, X, y, *, every=25, reference=None, interval_ms=80):
     >>> animate.line_fit(reg.fit(X, y), X, y, every=25, reference=True).n_frames
     201
     """
-    from descend.plot.models import _reference_line
-
     tr = trace(regressor)
     X, y = _one_feature(X, y, "line_fit")
     path, _ = tr.path()
