@@ -225,6 +225,7 @@ def drive(
         rules.restore(state.rules)
     saving = checkpoint is not None
     asked = False  # whether the rules have been asked about the iterate x
+    saved = -1  # the iteration of the last checkpoint written
     before = None  # the rules' bookkeeping before they were asked about x
 
     def snapshot():
@@ -281,6 +282,7 @@ def drive(
                 fresh = False
                 if saving and every and nit and nit % every == 0:
                     checkpoint(snapshot(), False)
+                    saved = nit
 
             if not asked:  # the rules, about the iterate x (once: not after a recovery)
                 if saving:
@@ -358,7 +360,7 @@ def drive(
         raise
     record._n = n
     final = snapshot()
-    if saving:
+    if saving and (saved != nit or divergence is not None):  # not the same state twice
         checkpoint(final, True)
     return Outcome(fired, divergence, final)
 

@@ -25,8 +25,10 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import warnings
 from collections.abc import Callable
@@ -216,9 +218,13 @@ def stochastic(ctx: Context) -> Outcome:
             loss=loss, optimizer="gd", learning_rate=rate, batch_size=1, max_epochs=1, tol=None,
             shuffle=False, random_state=0, init="zeros",
         )  # fmt: skip
+        folder = tempfile.mkdtemp(prefix="descend-bench-checkpoint-")
         contenders = {
             "descend kernel": descend_epoch(X, y, loss, "gd", rate, 1),
             "descend fit": lambda est=estimator, y=y: est.fit(X, y),
+            "descend fit, checkpoint": lambda est=estimator, y=y: est.fit(
+                X, y, checkpoint=folder, checkpoint_every=1
+            ),
             "Python loop": peers.python_sgd_epoch(X, y, loss, rate, sample),
         }
         if sklearn_ok:
@@ -238,6 +244,11 @@ def stochastic(ctx: Context) -> Outcome:
             )  # fmt: skip
         else:
             _skip(out, case, f"{cls.__name__}.fit", f"scikit-learn {peer}", "sklearn")
+        shutil.rmtree(folder, ignore_errors=True)
+        out.rows.append(
+            Row(2, case, "fit, checkpoint every epoch", timings["descend fit, checkpoint"].median,
+                "the same fit without", timings["descend fit"].median, "at_most", 1.05)
+        )  # fmt: skip
         out.rows.append(
             Row(2, case, "kernels.epoch", timings["descend kernel"].median,
                 "per-sample Python loop (scaled)", timings["Python loop"].median,
