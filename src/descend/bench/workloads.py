@@ -222,7 +222,7 @@ def stochastic(ctx: Context) -> Outcome:
         contenders = {
             "descend kernel": descend_epoch(X, y, loss, "gd", rate, 1),
             "descend fit": lambda est=estimator, y=y: est.fit(X, y),
-            "descend fit, checkpoint": lambda est=estimator, y=y: est.fit(
+            "descend fit, checkpoint": lambda est=estimator, y=y, folder=folder: est.fit(
                 X, y, checkpoint=folder, checkpoint_every=1
             ),
             "Python loop": peers.python_sgd_epoch(X, y, loss, rate, sample),
