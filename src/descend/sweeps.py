@@ -33,6 +33,7 @@ import numpy as np
 
 from descend import optimizers as _optimizers
 from descend._validation import check_bool, check_count
+from descend.driver import divergence_limit
 from descend.errors import DivergenceWarning
 from descend.history import History
 from descend.objective import Objective
@@ -41,9 +42,6 @@ from descend.stopping import MESSAGES
 
 __all__ = ["SweepResult", "SweepRun", "sweep"]
 
-#: The same divergence limit as :func:`descend.minimize`: f may grow to this many times
-#: ``|f0| + 1``.
-DIVERGENCE_FACTOR = 1e12
 #: ``record_path=None`` keeps the paths when they take at most this many bytes.
 PATH_BYTES = 256 * 2**20
 
@@ -524,7 +522,7 @@ def _vectorised(fun, grad, args, start, scalar, names, combos, opts, n_iter, rul
         raise ValueError(f"fun(x0) is not finite: {f0!r}")
     if not np.all(np.isfinite(g0)):
         raise ValueError(f"The gradient at x0 is not finite: {g0}")
-    limit = DIVERGENCE_FACTOR * (abs(f0) + 1.0)
+    limit = divergence_limit(f0)
 
     # Outcomes, one row per run, filled in as runs stop.
     x_out = np.repeat(x0_row, runs, axis=0)
