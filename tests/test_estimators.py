@@ -1169,7 +1169,7 @@ def test_a_callback_sees_every_epoch_and_can_stop_the_fit():
 
     clf = GDClassifier(max_epochs=50, tol=None, callback=interrupt).fit(*datasets.blobs())
     assert clf.stop_reason_ == "callback" and clf.n_iter_ == 3
-    with pytest.raises(TypeError, match="Invalid callback: 3 is not callable"):
+    with pytest.raises(TypeError, match="Invalid callback: 3; expected None or a callable"):
         GDRegressor(callback=3).fit(X, y)
 
 

@@ -23,18 +23,17 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from descend import checkpoint as _checkpoints
 from descend import kernels, losses, optimizers
-from descend._validation import check_bool, check_count, check_nonnegative, check_real
 from descend.batches import check_batch_size
 from descend.driver import RunState, divergence_limit, drive
 from descend.errors import FitDivergedError
 from descend.estimators.history import TrainingHistory
+from descend.estimators.parameters import check_parameters
 from descend.kernels.stepsize import check_scale
 from descend.linesearch import Backtracking
 from descend.penalties import Penalty
 from descend.schedules import rate_at
 from descend.stopping import AnyOf, Callback, MaxIter, Patience, Target, Tol
 
-INITS = ("uniform", "normal", "zeros")
 #: float32 data stays float32 (never copied to float64); anything else becomes float64.
 _DTYPES = (np.float64, np.float32)
 #: At most this many passes over the training rows go to proving how far a fit that tol or
@@ -284,20 +283,17 @@ class GDBase(BaseEstimator):
     # --------------------------------------------------------------------------- settings
 
     def _settings(self) -> _Settings:
-        name = type(self).__name__
+        # Each parameter on its own is checked by the table; what follows ties two together.
+        check_parameters(self)
         loss = self.loss
         if isinstance(loss, losses.Loss):
-            if loss.name not in self._LOSSES:
-                raise ValueError(f"Invalid loss: {loss!r}; {name} supports {self._LOSSES}")
             if loss.reduction != self.reduction:
                 raise ValueError(
                     f"The loss object has reduction={loss.reduction!r} but reduction="
                     f"{self.reduction!r}; make them agree"
                 )
-        elif loss not in self._LOSSES:
-            raise ValueError(f"Invalid loss: {loss!r}; {name} supports {self._LOSSES}")
         else:
-            loss = losses.get(loss, reduction=losses.check_reduction(self.reduction))
+            loss = losses.get(loss, reduction=self.reduction)
         penalty = Penalty(self.penalty, self.alpha, self.l1_ratio)
 
         opt = self.optimizer
@@ -314,41 +310,9 @@ class GDBase(BaseEstimator):
                 )
             auto = False  # the object's own learning rate holds
         else:
-            momentum = self.momentum
-            if momentum is not None:
-                momentum = check_real(momentum, "momentum")
-            opt = optimizers.make(opt, None if auto else rate, momentum)
+            # a named optimizer without a momentum setting refuses a nonzero momentum here
+            opt = optimizers.make(opt, None if auto else rate, self.momentum)
             auto = auto and isinstance(opt, _PLAIN)
-
-        check_count(self.max_epochs, "max_epochs", minimum=1)
-        if self.tol is not None:
-            check_nonnegative(self.tol, "tol")
-        if self.n_iter_no_change is not None:
-            check_count(self.n_iter_no_change, "n_iter_no_change", minimum=1)
-        if self.target_loss is not None:
-            check_real(self.target_loss, "target_loss")
-        check_bool(self.early_stopping, "early_stopping")
-        vf = self.validation_fraction
-        if not (isinstance(vf, numbers.Real) and not isinstance(vf, bool) and 0.0 < vf < 1.0):
-            raise ValueError(f"Invalid validation_fraction: {vf!r}; it must lie in (0, 1)")
-        check_bool(self.shuffle, "shuffle")
-        if self.init not in INITS:
-            raise ValueError(f"Invalid init: {self.init!r}; expected one of {INITS}")
-        check_bool(self.fit_intercept, "fit_intercept")
-        check_bool(self.warm_start, "warm_start")
-        if not isinstance(self.verbose, bool | np.bool_):
-            check_count(self.verbose, "verbose")
-        check_bool(self.record_weights, "record_weights")
-        if self.batch_size is not None:
-            check_batch_size(self.batch_size, 1)
-        n_jobs = self.n_jobs
-        if n_jobs is not None and (
-            isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral) or n_jobs == 0
-        ):
-            raise ValueError(
-                f"Invalid n_jobs: {n_jobs!r}; expected None, a positive whole number of "
-                "threads, or -1 for all cores (-2 all but one, ...)"
-            )
         return _Settings(loss, penalty, opt, self.random_state, auto)
 
     # ------------------------------------------------------------------------------ data

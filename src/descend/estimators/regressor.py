@@ -106,6 +106,11 @@ class GDRegressor(RegressorMixin, GDBase):
         ``"max_epochs"``, ``"line_search"``, ``"callback"``) and a sentence saying so.
     n_features_in_ : int
 
+    See Also
+    --------
+    descend.estimators.PARAMETERS : The values each parameter accepts and its default, as
+        the table ``fit`` checks them against.
+
     Examples
     --------
     >>> import numpy as np
