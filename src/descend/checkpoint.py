@@ -274,7 +274,7 @@ def _sparse(value) -> bool:
 
 
 #: Arrays larger than this are fingerprinted by evenly spaced samples of about this size.
-DIGEST_BYTES = 4 * 2**20
+DIGEST_BYTES = 2**20
 
 
 def _digest(array) -> str:
