@@ -499,6 +499,23 @@ class GDBase(BaseEstimator):
             self.__dict__.update(saved)
             raise
 
+    def fit(
+        self, X, y, coef_init=None, intercept_init=None, sample_weight=None, *,
+        checkpoint=None, checkpoint_every=None, resume=None,
+    ):  # fmt: skip
+        """Fit by descent from ``coef_init``/``intercept_init`` (or ``init``) until a
+        stopping rule fires. Returns self.
+
+        ``checkpoint=PATH`` keeps the fit's whole state in that folder every
+        ``checkpoint_every`` epochs (default 1), at the end, and when it diverges or is
+        interrupted; ``resume=PATH`` (or True, for ``checkpoint``'s folder) goes on from the
+        checkpoint there, and gives the very fit an uninterrupted run gives. Resuming needs
+        the same data and settings (the stopping rules may change); anything else is refused
+        with what differs. See :mod:`descend.checkpoint`."""
+        return self._fit(
+            X, y, coef_init, intercept_init, sample_weight, checkpoint, checkpoint_every, resume
+        )
+
     def _fit(self, X, y, coef_init, intercept_init, sample_weight, checkpoint=None,
              checkpoint_every=None, resume=None):  # fmt: skip
         store = _checkpoints.plan(

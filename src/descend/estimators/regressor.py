@@ -177,23 +177,6 @@ class GDRegressor(RegressorMixin, GDBase):
         self.callback = callback
         self.n_jobs = n_jobs
 
-    def fit(
-        self, X, y, coef_init=None, intercept_init=None, sample_weight=None, *,
-        checkpoint=None, checkpoint_every=None, resume=None,
-    ):  # fmt: skip
-        """Fit by descent from ``coef_init``/``intercept_init`` (or ``init``) until a
-        stopping rule fires. Returns self.
-
-        ``checkpoint=PATH`` keeps the fit's whole state in that folder every
-        ``checkpoint_every`` epochs (default 1), at the end, and when it diverges or is
-        interrupted; ``resume=PATH`` (or True, for ``checkpoint``'s folder) goes on from the
-        checkpoint there, and gives the very fit an uninterrupted run gives. Resuming needs
-        the same data and settings (the stopping rules may change); anything else is refused
-        with what differs. See :mod:`descend.checkpoint`."""
-        return self._fit(
-            X, y, coef_init, intercept_init, sample_weight, checkpoint, checkpoint_every, resume
-        )
-
     def partial_fit(self, X, y, sample_weight=None):
         """One epoch over the rows given, keeping the optimizer's state and the schedule's
         epoch count from call to call. The optimizer is the one of the first call (its state
