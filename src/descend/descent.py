@@ -1,9 +1,10 @@
-"""The descent loop: :func:`minimize` and :func:`maximize`.
+"""Descent on a function: :func:`minimize` and :func:`maximize`.
 
-One loop serves every optimizer, learning-rate plan and stopping rule. Per iteration it asks
-the optimizer for a step (at a fixed rate, a scheduled one, or one found by line search), moves,
-evaluates f and the gradient at the new point, watches for divergence, records the point and
-asks the stopping rules whether to go on.
+They check their arguments, prepare the objective (counted, sign-adjusted so that the loop
+always minimises) and a *stepper*, and hand both to the one loop of :mod:`descend.driver`,
+which watches for divergence, records each point and asks the stopping rules. Per iteration
+the stepper asks the optimizer for a step (at a fixed rate, a scheduled one, or one found by
+line search), moves, and evaluates f and the gradient at the new point.
 
 With ``data=`` and a ``batch_size`` smaller than the data, one iteration is an epoch instead:
 a step per batch of rows, then f (and the gradient, when a rule needs it) on all the rows.
