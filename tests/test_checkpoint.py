@@ -189,6 +189,18 @@ def test_damaged_and_missing_checkpoints_are_refused(tmp_path):
     manifest.write_text(json.dumps(data))
     with pytest.raises(CheckpointError, match="version 99"):
         descend.minimize(functions.sphere, [1.0, 2.0], max_iter=9, resume=tmp_path)
+    fresh = tmp_path / "fresh"
+    descend.minimize(functions.sphere, [1.0, 2.0], max_iter=5, checkpoint=fresh)
+    manifest = fresh / "manifest.json"
+    data = json.loads(manifest.read_text())
+    for change, problem in (
+        ({"arrays": "../../etc/passwd"}, "names arrays '../../etc/passwd'"),
+        ({"state": {"dict": {}}}, "does not describe a run's state"),
+        ({"record": 3}, "does not describe a run's state"),
+    ):
+        manifest.write_text(json.dumps({**data, **change}))
+        with pytest.raises(CheckpointError, match=problem):
+            descend.minimize(functions.sphere, [1.0, 2.0], max_iter=9, resume=fresh)
 
 
 def test_checkpoint_arguments_are_checked():

@@ -33,6 +33,7 @@ Examples
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import numbers
 import os
@@ -128,8 +129,11 @@ class Store:
         arrays.update(_record_arrays(record, n))
         name = f"state-{state.nit:08d}.npz"
         target = self.path / name
-        with atomic_path(target) as partial, open(partial, "wb") as fh:
-            np.savez(fh, **arrays)
+        buffer = io.BytesIO()  # hashed as it is, not read back from the disk
+        np.savez(buffer, **arrays)
+        content = buffer.getbuffer()
+        with atomic_path(target) as partial:
+            partial.write_bytes(content)
         manifest = {
             "format": FORMAT,
             "version": VERSION,
@@ -137,7 +141,7 @@ class Store:
             "final": bool(final),
             "fingerprint": self.fingerprint,
             "arrays": name,
-            "sha256": _sha256(target),
+            "sha256": hashlib.sha256(content).hexdigest(),
             "state": numbers_,
             "record": {
                 "rows": n,
@@ -162,11 +166,22 @@ class Store:
         """The :class:`~descend.driver.RunState` in the source folder, checked against this
         run's fingerprint. ``template`` is the state a fresh run would start from (its
         optimizer state gives the type the saved one is read back as)."""
+        manifest = read_manifest(self.source)
+        try:
+            return self._load(manifest, template)
+        except (KeyError, TypeError, ValueError, AttributeError) as err:
+            if isinstance(err, CheckpointError):
+                raise
+            raise CheckpointError(
+                f"The checkpoint in {str(self.source)!r} is damaged: its manifest does not "
+                f"describe a run's state ({type(err).__name__}: {err})"
+            ) from None
+
+    def _load(self, manifest, template):
         from descend.datafiles import open_regular
         from descend.driver import RunState
         from descend.history import History
 
-        manifest = read_manifest(self.source)
         differs = compare(manifest["fingerprint"], self.fingerprint)
         if differs:
             raise CheckpointError(
@@ -174,13 +189,23 @@ class Store:
                 "Resume it with the settings and data it was made with, or start afresh "
                 "in another folder."
             )
-        path = self.source / manifest["arrays"]
-        if not path.is_file() or _sha256(path) != manifest["sha256"]:
+        name = manifest["arrays"]
+        if not (isinstance(name, str) and re.fullmatch(r"state-\d{8,}\.npz", name)):
+            raise CheckpointError(
+                f"The checkpoint's manifest names arrays {name!r}; expected "
+                "state-<iteration>.npz in its own folder"
+            )
+        try:
+            with open_regular(self.source / name) as fh:
+                content = fh.read()
+        except OSError:
+            content = None
+        if content is None or hashlib.sha256(content).hexdigest() != manifest["sha256"]:
             raise CheckpointError(
                 f"The checkpoint in {str(self.source)!r} is damaged: {manifest['arrays']} is "
                 "missing or does not match the manifest's checksum"
             )
-        with open_regular(path) as fh, np.load(fh, allow_pickle=False) as archive:
+        with np.load(io.BytesIO(content), allow_pickle=False) as archive:
             arrays = {key: archive[key] for key in archive.files}
         info = manifest["record"]
         capacity = max(info["rows"], 1) * 2
@@ -299,14 +324,6 @@ def _digest(array) -> str:
         h.update(str(part.dtype).encode())
         h.update(memoryview(part).cast("B") if part.size else b"")
     return f"{kind} {array.dtype} {tuple(array.shape)} {h.hexdigest()}"
-
-
-def _sha256(path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 # ----------------------------------------------------------------------- state to JSON
