@@ -209,18 +209,18 @@ class _FitSteps:
         self.nfev = self.ngev = 0
         self.extras = state.record.extras
         self.last_loss, self.last_rate = math.nan, None
-        theta = state.x
+        theta, kept = state.x, state.extra
+        if limit is not None and not state.fresh:
+            # a resumed fit: its start set the limit, and its record has the row at theta
+            self.limit, self.best = limit, tuple(kept["best"])
+            self.row, self.watched = state.row, state.watched
+            return
         with np.errstate(over="ignore", invalid="ignore"):
             measured = data.measure(theta)
-        # a resumed fit keeps the limit its start set
         self.limit = divergence_limit(measured.loss) if limit is None else limit
         watched = measured if held_out is None else held_out.measure(theta)
-        kept = state.extra
-        self.best = (
-            (kept["best"][0], kept["best"][1], kept["best"][2])
-            if kept.get("best") is not None
-            else (watched.loss, theta, state.nit)
-        )
+        best = kept.get("best")  # partial_fit goes on with the best of its earlier calls
+        self.best = (watched.loss, theta, state.nit) if best is None else tuple(best)
         if state.fresh:
             state.f = measured.loss
             self._observe(state.nit, theta, measured, watched)
