@@ -362,6 +362,39 @@ def test_a_subclass_without_its_own_compiled_form_runs_the_reference(monkeypatch
         assert not np.allclose(compiled_adam[0], want[0])
 
 
+@pytest.mark.parametrize("batch", ["full", "mini"])
+def test_a_fit_chooses_its_epoch_once_per_optimizer_type(batch, monkeypatch):
+    monkeypatch.setenv("DESCEND_KERNELS", "compiled")
+    X, y, w, model, theta = problem(("log_loss", 1, "two"), np.float64, False, seed=3)
+    terms = dict(model=model, loss=losses.log_loss(), penalty=Penalty("l2", 0.05))
+    batch_size = BATCHES[batch] or X.shape[0]
+    data = kernels.Training(X, y, w, **terms, batch_size=batch_size)
+    asked = []
+    real_takes = compiled.takes
+    monkeypatch.setattr(compiled, "takes", lambda *a: asked.append(a) or real_takes(*a))
+    from descend.linesearch import Backtracking
+
+    for opt, rates in ((optimizers.Adam(0.01), [0.01, 0.02]), (optimizers.GD(0.1), [0.1])):
+        want, got = theta, theta
+        want_state = got_state = opt.init(theta)
+        for i, rate in enumerate(rates * 2):
+            want, want_state = reference.epoch(
+                want, want_state, X, y, w, **terms, optimizer=opt, rate=rate,
+                batch_size=batch_size, rng=np.random.default_rng(0),
+            )  # fmt: skip
+            got, got_state = data.epoch(got, got_state, opt, rate, np.random.default_rng(0))
+            if i == 0:
+                settled = len(asked)
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
+        assert len(asked) == settled > 0  # asked on the type's first epoch, never after
+    # a line search runs the reference through the function chosen for GD
+    gd = optimizers.GD(Backtracking())
+    moved, _ = data.epoch(theta, gd.init(theta), gd, Backtracking(), np.random.default_rng(0))
+    assert not np.allclose(moved, theta)
+    assert len(asked) == settled
+    assert set(data._epochs) == {optimizers.Adam, optimizers.GD}
+
+
 def test_import_is_light_and_a_second_process_reuses_the_compiled_code():
     light = subprocess.run(
         [sys.executable, "-c", "import sys, descend; print(sorted(m for m in "

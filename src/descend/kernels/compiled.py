@@ -50,6 +50,7 @@ from descend.penalties import Penalty
 __all__ = [
     "Gradient",
     "available",
+    "batches_epoch",
     "epoch",
     "full_gradient",
     "gram_product",
@@ -383,26 +384,52 @@ def epoch(
     results of :func:`descend.kernels.reference.epoch` (to rounding), which see.
 
     A full batch is one fused pass over X and one optimizer step; smaller batches run the
-    whole epoch, optimizer steps included, in one compiled loop.
+    whole epoch, optimizer steps included, in one compiled loop (:func:`batches_epoch`).
     """
+    if batch_size < X.shape[0]:
+        return batches_epoch(
+            theta, state, X, y, sample_weight, model=model, loss=loss, penalty=penalty,
+            optimizer=optimizer, rate=rate, batch_size=batch_size, rng=rng, shuffle=shuffle,
+        )  # fmt: skip
+    theta = np.asarray(theta, dtype=float)
+    with threads(n_jobs), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        found = full_gradient(
+            theta, X, y, sample_weight, model=model, loss=loss, penalty=penalty,
+            want_stats=False,
+        )  # fmt: skip
+        if not np.all(np.isfinite(found.grad)):
+            return theta + np.nan, state
+        step, state = optimizer.update(found.grad, state, theta, float(rate))
+        return theta + step, state
+
+
+def batches_epoch(
+    theta,
+    state,
+    X,
+    y,
+    sample_weight,
+    *,
+    model: LinearModel,
+    loss,
+    penalty: Penalty,
+    optimizer,
+    rate,
+    batch_size: int,
+    rng: np.random.Generator,
+    shuffle: bool = True,
+):
+    """A mini-batch or stochastic epoch (``batch_size`` below the number of rows) as one
+    compiled loop, the optimizer's steps included: :func:`epoch` for such batches. The loop
+    runs on the calling thread, so it takes no ``n_jobs``."""
     n = X.shape[0]
     theta = np.asarray(theta, dtype=float)
-    rate = float(rate)
-    with threads(n_jobs), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        if batch_size >= n:
-            found = full_gradient(
-                theta, X, y, sample_weight, model=model, loss=loss, penalty=penalty,
-                want_stats=False,
-            )  # fmt: skip
-            if not np.all(np.isfinite(found.grad)):
-                return theta + np.nan, state
-            step, state = optimizer.update(found.grad, state, theta, rate)
-            return theta + step, state
-        # rows in order need no list of them: the kernels count them
-        order = rng.permutation(n) if shuffle else np.empty(0, np.int64)
+    # rows in order need no list of them: the kernels count them
+    order = rng.permutation(n) if shuffle else np.empty(0, np.int64)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         return _batches(
             theta, state, X, y, sample_weight, order, not shuffle, model, loss, penalty,
-            optimizer, rate, batch_size,
+            optimizer, float(rate), batch_size,
         )  # fmt: skip
 
 
