@@ -429,13 +429,14 @@ def batches_epoch(
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         return _batches(
             theta, state, X, y, sample_weight, order, not shuffle, model, loss, penalty,
-            optimizer, float(rate), batch_size,
+            optimizer_form(optimizer), float(rate), batch_size,
         )  # fmt: skip
 
 
-def _batches_call(theta, state, X, y, sw, order, in_order, model, loss, penalty, opt, rate, size):
-    """The kernel of a mini-batch epoch, its arguments, and three of them that it updates in
-    place: the parameters, the optimizer's state buffers and its step count."""
+def _batches_call(theta, state, X, y, sw, order, in_order, model, loss, penalty, form, rate, size):
+    """The kernel of a mini-batch epoch with the optimizer of compiled form ``form``, its
+    arguments, and three of them that it updates in place: the parameters, the optimizer's
+    state buffers and its step count."""
     kern = _kernels()
     n = X.shape[0]
     total = float(sw.sum()) if sw.shape[0] else float(n)
@@ -443,7 +444,6 @@ def _batches_call(theta, state, X, y, sw, order, in_order, model, loss, penalty,
     # a weighted "mean" batch stands for all the rows: its size times their mean weight
     mean_weight = total / n if sw.shape[0] and mean and total > 0 else 0.0
     l1, l2 = penalty._weights
-    form = optimizer_form(opt)
     kind, h = getattr(kern, form.kind.upper()), np.array(form.hyper, dtype=float)
     S, count = _pack(form, state, model.size)
     out = np.array(theta, dtype=float)
@@ -460,15 +460,15 @@ def _batches_call(theta, state, X, y, sw, order, in_order, model, loss, penalty,
 
 
 def _batches(
-    theta, state, X, y, sample_weight, order, in_order, model, loss, penalty, opt, rate, size
+    theta, state, X, y, sample_weight, order, in_order, model, loss, penalty, form, rate, size
 ):  # fmt: skip
     kernel, args, (out, S, count) = _batches_call(
         theta, state, X, _targets(y), _weights(sample_weight), order, in_order, model, loss,
-        penalty, opt, rate, size,
+        penalty, form, rate, size,
     )  # fmt: skip
     ok = kernel(*args)
     # a batch whose gradient was not finite leaves the state of the batches before it
-    new_state = _unpack(optimizer_form(opt), state, S, count)
+    new_state = _unpack(form, state, S, count)
     return (out, new_state) if ok else (theta + np.nan, new_state)
 
 
@@ -488,7 +488,7 @@ def batches_route(
         theta = np.zeros(model.size)
         return _batches_call(
             theta, optimizer.init(theta), X, targets, sw, np.empty(0, np.int64), True, model,
-            loss, penalty, optimizer, 0.0, 1,
+            loss, penalty, optimizer_form(optimizer), 0.0, 1,
         )[:2]  # fmt: skip
 
     name = "sparse_batches" if sparse else "dense_batches"
