@@ -281,6 +281,120 @@ def test_what_the_kernels_do_not_take_runs_the_reference():
     assert not np.allclose(t, theta)
 
 
+STATE_CASES = {
+    **OPTIMIZERS,
+    "rmsprop-centered": optimizers.RMSProp(0.01, centered=True),
+    "rmsprop-momentum": optimizers.RMSProp(0.01, momentum=0.3),
+    "adam": optimizers.Adam(0.01),
+    "adamw-amsgrad": optimizers.AdamW(0.01, amsgrad=True),
+}
+
+
+@pytest.mark.parametrize("name", STATE_CASES)
+def test_every_compiled_form_carries_the_state_in_and_out_unchanged(name):
+    opt = STATE_CASES[name]
+    form = compiled.optimizer_form(opt)
+    assert form is not None and form == opt.compiled_form()
+    rng = np.random.default_rng(9)
+    theta = rng.normal(size=6)
+    state = opt.init(theta)
+    for _ in range(3):  # buffers apart from zero, and a step count apart from zero
+        _, state = opt.update(rng.normal(size=6), state, theta)
+    S, count = compiled._pack(form, state, theta.size)
+    back = compiled._unpack(form, state, S, count)
+    assert type(back) is type(state)
+    assert back._fields == state._fields
+    for field, got, want in zip(state._fields, back, state, strict=True):
+        if want is None or np.ndim(want) == 0:
+            assert got == want, field
+        else:
+            np.testing.assert_array_equal(got, want, err_msg=field)
+    # every array the state holds is one of the rows the kernels step
+    held = [f for f in state._fields if isinstance(getattr(state, f), np.ndarray)]
+    assert set(held) <= set(form.rows)
+
+
+class _SlowerAdam(optimizers.Adam):
+    """A user's variation on Adam's rule: it inherits Adam's compiled form, which no longer
+    describes its update."""
+
+    def update(self, grad, state, params, learning_rate=None):
+        step, state = super().update(grad, state, params, learning_rate)
+        return 0.5 * step, state
+
+
+class _DescribedGD(optimizers.GD):
+    """A subclass that keeps the rule of its parent and says so."""
+
+    def compiled_form(self):
+        return optimizers.GD.compiled_form(self)
+
+
+def test_a_subclass_without_its_own_compiled_form_runs_the_reference(monkeypatch):
+    monkeypatch.setenv("DESCEND_KERNELS", "compiled")
+    X, y, w, model, theta = problem(("squared_error", 1, "real"), np.float64, False, seed=1)
+    loss, penalty = losses.squared_error(), Penalty("l2", 0.05)
+    opt = _SlowerAdam(0.01)
+    assert opt.compiled_form() is None and compiled.optimizer_form(opt) is None
+    assert not compiled.takes(X, loss, opt, 0.01)
+    assert compiled.takes(X, loss, _DescribedGD(0.01), 0.01)
+    terms = dict(model=model, loss=loss, penalty=penalty, optimizer=opt, rate=0.01)
+    for batch_size in (X.shape[0], 7):
+        want = reference.epoch(
+            theta, opt.init(theta), X, y, w, **terms, batch_size=batch_size,
+            rng=np.random.default_rng(0),
+        )  # fmt: skip
+        got = kernels.epoch(
+            theta, opt.init(theta), X, y, w, **terms, batch_size=batch_size,
+            rng=np.random.default_rng(0),
+        )  # fmt: skip
+        np.testing.assert_array_equal(got[0], want[0])
+        data = kernels.Training(X, y, w, model=model, loss=loss, penalty=penalty,
+                                batch_size=batch_size)  # fmt: skip
+        fitted = data.epoch(theta, opt.init(theta), opt, 0.01, np.random.default_rng(0))
+        np.testing.assert_array_equal(fitted[0], want[0])
+        # and that is the NumPy rule of the subclass, not Adam's compiled one
+        adam = optimizers.Adam(0.01)
+        compiled_adam = compiled.epoch(
+            theta, adam.init(theta), X, y, w, **{**terms, "optimizer": adam},
+            batch_size=batch_size, rng=np.random.default_rng(0),
+        )  # fmt: skip
+        assert not np.allclose(compiled_adam[0], want[0])
+
+
+@pytest.mark.parametrize("batch", ["full", "mini"])
+def test_a_fit_chooses_its_epoch_once_per_optimizer_type(batch, monkeypatch):
+    monkeypatch.setenv("DESCEND_KERNELS", "compiled")
+    X, y, w, model, theta = problem(("log_loss", 1, "two"), np.float64, False, seed=3)
+    terms = dict(model=model, loss=losses.log_loss(), penalty=Penalty("l2", 0.05))
+    batch_size = BATCHES[batch] or X.shape[0]
+    data = kernels.Training(X, y, w, **terms, batch_size=batch_size)
+    asked = []
+    real_takes = compiled.takes
+    monkeypatch.setattr(compiled, "takes", lambda *a: asked.append(a) or real_takes(*a))
+    from descend.linesearch import Backtracking
+
+    for opt, rates in ((optimizers.Adam(0.01), [0.01, 0.02]), (optimizers.GD(0.1), [0.1])):
+        want, got = theta, theta
+        want_state = got_state = opt.init(theta)
+        for i, rate in enumerate(rates * 2):
+            want, want_state = reference.epoch(
+                want, want_state, X, y, w, **terms, optimizer=opt, rate=rate,
+                batch_size=batch_size, rng=np.random.default_rng(0),
+            )  # fmt: skip
+            got, got_state = data.epoch(got, got_state, opt, rate, np.random.default_rng(0))
+            if i == 0:
+                settled = len(asked)
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
+        assert len(asked) == settled > 0  # asked on the type's first epoch, never after
+    # a line search runs the reference through the function chosen for GD
+    gd = optimizers.GD(Backtracking())
+    moved, _ = data.epoch(theta, gd.init(theta), gd, Backtracking(), np.random.default_rng(0))
+    assert not np.allclose(moved, theta)
+    assert len(asked) == settled
+    assert set(data._epochs) == {optimizers.Adam, optimizers.GD}
+
+
 def test_import_is_light_and_a_second_process_reuses_the_compiled_code():
     light = subprocess.run(
         [sys.executable, "-c", "import sys, descend; print(sorted(m for m in "

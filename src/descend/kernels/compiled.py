@@ -5,9 +5,10 @@
 full-batch epoch and the estimators' per-epoch measurements. What the kernels take:
 
 - X dense float64 or float32, C-contiguous (never copied), or SciPy CSR of either;
-- the seven losses of :mod:`descend.losses` and the seven optimizers of
-  :mod:`descend.optimizers` (the library's own classes; a subclass of the user's runs the
-  reference), every penalty, sample weights;
+- the seven losses of :mod:`descend.losses` and every optimizer that describes its update
+  with a :class:`~descend.optimizers.CompiledForm` (the seven of :mod:`descend.optimizers`;
+  a subclass of the user's has none unless it declares one, and runs the reference), every
+  penalty, sample weights;
 - a learning rate that is a number for the epoch (a line search runs the reference).
 
 ``n_jobs`` limits the threads of the parallel full pass (None: as many as pay, see
@@ -49,9 +50,11 @@ from descend.penalties import Penalty
 __all__ = [
     "Gradient",
     "available",
+    "batches_epoch",
     "epoch",
     "full_gradient",
     "gram_product",
+    "optimizer_form",
     "takes",
     "takes_data",
     "threads",
@@ -59,15 +62,9 @@ __all__ = [
 ]
 
 _LOSS_TYPES = {cls: cls.name for cls in losses.LOSSES.values()}
-_OPTIMIZER_TYPES = (
-    optimizers.GD,
-    optimizers.Momentum,
-    optimizers.Nesterov,
-    optimizers.AdaGrad,
-    optimizers.RMSProp,
-    optimizers.Adam,
-    optimizers.AdamW,
-)
+# The update rules compiled into the kernels, by the kind a CompiledForm names; each is the
+# constant of that name, upper-cased, in descend.kernels._compiled.
+_KINDS = frozenset(("gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"))
 _FLOATS = (np.dtype(np.float64), np.dtype(np.float32))
 _TARGET_TYPES = (*_FLOATS, np.dtype(np.int64))
 
@@ -93,13 +90,28 @@ def takes_data(X) -> bool:
     )  # fmt: skip
 
 
+def optimizer_form(optimizer) -> optimizers.CompiledForm | None:
+    """The optimizer's :class:`~descend.optimizers.CompiledForm` where the kernels can run
+    it, else None (no form, or one of a rule or a state the kernels do not have)."""
+    describe = getattr(optimizer, "compiled_form", None)
+    form = describe() if describe is not None else None
+    if form is None or form.kind not in _KINDS or len(form.rows) > 3:
+        return None
+    return form
+
+
+def takes_rate(rate) -> bool:
+    """Whether the learning rate is a number for the whole epoch, as the kernels need."""
+    return isinstance(rate, int | float | np.floating | np.integer) and not isinstance(rate, bool)
+
+
 def takes(X, loss, optimizer=None, rate=0.0) -> bool:
     """Whether :func:`epoch` runs compiled for this data, loss, optimizer and rate."""
     if not (available() and takes_data(X)) or type(loss) not in _LOSS_TYPES:
         return False
-    if optimizer is not None and type(optimizer) not in _OPTIMIZER_TYPES:
+    if optimizer is not None and optimizer_form(optimizer) is None:
         return False
-    return isinstance(rate, int | float | np.floating | np.integer) and not isinstance(rate, bool)
+    return takes_rate(rate)
 
 
 # whether the running block was given its threads by an explicit n_jobs
@@ -325,67 +337,27 @@ def gram_product(X, w):
 # --------------------------------------------------------------------- optimizer state
 
 
-def _optimizer(opt) -> tuple[int, np.ndarray, int]:
-    """The optimizer's code, hyper-parameters and number of state buffers."""
-    kern = _kernels()
-    if isinstance(opt, optimizers.Nesterov):
-        return kern.NESTEROV, np.array([opt.momentum]), 1
-    if isinstance(opt, optimizers.Momentum):
-        return kern.MOMENTUM, np.array([opt.momentum]), 1
-    if isinstance(opt, optimizers.GD):
-        return kern.GD, np.zeros(1), 0
-    if isinstance(opt, optimizers.AdaGrad):
-        return kern.ADAGRAD, np.array([opt.lr_decay, opt.eps]), 1
-    if isinstance(opt, optimizers.RMSProp):
-        h = np.array([opt.alpha, opt.eps, opt.momentum, float(opt.centered)])
-        return kern.RMSPROP, h, 3
-    decoupled = isinstance(opt, optimizers.AdamW)
-    beta1, beta2 = opt.betas
-    h = np.array([beta1, beta2, opt.eps, opt.weight_decay, float(opt.amsgrad), float(decoupled)])
-    return kern.ADAM, h, 3
-
-
-def _pack(opt, state, size) -> tuple[np.ndarray, np.ndarray]:
-    """The state's buffers as rows of one new array, and its step count."""
+def _pack(form: optimizers.CompiledForm, state, size) -> tuple[np.ndarray, np.ndarray]:
+    """The state's buffers as the rows of one new array (zeros for a buffer the state does
+    not hold), and its step count, as ``form`` maps them."""
     S = np.zeros((3, size))
     count = np.zeros(1, np.int64)
-    if isinstance(opt, optimizers.Nesterov):
-        S[0] = state.buffer
-    elif isinstance(opt, optimizers.Momentum):
-        S[0] = state.velocity
-    elif isinstance(opt, optimizers.AdaGrad):
-        S[0], count[0] = state.sum_sq, state.count
-    elif isinstance(opt, optimizers.RMSProp):
-        S[0] = state.square_avg
-        if state.grad_avg is not None:
-            S[1] = state.grad_avg
-        if state.buffer is not None:
-            S[2] = state.buffer
-    elif isinstance(opt, optimizers.Adam):
-        S[0], S[1], count[0] = state.mu, state.nu, state.count
-        if state.nu_max is not None:
-            S[2] = state.nu_max
+    for i, field in enumerate(form.rows):
+        row = getattr(state, field)
+        if row is not None:
+            S[i] = row
+    if form.count is not None:
+        count[0] = getattr(state, form.count)
     return S, count
 
 
-def _unpack(opt, state, S, count):
-    """A new state of the optimizer's own type from the buffers."""
-    if isinstance(opt, optimizers.Nesterov):
-        return optimizers.NesterovState(buffer=S[0])
-    if isinstance(opt, optimizers.Momentum):
-        return optimizers.MomentumState(velocity=S[0])
-    if isinstance(opt, optimizers.AdaGrad):
-        return optimizers.AdaGradState(count=int(count[0]), sum_sq=S[0])
-    if isinstance(opt, optimizers.RMSProp):
-        return optimizers.RMSPropState(
-            square_avg=S[0],
-            grad_avg=S[1] if state.grad_avg is not None else None,
-            buffer=S[2] if state.buffer is not None else None,
-        )
-    if isinstance(opt, optimizers.Adam):
-        nu_max = S[2] if state.nu_max is not None else None
-        return optimizers.AdamState(count=int(count[0]), mu=S[0], nu=S[1], nu_max=nu_max)
-    return state
+def _unpack(form: optimizers.CompiledForm, state, S, count):
+    """A new state of the type of ``state`` from the rows and the step count, as ``form``
+    maps them; a buffer ``state`` does not hold stays None."""
+    fields = {f: None if getattr(state, f) is None else S[i] for i, f in enumerate(form.rows)}
+    if form.count is not None:
+        fields[form.count] = int(count[0])
+    return state._replace(**fields) if fields else state
 
 
 # ------------------------------------------------------------------------------ epochs
@@ -412,32 +384,59 @@ def epoch(
     results of :func:`descend.kernels.reference.epoch` (to rounding), which see.
 
     A full batch is one fused pass over X and one optimizer step; smaller batches run the
-    whole epoch, optimizer steps included, in one compiled loop.
+    whole epoch, optimizer steps included, in one compiled loop (:func:`batches_epoch`).
     """
+    if batch_size < X.shape[0]:
+        return batches_epoch(
+            theta, state, X, y, sample_weight, model=model, loss=loss, penalty=penalty,
+            optimizer=optimizer, rate=rate, batch_size=batch_size, rng=rng, shuffle=shuffle,
+        )  # fmt: skip
+    theta = np.asarray(theta, dtype=float)
+    with threads(n_jobs), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        found = full_gradient(
+            theta, X, y, sample_weight, model=model, loss=loss, penalty=penalty,
+            want_stats=False,
+        )  # fmt: skip
+        if not np.all(np.isfinite(found.grad)):
+            return theta + np.nan, state
+        step, state = optimizer.update(found.grad, state, theta, float(rate))
+        return theta + step, state
+
+
+def batches_epoch(
+    theta,
+    state,
+    X,
+    y,
+    sample_weight,
+    *,
+    model: LinearModel,
+    loss,
+    penalty: Penalty,
+    optimizer,
+    rate,
+    batch_size: int,
+    rng: np.random.Generator,
+    shuffle: bool = True,
+):
+    """A mini-batch or stochastic epoch (``batch_size`` below the number of rows) as one
+    compiled loop, the optimizer's steps included: :func:`epoch` for such batches. The loop
+    runs on the calling thread, so it takes no ``n_jobs``."""
     n = X.shape[0]
     theta = np.asarray(theta, dtype=float)
-    rate = float(rate)
-    with threads(n_jobs), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        if batch_size >= n:
-            found = full_gradient(
-                theta, X, y, sample_weight, model=model, loss=loss, penalty=penalty,
-                want_stats=False,
-            )  # fmt: skip
-            if not np.all(np.isfinite(found.grad)):
-                return theta + np.nan, state
-            step, state = optimizer.update(found.grad, state, theta, rate)
-            return theta + step, state
-        # rows in order need no list of them: the kernels count them
-        order = rng.permutation(n) if shuffle else np.empty(0, np.int64)
+    # rows in order need no list of them: the kernels count them
+    order = rng.permutation(n) if shuffle else np.empty(0, np.int64)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         return _batches(
             theta, state, X, y, sample_weight, order, not shuffle, model, loss, penalty,
-            optimizer, rate, batch_size,
+            optimizer_form(optimizer), float(rate), batch_size,
         )  # fmt: skip
 
 
-def _batches_call(theta, state, X, y, sw, order, in_order, model, loss, penalty, opt, rate, size):
-    """The kernel of a mini-batch epoch, its arguments, and three of them that it updates in
-    place: the parameters, the optimizer's state buffers and its step count."""
+def _batches_call(theta, state, X, y, sw, order, in_order, model, loss, penalty, form, rate, size):
+    """The kernel of a mini-batch epoch with the optimizer of compiled form ``form``, its
+    arguments, and three of them that it updates in place: the parameters, the optimizer's
+    state buffers and its step count."""
     kern = _kernels()
     n = X.shape[0]
     total = float(sw.sum()) if sw.shape[0] else float(n)
@@ -445,8 +444,8 @@ def _batches_call(theta, state, X, y, sw, order, in_order, model, loss, penalty,
     # a weighted "mean" batch stands for all the rows: its size times their mean weight
     mean_weight = total / n if sw.shape[0] and mean and total > 0 else 0.0
     l1, l2 = penalty._weights
-    kind, h, _ = _optimizer(opt)
-    S, count = _pack(opt, state, model.size)
+    kind, h = getattr(kern, form.kind.upper()), np.array(form.hyper, dtype=float)
+    S, count = _pack(form, state, model.size)
     out = np.array(theta, dtype=float)
     code, param = kern.LOSS_CODES[loss.name], float(getattr(loss, "delta", 0.0))
     k, fit_b = model.n_outputs, model.fit_intercept
@@ -461,15 +460,15 @@ def _batches_call(theta, state, X, y, sw, order, in_order, model, loss, penalty,
 
 
 def _batches(
-    theta, state, X, y, sample_weight, order, in_order, model, loss, penalty, opt, rate, size
+    theta, state, X, y, sample_weight, order, in_order, model, loss, penalty, form, rate, size
 ):  # fmt: skip
     kernel, args, (out, S, count) = _batches_call(
         theta, state, X, _targets(y), _weights(sample_weight), order, in_order, model, loss,
-        penalty, opt, rate, size,
+        penalty, form, rate, size,
     )  # fmt: skip
     ok = kernel(*args)
     # a batch whose gradient was not finite leaves the state of the batches before it
-    new_state = _unpack(opt, state, S, count)
+    new_state = _unpack(form, state, S, count)
     return (out, new_state) if ok else (theta + np.nan, new_state)
 
 
@@ -489,7 +488,7 @@ def batches_route(
         theta = np.zeros(model.size)
         return _batches_call(
             theta, optimizer.init(theta), X, targets, sw, np.empty(0, np.int64), True, model,
-            loss, penalty, optimizer, 0.0, 1,
+            loss, penalty, optimizer_form(optimizer), 0.0, 1,
         )[:2]  # fmt: skip
 
     name = "sparse_batches" if sparse else "dense_batches"

@@ -26,6 +26,7 @@ array([2., 1.])
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from time import perf_counter
 from typing import NamedTuple
 
@@ -103,7 +104,8 @@ class Training:
         self.n_rows = X.shape[0]
         self.full = batch_size >= self.n_rows
         self._full_route = compiled.pass_route(X, y, sample_weight, model=model, loss=loss)
-        self._batch_routes: dict[type, object] = {}
+        # the epoch function for each type of optimizer, chosen on its first epoch
+        self._epochs: dict[type, Callable] = {}
         self._last: tuple[np.ndarray, compiled.Gradient] | None = None
 
     @property
@@ -176,37 +178,66 @@ class Training:
     # ---------------------------------------------------------------------------- epochs
 
     def epoch(self, theta, state, optimizer, rate, rng: np.random.Generator):
-        """One epoch from ``theta``: ``(theta, state)`` after it (see
-        :func:`descend.kernels.epoch`). A compiled full batch reuses the gradient of the last
-        :meth:`measure` when it was taken at ``theta``."""
-        takes = compiled.takes(self.X, self.loss, optimizer, rate)
-        if self.full:
-            route = self._full_route
-        else:
-            route = self._batch_routes.get(type(optimizer))
-            if route is None:
-                route = self._batch_routes[type(optimizer)] = compiled.batches_route(
-                    self.X, self.y, self.sample_weight, model=self.model, loss=self.loss,
-                    penalty=self.penalty, optimizer=optimizer, batch_size=self.batch_size,
-                )  # fmt: skip
-        if takes and route.compiled():
-            if self.full:
-                _, grad = self.gradient(theta)
-                if not np.all(np.isfinite(grad)):
-                    return theta + np.nan, state
-                with np.errstate(all="ignore"):
-                    step, state = optimizer.update(grad, state, theta, float(rate))
-                    return theta + step, state
-            run, kwargs = compiled.epoch, {"n_jobs": self.n_jobs}
-        else:
-            run, kwargs = reference.epoch, {}
+        """One epoch from ``theta``: ``(theta, state)`` after it, the numbers (to rounding)
+        of :func:`descend.kernels.reference.epoch`. How it runs is settled on the first
+        epoch with an optimizer of each type (:meth:`_epoch_for`). A compiled full batch
+        reuses the gradient of the last :meth:`measure` when it was taken at ``theta``."""
+        run = self._epochs.get(type(optimizer))
+        if run is None:
+            run = self._epochs[type(optimizer)] = self._epoch_for(optimizer)
+        return run(theta, state, optimizer, rate, rng)
 
-        def work():
-            return run(
-                theta, state, self.X, self.y, self.sample_weight, model=self.model,
-                loss=self.loss, penalty=self.penalty, optimizer=optimizer, rate=rate,
-                batch_size=self.batch_size, rng=rng, shuffle=self.shuffle, **kwargs,
+    def _epoch_for(self, optimizer):
+        """The epoch function of this fit with optimizers of ``optimizer``'s type.
+
+        Where the kernels take neither the rows, the loss nor the optimizer, that is the
+        NumPy reference alone. Otherwise each epoch still asks the cost model (whose answer
+        turns from NumPy to compiled once the kernel has paid for itself) and the learning
+        rate (a line search runs the reference), and runs the compiled full-batch step or
+        mini-batch loop, or the reference with its time counted against that kernel.
+        """
+        if not compiled.takes(self.X, self.loss, optimizer):
+            return self._reference
+        if self.full:
+            route, run = self._full_route, self._full_step
+        else:
+            route, run = compiled.batches_route(
+                self.X, self.y, self.sample_weight, model=self.model, loss=self.loss,
+                penalty=self.penalty, optimizer=optimizer, batch_size=self.batch_size,
+            ), self._batches  # fmt: skip
+
+        def epoch(theta, state, optimizer, rate, rng):
+            if not compiled.takes_rate(rate):
+                return self._reference(theta, state, optimizer, rate, rng)
+            if route.compiled():
+                return run(theta, state, optimizer, rate, rng)
+            # NumPy time counts against the kernel only where the kernel could have done it
+            return self._timed(
+                route, lambda: self._reference(theta, state, optimizer, rate, rng)
             )  # fmt: skip
 
-        # NumPy time counts against the kernel only where the kernel could have done it
-        return self._timed(route, work) if takes and run is reference.epoch else work()
+        return epoch
+
+    def _reference(self, theta, state, optimizer, rate, rng):
+        return reference.epoch(
+            theta, state, self.X, self.y, self.sample_weight, model=self.model,
+            loss=self.loss, penalty=self.penalty, optimizer=optimizer, rate=rate,
+            batch_size=self.batch_size, rng=rng, shuffle=self.shuffle,
+        )  # fmt: skip
+
+    def _full_step(self, theta, state, optimizer, rate, rng):
+        """A compiled full-batch epoch: one step with the gradient of one pass (shared with
+        :meth:`measure`)."""
+        grad = self._pass(theta, want_grad=True).grad
+        if not np.all(np.isfinite(grad)):
+            return theta + np.nan, state
+        with np.errstate(all="ignore"):
+            step, state = optimizer.update(grad, state, theta, float(rate))
+            return theta + step, state
+
+    def _batches(self, theta, state, optimizer, rate, rng):
+        return compiled.batches_epoch(
+            theta, state, self.X, self.y, self.sample_weight, model=self.model,
+            loss=self.loss, penalty=self.penalty, optimizer=optimizer, rate=rate,
+            batch_size=self.batch_size, rng=rng, shuffle=self.shuffle,
+        )  # fmt: skip

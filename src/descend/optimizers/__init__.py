@@ -13,7 +13,8 @@ name           optimizer
 =============  ==============================================================
 
 Each is a frozen record of hyper-parameters with ``init(params) -> state`` and
-``update(grad, state, params, learning_rate=None) -> (step, state)``; see
+``update(grad, state, params, learning_rate=None) -> (step, state)``, and each describes
+that update to the compiled kernels with ``compiled_form()``; see
 :mod:`descend.optimizers.base`.
 
 Examples
@@ -36,7 +37,7 @@ from __future__ import annotations
 
 from descend.optimizers.adagrad import AdaGrad, AdaGradState
 from descend.optimizers.adam import Adam, AdamState, AdamW
-from descend.optimizers.base import EmptyState, Optimizer, check_learning_rate
+from descend.optimizers.base import CompiledForm, EmptyState, Optimizer, check_learning_rate
 from descend.optimizers.gd import GD
 from descend.optimizers.momentum import Momentum, MomentumState, Nesterov, NesterovState
 from descend.optimizers.rmsprop import RMSProp, RMSPropState
@@ -49,6 +50,7 @@ __all__ = [
     "Adam",
     "AdamState",
     "AdamW",
+    "CompiledForm",
     "EmptyState",
     "Momentum",
     "MomentumState",

@@ -8,7 +8,7 @@ from typing import NamedTuple
 import numpy as np
 
 from descend._validation import check_nonnegative
-from descend.optimizers.base import LearningRate, Optimizer, state_array
+from descend.optimizers.base import CompiledForm, LearningRate, Optimizer, state_array
 
 __all__ = ["AdaGrad", "AdaGradState"]
 
@@ -75,3 +75,6 @@ class AdaGrad(Optimizer):
         sum_sq = state.sum_sq + grad * grad
         step = -rate * grad / (np.sqrt(sum_sq) + self.eps)
         return step, AdaGradState(count=count, sum_sq=sum_sq)
+
+    def compiled_form(self):
+        return CompiledForm("adagrad", (self.lr_decay, self.eps), ("sum_sq",), "count")

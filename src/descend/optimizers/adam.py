@@ -8,7 +8,14 @@ from typing import NamedTuple
 import numpy as np
 
 from descend._validation import check_nonnegative, check_unit_interval
-from descend.optimizers.base import LearningRate, Optimizer, is_positive, root, state_array
+from descend.optimizers.base import (
+    CompiledForm,
+    LearningRate,
+    Optimizer,
+    is_positive,
+    root,
+    state_array,
+)
 
 __all__ = ["Adam", "AdamState", "AdamW"]
 
@@ -106,6 +113,16 @@ class Adam(Optimizer):
         step = -(rate / (1.0 - beta1**count)) * mu / denom
         return step, AdamState(count=count, mu=mu, nu=nu, nu_max=nu_max)
 
+    def compiled_form(self):
+        return self._adam_form(decoupled=False)
+
+    def _adam_form(self, decoupled: bool) -> CompiledForm:
+        """The compiled Adam rule, its weight decay folded into the gradient or (AdamW)
+        taken from the parameters directly."""
+        beta1, beta2 = self.betas
+        hyper = (beta1, beta2, self.eps, self.weight_decay, float(self.amsgrad), float(decoupled))
+        return CompiledForm("adam", hyper, rows=("mu", "nu", "nu_max"), count="count")
+
 
 @dataclass(frozen=True)
 class AdamW(Adam):
@@ -144,3 +161,6 @@ class AdamW(Adam):
         rate = self._rate(learning_rate)
         step, state = self._adam_step(grad, state, rate)
         return step - rate * self.weight_decay * params, state
+
+    def compiled_form(self):
+        return self._adam_form(decoupled=True)

@@ -12,6 +12,10 @@ An optimizer is an immutable record of hyper-parameters with two pure functions:
 see :mod:`descend.schedules`) or ``"backtracking"`` (see :mod:`descend.linesearch`). The update
 itself always works with the number for the current step: :func:`descend.minimize` evaluates
 the schedule or runs the line search and passes that number in.
+
+An optimizer may also describe its update to the compiled kernels of :mod:`descend.kernels`
+with :meth:`Optimizer.compiled_form` (a :class:`CompiledForm`), written beside its
+:meth:`~Optimizer.update`; without one, the estimators step it with that NumPy update.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from descend.linesearch import Backtracking
 LearningRate = float | Callable[[int], float] | Backtracking | str
 
 __all__ = [
+    "CompiledForm",
     "EmptyState",
     "LearningRate",
     "Optimizer",
@@ -40,6 +45,42 @@ __all__ = [
 
 class EmptyState(NamedTuple):
     """State of an optimizer that remembers nothing between steps."""
+
+
+class CompiledForm(NamedTuple):
+    """How the compiled kernels of :mod:`descend.kernels` run an optimizer's update.
+
+    The kernels keep an optimizer's state as up to three rows of one array, each as long as
+    the parameters, and a step count; this record says which fields of the optimizer's state
+    ``NamedTuple`` those are, so that the state goes in and comes back out unchanged in type.
+
+    Attributes
+    ----------
+    kind : str
+        The update rule compiled into the kernels: ``"gd"``, ``"momentum"``,
+        ``"nesterov"``, ``"adagrad"``, ``"rmsprop"`` or ``"adam"``.
+    hyper : tuple of float
+        The hyper-parameters that rule reads, in the order it reads them.
+    rows : tuple of str
+        The state's array fields, in the order of the kernels' state rows (three at most). A
+        field that is None in a state (the buffer of an option not in use) stays None.
+    count : str or None
+        The state's field of the step count, where the rule counts steps.
+
+    Examples
+    --------
+    >>> from descend.optimizers import RMSProp
+    >>> form = RMSProp(0.01, momentum=0.5).compiled_form()
+    >>> form.kind, form.hyper  # alpha, eps, momentum, centred
+    ('rmsprop', (0.99, 1e-08, 0.5, 0.0))
+    >>> form.rows, form.count  # not centred: no running mean of the gradient in the state
+    (('square_avg', 'grad_avg', 'buffer'), None)
+    """
+
+    kind: str
+    hyper: tuple[float, ...] = ()
+    rows: tuple[str, ...] = ()
+    count: str | None = None
 
 
 def check_learning_rate(value: Any) -> float | Callable[[int], float] | Backtracking:
@@ -99,6 +140,13 @@ class Optimizer:
     name: str = "optimizer"
     learning_rate: LearningRate
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # A compiled form describes the update rule of the class that declares it; a subclass
+        # may change that rule, so it runs its NumPy update unless it declares a form anew.
+        if "compiled_form" not in cls.__dict__:
+            cls.compiled_form = Optimizer.compiled_form
+
     def __post_init__(self):
         object.__setattr__(self, "learning_rate", check_learning_rate(self.learning_rate))
 
@@ -111,6 +159,12 @@ class Optimizer:
     ) -> tuple[np.ndarray, NamedTuple]:
         """Return ``(step, new_state)``; the new parameters are ``params + step``."""
         raise NotImplementedError
+
+    def compiled_form(self) -> CompiledForm | None:
+        """How the compiled kernels run :meth:`update`, or None where they cannot (the
+        estimators then step with :meth:`update` itself). A subclass inherits no form: it
+        declares its own, or has none."""
+        return None
 
     def _rate(self, learning_rate) -> float:
         """The learning rate of this step: the one passed in, else the fixed one."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from descend.optimizers.base import EmptyState, LearningRate, Optimizer
+from descend.optimizers.base import CompiledForm, EmptyState, LearningRate, Optimizer
 
 __all__ = ["GD"]
 
@@ -39,3 +39,6 @@ class GD(Optimizer):
 
     def update(self, grad, state, params, learning_rate=None):
         return -self._rate(learning_rate) * grad, state
+
+    def compiled_form(self):
+        return CompiledForm("gd")

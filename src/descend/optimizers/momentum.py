@@ -8,7 +8,7 @@ from typing import NamedTuple
 import numpy as np
 
 from descend._validation import check_unit_interval
-from descend.optimizers.base import LearningRate, Optimizer, state_array
+from descend.optimizers.base import CompiledForm, LearningRate, Optimizer, state_array
 
 __all__ = ["Momentum", "MomentumState", "Nesterov", "NesterovState"]
 
@@ -76,6 +76,9 @@ class Momentum(Optimizer):
         step = -rate * grad + self.momentum * state[0]
         return step, _new_tuple(MomentumState, (step,))  # MomentumState(step), one call less
 
+    def compiled_form(self):
+        return CompiledForm("momentum", (self.momentum,), rows=("velocity",))
+
 
 @dataclass(frozen=True)
 class Nesterov(Optimizer):
@@ -122,3 +125,6 @@ class Nesterov(Optimizer):
         buffer = self.momentum * state.buffer + grad
         step = -self._rate(learning_rate) * (grad + self.momentum * buffer)
         return step, NesterovState(buffer=buffer)
+
+    def compiled_form(self):
+        return CompiledForm("nesterov", (self.momentum,), rows=("buffer",))

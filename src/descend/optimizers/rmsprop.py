@@ -8,7 +8,13 @@ from typing import NamedTuple
 import numpy as np
 
 from descend._validation import check_nonnegative, check_unit_interval
-from descend.optimizers.base import LearningRate, Optimizer, is_positive, state_array
+from descend.optimizers.base import (
+    CompiledForm,
+    LearningRate,
+    Optimizer,
+    is_positive,
+    state_array,
+)
 
 __all__ = ["RMSProp", "RMSPropState"]
 
@@ -100,3 +106,7 @@ class RMSProp(Optimizer):
             buffer = direction = self.momentum * state.buffer + direction
         step = -self._rate(learning_rate) * direction
         return step, RMSPropState(square_avg=square_avg, grad_avg=grad_avg, buffer=buffer)
+
+    def compiled_form(self):
+        hyper = (self.alpha, self.eps, self.momentum, float(self.centered))
+        return CompiledForm("rmsprop", hyper, rows=("square_avg", "grad_avg", "buffer"))
