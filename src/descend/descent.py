@@ -31,7 +31,6 @@ from descend.objective import Objective
 from descend.result import Result
 from descend.schedules import rate_at
 from descend.stopping import (
-    MESSAGES,
     AnyOf,
     Callback,
     GTol,
@@ -42,6 +41,7 @@ from descend.stopping import (
     XTol,
     as_rule,
 )
+from descend.stopping import message as stop_message
 
 __all__ = ["DIVERGENCE_FACTOR", "MAX_RECOVERIES", "maximize", "minimize"]
 
@@ -709,9 +709,9 @@ def _descend(
     elif divergence is not None:
         iteration, why, rate = divergence
         reason, success = "diverged", False
-        message = MESSAGES["diverged"].format(iteration=iteration, why=why)
+        message = stop_message("diverged", iteration=iteration, why=why)
     else:
-        reason, success, message = "line_search", False, MESSAGES["line_search"]
+        reason, success, message = "line_search", False, stop_message("line_search")
 
     result = Result(
         x=problem.user_x(x.copy()),

@@ -51,12 +51,18 @@ __all__ = [
     "Tol",
     "XTol",
     "as_rule",
+    "message",
 ]
 
-#: Why a run stopped, one sentence per reason; ``{...}`` fields are the rule's settings.
+#: Why a run stopped, one sentence per reason, for runs of :func:`descend.minimize` and fits
+#: of the estimators alike (whose reasons take the estimators' parameter names where those
+#: differ: ``n_iter_no_change``, ``target_loss``, ``max_epochs``). ``{...}`` fields are the
+#: rule's settings, and ``{watched}`` and ``{unit}`` what the rules watch and what they count
+#: (``f`` and iterations for a run; the training or validation loss and epochs for a fit);
+#: :func:`message` fills them in.
 MESSAGES: dict[str, str] = {
     "max_iter": "Stopped at the maximum number of iterations (max_iter = {max_iter}).",
-    "tol": "The change in f between iterations fell to tol = {tol:g} or below.",
+    "tol": "The change in {watched} between {unit}s fell to tol = {tol:g} or below.",
     "xtol": "The largest change in x between iterations fell to xtol = {xtol:g} or below.",
     "gtol": "The norm of the gradient fell to gtol = {gtol:g} or below.",
     "target": "f reached the target {target:g}.",
@@ -64,13 +70,31 @@ MESSAGES: dict[str, str] = {
     "callback": "The callback asked to stop.",
     "diverged": "The run diverged at iteration {iteration}: {why}. Try a smaller learning rate.",
     "line_search": (
-        "The line search found no step that decreases f within its trials: x is at a minimum "
-        "to machine precision, the gradient does not match the function, or the first trial "
-        "step is far too long for max_trials shrinks."
+        "The line search found no step that decreases {watched} within its trials: the point "
+        "is at a minimum to machine precision, the gradient does not match the function, or "
+        "the first trial step is far too long for max_trials shrinks."
     ),
     "all": "All of these held: {parts}.",
     "custom": "The stopping rule {name!r} fired.",
+    "n_iter_no_change": (
+        "The {watched} did not improve on its best by more than tol = {tol:g} for "
+        "n_iter_no_change = {n_iter_no_change} {unit}s."
+    ),
+    "target_loss": "The {watched} reached target_loss = {target_loss:g}.",
+    "max_epochs": "Stopped at max_epochs = {max_epochs}.",
+    "partial_fit": "One epoch of partial_fit.",
 }
+
+
+def message(reason: str, *, watched: str = "f", unit: str = "iteration", **fields) -> str:
+    """The sentence of :data:`MESSAGES` for ``reason``, its fields filled in.
+
+    >>> message("tol", tol=1e-3)
+    'The change in f between iterations fell to tol = 0.001 or below.'
+    >>> message("tol", tol=1e-3, watched="training loss", unit="epoch")
+    'The change in training loss between epochs fell to tol = 0.001 or below.'
+    """
+    return MESSAGES[reason].format(watched=watched, unit=unit, **fields)
 
 
 class Info(NamedTuple):
@@ -146,7 +170,9 @@ class Rule:
         """A sentence saying why the run stopped, from :data:`MESSAGES`."""
         template = MESSAGES.get(self.name, MESSAGES["custom"])
         try:
-            return template.format(**{**vars(self), "name": self.name})
+            return template.format(
+                **{"watched": "f", "unit": "iteration", **vars(self), "name": self.name}
+            )
         except (KeyError, IndexError, ValueError):  # a rule of one's own under a built-in name
             return MESSAGES["custom"].format(name=self.name)
 

@@ -38,7 +38,7 @@ from descend.errors import DivergenceWarning
 from descend.history import History
 from descend.objective import Objective
 from descend.result import Result
-from descend.stopping import MESSAGES
+from descend.stopping import message as stop_message
 
 __all__ = ["SweepResult", "SweepRun", "sweep"]
 
@@ -696,11 +696,11 @@ def _as_result(run, record_of, outcome) -> Result:
     why = reason[run]
     if why == "diverged":
         iteration, text = whys[run]
-        message = MESSAGES["diverged"].format(iteration=iteration, why=text)
+        message = stop_message("diverged", iteration=iteration, why=text)
     else:
         tol, xtol, gtol, target = (0.0 if v is None else v for v in rules)
-        message = MESSAGES[why].format(max_iter=n_iter, tol=tol, xtol=xtol, gtol=gtol,
-                                       target=target)  # fmt: skip
+        message = stop_message(why, max_iter=n_iter, tol=tol, xtol=xtol, gtol=gtol,
+                               target=target)  # fmt: skip
     return Result(
         x=float(x_out[run, 0]) if scalar else x_out[run].copy(),
         fun=float(f_out[run]),

@@ -33,6 +33,7 @@ from descend.linesearch import Backtracking
 from descend.penalties import Penalty
 from descend.schedules import rate_at
 from descend.stopping import AnyOf, Callback, MaxIter, Patience, Target, Tol
+from descend.stopping import message as stop_message
 
 #: float32 data stays float32 (never copied to float64); anything else becomes float64.
 _DTYPES = (np.float64, np.float32)
@@ -47,22 +48,6 @@ GAP_PASSES = 20
 GAP_TOLS = 200.0
 GAP_SHARE = 0.01
 
-#: Why a fit stopped, by the name reported in ``stop_reason_``.
-STOP_MESSAGES = {
-    "tol": "The {which} loss changed by tol = {tol:g} or less between epochs.",
-    "n_iter_no_change": (
-        "The {which} loss did not improve on its best by more than tol = {tol:g} for "
-        "n_iter_no_change = {n_iter_no_change} epochs."
-    ),
-    "target_loss": "The {which} loss reached target_loss = {target_loss:g}.",
-    "max_epochs": "Stopped at max_epochs = {max_epochs}.",
-    "partial_fit": "One epoch of partial_fit.",
-    "callback": "The callback asked to stop.",
-    "line_search": (
-        "The line search found no step that lowers the loss on any batch: the coefficients "
-        "are at a minimum to rounding, or the first trial step is far too long."
-    ),
-}
 # The core's rule names, as the estimators' parameters name them.
 _RULE_NAMES = {
     "tol": "tol",
@@ -793,8 +778,9 @@ class GDBase(BaseEstimator):
         self.history_ = history
         self.stop_reason_ = reason
         which = "validation" if "val_loss" in history.columns else "training"
-        self.stop_message_ = STOP_MESSAGES[reason].format(
-            which=which, tol=self.tol if self.tol is not None else 0.0,
+        self.stop_message_ = stop_message(
+            reason, watched=f"{which} loss", unit="epoch",
+            tol=self.tol if self.tol is not None else 0.0,
             n_iter_no_change=self.n_iter_no_change, target_loss=self.target_loss or 0.0,
             max_epochs=self.max_epochs,
         )  # fmt: skip
