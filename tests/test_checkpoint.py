@@ -267,12 +267,26 @@ FITS = [
 ]
 
 
-#: Every fit on NumPy's route; two on the compiled kernels' (compiling costs seconds).
-ROUTED = [("numpy", *fit) for fit in FITS] + [
-    ("compiled", *fit)
-    for fit in FITS
-    if fit[0] in ("regressor full gd", "classifier 3 classes adagrad")
-]
+#: Every fit on NumPy's route; two on the compiled kernels' (compiling costs seconds), and
+#: three under the cost model, whose routes a checkpoint keeps.
+ROUTED = (
+    [("numpy", *fit) for fit in FITS]
+    + [
+        ("compiled", *fit)
+        for fit in FITS
+        if fit[0] in ("regressor full gd", "classifier 3 classes adagrad")
+    ]
+    + [
+        ("auto", *fit)
+        for fit in FITS
+        if fit[0]
+        in (
+            "regressor mini-batch adam",
+            "classifier 3 classes adagrad",
+            "classifier early stopping",
+        )
+    ]
+)
 
 
 @pytest.mark.parametrize(
@@ -386,3 +400,24 @@ def test_cli_resume_flags(tmp_path):
                          capture_output=True, text=True)  # fmt: skip
     assert run.returncode == 2 and "is of another run: learning_rate was" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_a_resumed_fit_runs_each_pass_where_the_interrupted_one_ran_it(tmp_path, monkeypatch):
+    from descend.kernels import policy
+
+    X, y = _data(np.float64, False, 0)
+    params = dict(optimizer="adam", learning_rate=0.01, batch_size=16, random_state=0)
+    monkeypatch.setenv("DESCEND_KERNELS", "compiled")
+    GDRegressor(max_epochs=3, **params).fit(X, y, checkpoint=tmp_path)
+    kept = json.loads((tmp_path / "manifest.json").read_text())["state"]["dict"]["extra"]
+    routes = kept["dict"]["routes"]["dict"]
+    assert routes and all(state["list"][0] for state in routes.values())  # all compiled
+    # In "auto" mode the full pass of a fresh fit of data this small runs in NumPy (a kernel
+    # call costs more than the work); the resumed fit's goes on compiled, where it was.
+    monkeypatch.setenv("DESCEND_KERNELS", "auto")
+    monkeypatch.setattr(policy, "_SPENT", {})
+    full_pass = "dense_one_squared[float64, float64]"
+    fresh = GDRegressor(max_epochs=5, **params).fit(X, y)
+    assert fresh._state.extra["routes"][full_pass][0] is False
+    resumed = GDRegressor(max_epochs=5, **params).fit(X, y, resume=tmp_path)
+    assert all(bought for bought, _ in resumed._state.extra["routes"].values())

@@ -195,6 +195,10 @@ class _FitSteps:
         self.extras = state.record.extras
         self.last_loss, self.last_rate = math.nan, None
         theta, kept = state.x, state.extra
+        if "routes" in kept:  # each pass runs where it ran before the checkpoint
+            data.restore_routes(kept["routes"])
+            if held_out is not None:
+                held_out.restore_routes(kept.get("held_out_routes", {}))
         if limit is not None and not state.fresh:
             # a resumed fit: its start set the limit, and its record has the row at theta
             self.limit, self.best = limit, tuple(kept["best"])
@@ -256,7 +260,10 @@ class _FitSteps:
         return g
 
     def extra(self) -> dict:
-        return {"best": list(self.best), "limit": self.limit}
+        kept = {"best": list(self.best), "limit": self.limit, "routes": self.data.routes()}
+        if self.held_out is not None:
+            kept["held_out_routes"] = self.held_out.routes()
+        return kept
 
 
 class GDBase(BaseEstimator):

@@ -203,3 +203,17 @@ class Route:
     def paid(self, seconds: float) -> None:
         """Count ``seconds`` of NumPy work against this route's kernel."""
         _SPENT[self.key] = _SPENT.get(self.key, 0.0) + seconds
+
+    def state(self) -> list:
+        """Whether this route has gone compiled, and the NumPy seconds counted against its
+        kernel: what a fit's checkpoint keeps, so that a resumed fit runs each pass where
+        the interrupted one ran it (the two routes agree to rounding, not to the bit)."""
+        ran_compiled = self._bought or (self._kernel is not None and setting() == "compiled")
+        return [ran_compiled, spent(self.key)]
+
+    def restore(self, state) -> None:
+        """Take back what :meth:`state` gave: a route that had gone compiled stays compiled
+        (in ``auto`` mode), and the count is at least what it was."""
+        bought, seconds = state
+        self._bought = self._bought or bool(bought)
+        _SPENT[self.key] = max(spent(self.key), float(seconds))

@@ -104,6 +104,9 @@ class Training:
         self.n_rows = X.shape[0]
         self.full = batch_size >= self.n_rows
         self._full_route = compiled.pass_route(X, y, sample_weight, model=model, loss=loss)
+        # every route of this fit by its kernel's key, and what a checkpoint said of them
+        self._routes = {self._full_route.key: self._full_route}
+        self._kept_routes: dict[str, list] = {}
         # the epoch function for each type of optimizer, chosen on its first epoch
         self._epochs: dict[type, Callable] = {}
         self._last: tuple[np.ndarray, compiled.Gradient] | None = None
@@ -112,6 +115,18 @@ class Training:
     def compiled(self) -> bool:
         """Whether the next full pass runs compiled."""
         return self._full_route.compiled()
+
+    def routes(self) -> dict[str, list]:
+        """Each route of this fit so far, by its kernel's key: its
+        :meth:`~descend.kernels.policy.Route.state`."""
+        return {key: route.state() for key, route in self._routes.items()}
+
+    def restore_routes(self, kept: dict[str, list]) -> None:
+        """Take back what :meth:`routes` gave (for routes made later too)."""
+        self._kept_routes = dict(kept)
+        for key, route in self._routes.items():
+            if key in kept:
+                route.restore(kept[key])
 
     @staticmethod
     def _timed(route, work):
@@ -205,6 +220,9 @@ class Training:
                 self.X, self.y, self.sample_weight, model=self.model, loss=self.loss,
                 penalty=self.penalty, optimizer=optimizer, batch_size=self.batch_size,
             ), self._batches  # fmt: skip
+            self._routes[route.key] = route
+            if route.key in self._kept_routes:
+                route.restore(self._kept_routes[route.key])
 
         def epoch(theta, state, optimizer, rate, rng):
             if not compiled.takes_rate(rate):
