@@ -22,7 +22,14 @@ from descend import checkpoint as _checkpoints
 from descend import optimizers as _optimizers
 from descend._validation import check_bool, check_count, scalar_value
 from descend.batches import batch_indices, check_batch_size, take_rows
-from descend.driver import DIVERGENCE_FACTOR, MAX_RECOVERIES, RunState, divergence_limit, drive
+from descend.driver import (
+    DIVERGENCE_FACTOR,
+    MAX_RECOVERIES,
+    RunState,
+    divergence_limit,
+    divergence_reason,
+    drive,
+)
 from descend.errors import DivergenceError, DivergenceWarning, GradientCheckError
 from descend.gradients import check_grad, numeric_grad
 from descend.history import History
@@ -811,7 +818,7 @@ class _PointSteps(_Steps):
                 grad_norm = math.hypot(*g_new.tolist()) if small else _norm(g_new)
                 why = _unfit(grad_norm, x_new, small)
             else:
-                why = _divergence(f_new, limit, sense)
+                why = divergence_reason(f_new, limit, sense)
             x_new.setflags(write=False)
             return x_new, f_new, g_new, grad_norm, new_state, rate, why
 
@@ -852,7 +859,7 @@ class _PointSteps(_Steps):
                     math.nan,
                     new_state,
                     rate,
-                    _divergence(f_new, limit, sense),
+                    divergence_reason(f_new, limit, sense),
                 )
             problem.ngev += 1
             try:
@@ -944,7 +951,7 @@ class _EpochSteps(_Steps):
         f_new, g_new, grad_norm = math.nan, None, math.nan
         if why is None:
             f_new = problem.value(x_new)
-            why = _divergence(f_new, self.limit, problem.sense)
+            why = divergence_reason(f_new, self.limit, problem.sense)
         if why is None and self.needs_grad:
             g_new = problem.gradient(x_new)
             grad_norm = _norm(g_new)
@@ -974,15 +981,6 @@ def _norm(g: np.ndarray) -> float:
         return scale
     scaled = g / scale
     return scale * math.sqrt(float(scaled @ scaled))
-
-
-def _divergence(f_new: float, limit: float, sense: float) -> str | None:
-    """Why the new value means divergence, or None."""
-    if not math.isfinite(f_new):
-        return f"f is {sense * f_new}"
-    if f_new > limit:
-        return f"f = {sense * f_new:.6g} ran past the divergence limit {sense * limit:.6g}"
-    return None
 
 
 def _user_grad(g: np.ndarray, sense: float, scalar: bool):

@@ -62,6 +62,15 @@ def divergence_limit(f0: float) -> float:
     return DIVERGENCE_FACTOR * (abs(f0) + 1.0)
 
 
+def divergence_reason(f_new: float, limit: float, sense: float = 1.0) -> str | None:
+    """Why the new value (in the loop's sense) means divergence, in words, or None."""
+    if not math.isfinite(f_new):
+        return f"f is {sense * f_new}"
+    if f_new > limit:
+        return f"f = {sense * f_new:.6g} ran past the divergence limit {sense * limit:.6g}"
+    return None
+
+
 @dataclass
 class RunState:
     """Everything a run is between two iterations, so that it can stop and go on exactly.
@@ -151,25 +160,30 @@ class Outcome:
         self.fired, self.divergence, self.state = fired, divergence, state
 
 
-_INLINE_KINDS = {MaxIter: 0, Tol: 1, XTol: 2, GTol: 3, Target: 4, Patience: 5}
-_INLINE_SETTINGS = ("max_iter", "tol", "xtol", "gtol", "target", "patience")
-
-
 def inline_checks(rules):
-    """``(kind, rule, setting)`` for each member of ``rules`` when all are built-in keyword
-    rules (exactly those classes, a single Patience at most), else None. Those are checked
-    on the numbers themselves, without building an :class:`Info` for each iteration: most of
-    a cheap objective's time would otherwise go to that record."""
+    """``(hit, rule, setting, reads_step)`` for each member of ``rules`` when all are built-in
+    keyword rules (:attr:`descend.stopping.Rule.hit`; ``hit`` None for the one
+    :class:`~descend.stopping.Patience` allowed), else None. Those are asked on the numbers
+    themselves, without building an :class:`~descend.stopping.Info` for each iteration: most
+    of a cheap objective's time would otherwise go to that record."""
     members = rules.rules if type(rules) is AnyOf else (rules,)
     checks = []
     for rule in members:
-        kind = _INLINE_KINDS.get(type(rule))
-        if kind is None:
+        kind = type(rule)
+        if kind is Patience:
+            checks.append((None, rule, rule.patience, False))
+        elif kind in _KEYWORD_RULES:
+            setting = getattr(rule, _KEYWORD_RULES[kind])
+            checks.append((kind.hit, rule, setting, kind.reads_step))
+        else:
             return None
-        checks.append((kind, rule, getattr(rule, _INLINE_SETTINGS[kind])))
-    if sum(kind == 5 for kind, _, _ in checks) > 1:
+    if sum(hit is None for hit, _, _, _ in checks) > 1:
         return None
     return tuple(checks)
+
+
+#: The keyword rules and the name of their setting.
+_KEYWORD_RULES = {MaxIter: "max_iter", Tol: "tol", XTol: "xtol", GTol: "gtol", Target: "target"}
 
 
 def drive(
@@ -250,7 +264,8 @@ def drive(
     keep_all, n, capacity = record._keep_all, record._n, record._capacity
     hx, hf, hgn, hlr, ht, hnit = record._bound()
     hextra = record._extra_columns(extras)
-    max_iter = checks[-1][2] if checks is not None and len(checks) == 1 else None
+    only_max_iter = checks is not None and len(checks) == 1 and type(checks[0][1]) is MaxIter
+    max_iter = checks[0][2] if only_max_iter else None  # then one comparison an iteration
     fired = divergence = None
     try:
         while True:
@@ -292,26 +307,15 @@ def drive(
                     if nit >= max_iter:
                         fired = checks[-1][1]
                 elif checks is not None:
-                    # the built-in rules as Rule.__call__ states them, first hit first
-                    for kind, rule, setting in checks:
-                        if kind == 0:  # max_iter
-                            hit = nit >= setting
-                        elif kind == 1:  # tol
-                            hit = f_prev is not None and abs(watched - f_prev) <= setting
-                        elif kind == 2:  # xtol
-                            hit = x_prev is not None and _max_abs(x - x_prev) <= setting
-                        elif kind == 3:  # gtol
-                            hit = grad_norm <= setting
-                        elif kind == 4:  # target
-                            hit = watched >= setting if maximize else watched <= setting
-                        else:  # patience, with Patience's own bookkeeping
-                            mine = -watched if maximize else watched
-                            if nit == 0 or math.isnan(p_best) or mine < p_best - rule.min_delta:
-                                p_best, p_since = mine, 0
-                                hit = False
-                            else:
-                                p_since += 1
-                                hit = p_since >= setting
+                    # the built-in rules, each by its own test, first hit first
+                    for hit_of, rule, setting, reads_step in checks:
+                        if hit_of is None:  # patience, with Patience's own bookkeeping
+                            hit, p_best, p_since = Patience.advance(
+                                setting, rule.min_delta, p_best, p_since, nit, watched, maximize
+                            )
+                        else:
+                            moved = x - x_prev if reads_step and x_prev is not None else None
+                            hit = hit_of(setting, nit, watched, f_prev, grad_norm, moved, maximize)
                         if hit and fired is None:
                             fired = rule
                 else:
@@ -363,12 +367,3 @@ def drive(
     if saving and (saved != nit or divergence is not None):  # not the same state twice
         checkpoint(final, True)
     return Outcome(fired, divergence, final)
-
-
-def _max_abs(step: np.ndarray) -> float:
-    """The largest absolute entry of a step, as ``float(np.max(np.abs(step)))`` gives it."""
-    if step.size <= 64:
-        values = step.tolist()
-        if not math.isnan(sum(values)):  # Python's max would not propagate a NaN as NumPy's
-            return max(map(abs, values))
-    return float(np.max(np.abs(step)))

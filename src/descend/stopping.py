@@ -97,6 +97,18 @@ def message(reason: str, *, watched: str = "f", unit: str = "iteration", **field
     return MESSAGES[reason].format(watched=watched, unit=unit, **fields)
 
 
+def max_abs(step) -> float:
+    """The largest absolute entry of a step (a float or a 1-D array), as
+    ``float(np.max(np.abs(step)))`` gives it, NaN included."""
+    if isinstance(step, float):
+        return abs(step)
+    if step.size <= 64:
+        values = step.tolist()
+        if not math.isnan(sum(values)):  # Python's max would not propagate a NaN as NumPy's
+            return max(map(abs, values))
+    return float(np.max(np.abs(step)))
+
+
 class Info(NamedTuple):
     """What a stopping rule or callback sees after each iteration.
 
@@ -162,6 +174,14 @@ class Rule:
     def restore(self, state) -> None:
         """Take back what :meth:`state` gave."""
 
+    #: Built-in keyword rules test the numbers with a static ``hit(setting, nit, f, f_prev,
+    #: grad_norm, step, maximize)``, the one statement of their test, which
+    #: :mod:`descend.driver` calls without building an :class:`Info` and a sweep calls on
+    #: arrays with an entry per run. None for other rules.
+    hit = None
+    #: Whether ``hit`` reads ``step`` (x minus the previous x).
+    reads_step = False
+
     def fired(self, info: Info) -> Rule | None:
         """The rule that fires on ``info`` (``self`` or, for combinations, a member), or None."""
         return self if self(info) else None
@@ -193,8 +213,13 @@ class MaxIter(Rule):
     def __post_init__(self):
         self.max_iter = check_count(self.max_iter, "max_iter")
 
+    @staticmethod
+    def hit(max_iter, nit, f, f_prev, grad_norm, step, maximize=False):
+        """The test on the numbers (see :meth:`Rule.hit`)."""
+        return nit >= max_iter
+
     def __call__(self, info):
-        return info.nit >= self.max_iter
+        return self.hit(self.max_iter, info.nit, info.f, info.f_prev, info.grad_norm, info.step)
 
 
 @dataclass
@@ -210,8 +235,13 @@ class Tol(Rule):
     def __post_init__(self):
         self.tol = check_real(self.tol, "tol")
 
+    @staticmethod
+    def hit(tol, nit, f, f_prev, grad_norm, step, maximize=False):
+        """The test on the numbers (see :meth:`Rule.hit`)."""
+        return f_prev is not None and abs(f - f_prev) <= tol
+
     def __call__(self, info):
-        return info.f_prev is not None and abs(info.f - info.f_prev) <= self.tol
+        return self.hit(self.tol, info.nit, info.f, info.f_prev, info.grad_norm, info.step)
 
 
 @dataclass
@@ -224,8 +254,21 @@ class XTol(Rule):
     def __post_init__(self):
         self.xtol = check_real(self.xtol, "xtol")
 
+    #: The test reads ``step``, which the loop works out only for a rule that reads it.
+    reads_step = True
+
+    @staticmethod
+    def hit(xtol, nit, f, f_prev, grad_norm, step, maximize=False):
+        """The test on the numbers (see :meth:`Rule.hit`); ``step`` of a sweep has a row per
+        run."""
+        if step is None:
+            return False
+        if np.ndim(step) == 2:
+            return np.max(np.abs(step), axis=1) <= xtol
+        return max_abs(step) <= xtol
+
     def __call__(self, info):
-        return info.step is not None and float(np.max(np.abs(info.step))) <= self.xtol
+        return self.hit(self.xtol, info.nit, info.f, info.f_prev, info.grad_norm, info.step)
 
 
 @dataclass
@@ -238,8 +281,13 @@ class GTol(Rule):
     def __post_init__(self):
         self.gtol = check_real(self.gtol, "gtol")
 
+    @staticmethod
+    def hit(gtol, nit, f, f_prev, grad_norm, step, maximize=False):
+        """The test on the numbers (see :meth:`Rule.hit`)."""
+        return grad_norm <= gtol
+
     def __call__(self, info):
-        return info.grad_norm <= self.gtol
+        return self.hit(self.gtol, info.nit, info.f, info.f_prev, info.grad_norm, info.step)
 
 
 @dataclass
@@ -252,8 +300,15 @@ class Target(Rule):
     def __post_init__(self):
         self.target = check_real(self.target, "target")
 
+    @staticmethod
+    def hit(target, nit, f, f_prev, grad_norm, step, maximize=False):
+        """The test on the numbers (see :meth:`Rule.hit`)."""
+        return f >= target if maximize else f <= target
+
     def __call__(self, info):
-        return info.f >= self.target if info.maximize else info.f <= self.target
+        return self.hit(
+            self.target, info.nit, info.f, info.f_prev, info.grad_norm, info.step, info.maximize
+        )
 
 
 @dataclass
@@ -280,13 +335,21 @@ class Patience(Rule):
     def restore(self, state):
         self._best, self._since = float(state[0]), int(state[1])
 
+    @staticmethod
+    def advance(patience, min_delta, best, since, nit, f, maximize=False):
+        """The bookkeeping of one iteration on the numbers: ``(hit, best, since)``, the best
+        value so far (negated when maximising) and the iterations since it improved."""
+        value = -f if maximize else f
+        if nit == 0 or math.isnan(best) or value < best - min_delta:
+            return False, value, 0
+        return since + 1 >= patience, best, since + 1
+
     def __call__(self, info):
-        value = -info.f if info.maximize else info.f
-        if info.nit == 0 or math.isnan(self._best) or value < self._best - self.min_delta:
-            self._best, self._since = value, 0
-            return False
-        self._since += 1
-        return self._since >= self.patience
+        hit, self._best, self._since = self.advance(
+            self.patience, self.min_delta, self._best, self._since, info.nit, info.f,
+            info.maximize,
+        )  # fmt: skip
+        return hit
 
     def message(self):
         return MESSAGES["patience"].format(patience=self.patience)

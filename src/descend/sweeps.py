@@ -33,11 +33,12 @@ import numpy as np
 
 from descend import optimizers as _optimizers
 from descend._validation import check_bool, check_count
-from descend.driver import divergence_limit
+from descend.driver import divergence_limit, divergence_reason
 from descend.errors import DivergenceWarning
 from descend.history import History
 from descend.objective import Objective
 from descend.result import Result
+from descend.stopping import GTol, MaxIter, Target, Tol, XTol
 from descend.stopping import message as stop_message
 
 __all__ = ["SweepResult", "SweepRun", "sweep"]
@@ -550,22 +551,21 @@ def _vectorised(fun, grad, args, start, scalar, names, combos, opts, n_iter, rul
     GN = np.full(runs, _norms(g0[None, :])[0])
     state = opt.init(X)
 
+    # the rules' own tests (descend.stopping), on arrays with an entry per active run
+    tests = [
+        (name, rule_type.hit, setting)
+        for name, rule_type, setting in (
+            ("tol", Tol, tol), ("xtol", XTol, xtol), ("gtol", GTol, gtol),
+            ("target", Target, target), ("max_iter", MaxIter, n_iter),
+        )
+        if setting is not None
+    ]  # fmt: skip
+
     def check(nit, F_new, F_old, GN_new, moved):
         """The first rule (in minimize's order) that fires for each active run, or ""."""
         fired = np.full(len(F_new), "", dtype=object)
-        hits = []
-        if tol is not None and F_old is not None:
-            hits.append(("tol", np.abs(F_new - F_old) <= tol))
-        if xtol is not None and moved is not None:
-            hits.append(("xtol", np.max(np.abs(moved), axis=1) <= xtol))
-        if gtol is not None:
-            hits.append(("gtol", GN_new <= gtol))
-        if target is not None:
-            hits.append(("target", F_new <= target))
-        if nit >= n_iter:
-            hits.append(("max_iter", np.ones(len(F_new), dtype=bool)))
-        for name, hit in reversed(hits):
-            fired[hit] = name
+        for name, hit, setting in reversed(tests):
+            fired[hit(setting, nit, F_new, F_old, GN_new, moved)] = name
         return fired
 
     def finish(rows, names_):
@@ -602,12 +602,7 @@ def _vectorised(fun, grad, args, start, scalar, names, combos, opts, n_iter, rul
             if diverged.any():
                 for row in np.flatnonzero(diverged):
                     if diverged_f[row]:
-                        value = F_new[row]
-                        why = (
-                            f"f is {value}"
-                            if not math.isfinite(value)
-                            else f"f = {value:.6g} ran past the divergence limit {limit:.6g}"
-                        )
+                        why = divergence_reason(float(F_new[row]), limit)
                     else:
                         why = "the gradient is not finite" if bad_g[row] else "x is not finite"
                     whys[int(idx[row])] = (nit + 1, why)
