@@ -38,6 +38,7 @@ import json
 import numbers
 import os
 import re
+import time
 from pathlib import Path
 
 import numpy as np
@@ -52,6 +53,11 @@ MANIFEST = "manifest.json"
 #: iterations may take microseconds each).
 EVERY_EPOCH = 1
 EVERY_ITERATIONS = 100
+#: Checkpoints are written whole or not at all whatever happens to the process; the final
+#: one, and one at least every this many seconds, are also flushed to the disk (fsync), so
+#: that the machine going down loses at most this much of the run. Flushing every one would
+#: cost more than a fast epoch.
+DURABLE_SECONDS = 30.0
 
 
 class CheckpointError(ValueError):
@@ -102,6 +108,8 @@ class Store:
         self.every = every
         self.source = None if source is None else Path(os.fspath(source))
         self.fingerprint: dict = {}
+        self._flushed = time.monotonic()  # when a checkpoint was last flushed to the disk
+        self._manifest: dict | None = None  # the last one written
         if self.path.exists() and not self.path.is_dir():
             raise NotADirectoryError(
                 f"Invalid checkpoint: {str(self.path)!r} is a file; a checkpoint is a folder"
@@ -117,10 +125,20 @@ class Store:
 
     # --------------------------------------------------------------------------- writing
 
-    def save(self, state, final: bool = False) -> None:
-        """Write ``state`` (a :class:`descend.driver.RunState`) as the folder's checkpoint."""
+    def save(self, state, final: bool = False, changed: bool = True) -> None:
+        """Write ``state`` (a :class:`descend.driver.RunState`) as the folder's checkpoint;
+        ``final`` marks the run's last one (always flushed to the disk). ``changed=False``
+        says the state is the one written last: only its manifest is written again, marked
+        final and flushed with its arrays."""
         from descend.datafiles import atomic_path
 
+        if not changed and self._manifest is not None:
+            name = self._manifest["arrays"]
+            with open(self.path / name, "rb+") as fh:  # written without a flush
+                os.fsync(fh.fileno())
+            self._manifest["final"] = bool(final)
+            self._write_manifest(durable=True)
+            return
         self.path.mkdir(parents=True, exist_ok=True)
         arrays: dict[str, np.ndarray] = {}
         numbers_ = _encode(_state_fields(state), arrays, "state")
@@ -132,7 +150,11 @@ class Store:
         buffer = io.BytesIO()  # hashed as it is, not read back from the disk
         np.savez(buffer, **arrays)
         content = buffer.getbuffer()
-        with atomic_path(target) as partial:
+        now = time.monotonic()
+        durable = final or now - self._flushed >= DURABLE_SECONDS
+        if durable:
+            self._flushed = now
+        with atomic_path(target, durable=durable) as partial:
             partial.write_bytes(content)
         manifest = {
             "format": FORMAT,
@@ -154,11 +176,20 @@ class Store:
                 "columns": list(getattr(record, "columns", ())),
             },
         }
-        with atomic_path(self.path / MANIFEST) as partial:
-            partial.write_text(json.dumps(manifest, indent=1, allow_nan=False) + "\n")
+        self._manifest = manifest
+        self._write_manifest(durable)
         for old in self.path.glob("state-*.npz"):  # only now are the old arrays not needed
             if old.name != name:
                 old.unlink(missing_ok=True)
+
+    def _write_manifest(self, durable: bool) -> None:
+        from descend.datafiles import atomic_path
+
+        with atomic_path(self.path / MANIFEST, durable=durable) as partial:
+            # compact: the indented form would go through json's Python encoder, which
+            # costs a fast epoch several per cent
+            text = json.dumps(self._manifest, allow_nan=False, separators=(",", ":"))
+            partial.write_text(text + "\n")
 
     # --------------------------------------------------------------------------- reading
 
@@ -299,7 +330,7 @@ def _sparse(value) -> bool:
 
 
 #: Arrays larger than this are fingerprinted by evenly spaced samples of about this size.
-DIGEST_BYTES = 2**20
+DIGEST_BYTES = 2**18
 
 
 def _digest(array) -> str:

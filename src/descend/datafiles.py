@@ -972,7 +972,7 @@ def _destination(path: Path) -> Path:
 
 
 @contextlib.contextmanager
-def atomic_path(path) -> Iterator[Path]:
+def atomic_path(path, *, durable: bool = True) -> Iterator[Path]:
     """A temporary file's name beside ``path``, which replaces ``path`` once the block ends.
 
     For writers that want a file name rather than an open file (a figure, an animation).
@@ -980,6 +980,11 @@ def atomic_path(path) -> Iterator[Path]:
     same suffix as ``path``, so writers that go by the suffix write the right format. If
     the block raises, it is removed and ``path`` is left as it was. What ``path`` may be is
     as for :func:`atomic_write`.
+
+    The file is flushed to the disk before it takes the name, so that it survives the
+    machine going down too; ``durable=False`` skips that (the replacement is still whole or
+    not at all for any process that dies, the operating system's cache outliving it), for
+    writers that write often and make a durable copy from time to time.
 
     Examples
     --------
@@ -998,8 +1003,9 @@ def atomic_path(path) -> Iterator[Path]:
     os.close(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
     try:
         yield temp
-        with open(temp, "rb+") as written:
-            os.fsync(written.fileno())  # on disk before it takes the name
+        if durable:
+            with open(temp, "rb+") as written:
+                os.fsync(written.fileno())  # on disk before it takes the name
         _replace(temp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

@@ -207,7 +207,8 @@ def drive(
     on_divergence : {"stop", "recover"}
         What a diverged step does (``"raise"`` is the caller's to do with the outcome).
     checkpoint : callable, optional
-        ``checkpoint(state, final)`` writes a checkpoint; it is called every ``every``
+        ``checkpoint(state, final, changed=True)`` writes a checkpoint (``changed`` False:
+        the state is the last one written, but for the time taken); it is called every ``every``
         iterations, when the run ends (diverged included) and when it is interrupted
         (``KeyboardInterrupt``). Its state is always an iterate that is recorded and that
         the rules have not yet been asked about, which is where a resumed run begins.
@@ -239,7 +240,7 @@ def drive(
         rules.restore(state.rules)
     saving = checkpoint is not None
     asked = False  # whether the rules have been asked about the iterate x
-    saved = -1  # the iteration of the last checkpoint written
+    saved = None  # (iteration, recoveries) of the last checkpoint written
     before = None  # the rules' bookkeeping before they were asked about x
 
     def snapshot():
@@ -297,7 +298,7 @@ def drive(
                 fresh = False
                 if saving and every and nit and nit % every == 0:
                     checkpoint(snapshot(), False)
-                    saved = nit
+                    saved = (nit, recoveries)
 
             if not asked:  # the rules, about the iterate x (once: not after a recovery)
                 if saving:
@@ -364,6 +365,6 @@ def drive(
         raise
     record._n = n
     final = snapshot()
-    if saving and (saved != nit or divergence is not None):  # not the same state twice
-        checkpoint(final, True)
+    if saving:  # the arrays again only when the run moved since the last checkpoint
+        checkpoint(final, True, saved != (nit, recoveries))
     return Outcome(fired, divergence, final)
