@@ -421,3 +421,19 @@ def test_a_resumed_fit_runs_each_pass_where_the_interrupted_one_ran_it(tmp_path,
     assert fresh._state.extra["routes"][full_pass][0] is False
     resumed = GDRegressor(max_epochs=5, **params).fit(X, y, resume=tmp_path)
     assert all(bought for bought, _ in resumed._state.extra["routes"].values())
+
+
+def test_checkpoints_are_flushed_at_the_end_and_from_time_to_time(tmp_path, monkeypatch):
+    from descend import checkpoint as checkpoints
+
+    flushed = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: flushed.append(fd) or real_fsync(fd))
+    X, y = _data(np.float64, False, 0)
+    GDRegressor(max_epochs=6, tol=None).fit(X, y, checkpoint=tmp_path / "a")
+    assert len(flushed) == 2  # the last arrays and the manifest marked final; not each epoch
+    assert json.loads((tmp_path / "a" / "manifest.json").read_text())["final"]
+    flushed.clear()
+    monkeypatch.setattr(checkpoints, "DURABLE_SECONDS", 0.0)
+    GDRegressor(max_epochs=6, tol=None).fit(X, y, checkpoint=tmp_path / "b")
+    assert len(flushed) == 2 * 6 + 2  # every epoch's two files, and the final manifest
