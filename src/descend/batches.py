@@ -21,7 +21,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-__all__ = ["batch_indices", "check_batch_size", "n_batches", "take_rows"]
+__all__ = ["batch_indices", "check_batch_size", "full_batch", "n_batches", "take_rows"]
 
 
 def check_batch_size(batch_size, n_rows: int) -> int:
@@ -43,6 +43,16 @@ def check_batch_size(batch_size, n_rows: int) -> int:
             "a positive whole number (mini-batch)"
         )
     return min(int(batch_size), n_rows)
+
+
+def full_batch(batch_size: int, n_rows: int) -> bool:
+    """Whether batches of ``batch_size`` rows take all ``n_rows`` at once: one step an epoch,
+    on the gradient of all the data (the one place this is decided).
+
+    >>> full_batch(100, 100), full_batch(32, 100)
+    (True, False)
+    """
+    return batch_size >= n_rows
 
 
 def n_batches(n_rows: int, batch_size: int) -> int:

@@ -21,7 +21,7 @@ import numpy as np
 from descend import checkpoint as _checkpoints
 from descend import optimizers as _optimizers
 from descend._validation import check_bool, check_count, scalar_value
-from descend.batches import batch_indices, check_batch_size, take_rows
+from descend.batches import batch_indices, check_batch_size, full_batch, take_rows
 from descend.driver import (
     DIVERGENCE_FACTOR,
     MAX_RECOVERIES,
@@ -645,7 +645,7 @@ def _descend(
     max_iter = check_count(max_iter, "max_iter")
     record = check_bool(record, "record")
     data, batch_size, shuffle, rng = _check_sampling(data, batch_size, shuffle, random_state)
-    batched = data is not None and batch_size < data[0].shape[0]
+    batched = data is not None and not full_batch(batch_size, data[0].shape[0])
     store = _checkpoints.plan(checkpoint, checkpoint_every, resume, default_every=(
         _checkpoints.EVERY_EPOCH if batched else _checkpoints.EVERY_ITERATIONS))  # fmt: skip
     if type(gtol) is _Default:

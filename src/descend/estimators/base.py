@@ -23,7 +23,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from descend import checkpoint as _checkpoints
 from descend import kernels, losses, optimizers
-from descend.batches import check_batch_size
+from descend.batches import check_batch_size, full_batch
 from descend.driver import RunState, divergence_limit, drive
 from descend.errors import FitDivergedError
 from descend.estimators.history import TrainingHistory
@@ -643,7 +643,7 @@ class GDBase(BaseEstimator):
             gv = float(g @ v)
         if not (math.isfinite(quad) and math.isfinite(gv)):
             return None  # curvatures beyond float64's range: no bound to state
-        mini_batch = check_batch_size(self.batch_size, X.shape[0]) < X.shape[0]
+        mini_batch = not full_batch(check_batch_size(self.batch_size, X.shape[0]), X.shape[0])
         if not (quad > 0 and gv > 0):  # a zero gradient: nothing is lower nearby
             return _Gap(f, f, 2, mini_batch)
         budget = min(GAP_PASSES, 2 + 2 * self.n_iter_) - 2

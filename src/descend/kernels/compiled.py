@@ -43,6 +43,7 @@ from typing import NamedTuple
 import numpy as np
 
 from descend import losses, optimizers
+from descend.batches import full_batch
 from descend.kernels import policy
 from descend.kernels.model import LinearModel
 from descend.penalties import Penalty
@@ -386,7 +387,7 @@ def epoch(
     A full batch is one fused pass over X and one optimizer step; smaller batches run the
     whole epoch, optimizer steps included, in one compiled loop (:func:`batches_epoch`).
     """
-    if batch_size < X.shape[0]:
+    if not full_batch(batch_size, X.shape[0]):
         return batches_epoch(
             theta, state, X, y, sample_weight, model=model, loss=loss, penalty=penalty,
             optimizer=optimizer, rate=rate, batch_size=batch_size, rng=rng, shuffle=shuffle,

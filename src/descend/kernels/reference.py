@@ -49,7 +49,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from descend.batches import batch_indices
+from descend.batches import batch_indices, full_batch
 from descend.kernels.model import LinearModel
 from descend.linesearch import Backtracking
 from descend.losses import Loss
@@ -157,7 +157,7 @@ def epoch(
     """
     n = X.shape[0]
     total = n if sample_weight is None else float(sample_weight.sum())
-    full = batch_size >= n
+    full = full_batch(batch_size, n)
     # a weighted "mean" batch stands for all the rows: its size times their mean weight divides
     weighted_mean = sample_weight is not None and loss.reduction == "mean" and total > 0
     mean_weight = total / n if weighted_mean and not full else None

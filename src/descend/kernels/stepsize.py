@@ -7,6 +7,7 @@ from time import perf_counter
 
 import numpy as np
 
+from descend.batches import full_batch
 from descend.kernels.model import LinearModel
 from descend.losses import Loss
 from descend.penalties import Penalty
@@ -73,7 +74,7 @@ def auto_learning_rate(
     # The whole data's top eigenvalue bounds every batch too: a batch's matrix is a part of
     # the whole sum ("sum"), or at most n/m times the whole mean ("mean").
     full = _top_eigenvalue(X, scale, w, one, total if mean else 1.0)
-    if batch_size >= n:
+    if full_batch(batch_size, n):
         moment, share = full, 1.0
     else:
         heaviest = np.sort(w * norms)[::-1]

@@ -33,6 +33,7 @@ from typing import NamedTuple
 import numpy as np
 
 from descend import losses
+from descend.batches import full_batch
 from descend.kernels import compiled, reference
 from descend.kernels.model import LinearModel
 from descend.penalties import Penalty
@@ -102,7 +103,7 @@ class Training:
         self.batch_size, self.shuffle = batch_size, shuffle
         self.classifier, self.n_jobs = classifier, n_jobs
         self.n_rows = X.shape[0]
-        self.full = batch_size >= self.n_rows
+        self.full = full_batch(batch_size, self.n_rows)
         self._full_route = compiled.pass_route(X, y, sample_weight, model=model, loss=loss)
         # every route of this fit by its kernel's key, and what a checkpoint said of them
         self._routes = {self._full_route.key: self._full_route}
