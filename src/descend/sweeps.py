@@ -26,14 +26,13 @@ import math
 import numbers
 import warnings
 from dataclasses import dataclass, field
-from time import perf_counter
 from typing import Any
 
 import numpy as np
 
 from descend import optimizers as _optimizers
 from descend._validation import check_bool, check_count
-from descend.driver import divergence_limit, divergence_reason
+from descend.driver import RunState, divergence_limit, divergence_reason, drive
 from descend.errors import DivergenceWarning
 from descend.history import History
 from descend.objective import Objective
@@ -488,8 +487,6 @@ def _subset_optimizer(batch, keep):
 def _vectorised(fun, grad, args, start, scalar, names, combos, opts, n_iter, rules, record):
     tol, xtol, gtol, target = (None if v is None else float(v) for v in rules)
     runs, dims = len(combos), start.size
-    opt = _batched_optimizer(opts)
-    rates = np.array([o.learning_rate for o in opts])[:, None]
 
     def values(X):
         out = fun(X[:, 0] if scalar else X, *args)
@@ -523,33 +520,6 @@ def _vectorised(fun, grad, args, start, scalar, names, combos, opts, n_iter, rul
         raise ValueError(f"fun(x0) is not finite: {f0!r}")
     if not np.all(np.isfinite(g0)):
         raise ValueError(f"The gradient at x0 is not finite: {g0}")
-    limit = divergence_limit(f0)
-
-    # Outcomes, one row per run, filled in as runs stop.
-    x_out = np.repeat(x0_row, runs, axis=0)
-    g_out = np.repeat(g0[None, :], runs, axis=0)
-    f_out = np.full(runs, f0)
-    nit_out = np.zeros(runs, dtype=np.int64)
-    reason = [""] * runs
-    whys: dict[int, tuple[int, str]] = {}
-    path = f_path = gn_path = None
-    if record:
-        path = np.empty((n_iter + 1, runs, dims))
-        f_path = np.empty((n_iter + 1, runs))
-        gn_path = np.empty((n_iter + 1, runs))
-        path[0] = x0_row
-        f_path[0] = f0
-        gn_path[0] = _norms(g0[None, :])[0]
-    times = np.zeros(n_iter + 1)
-    clock = perf_counter()
-
-    # The active runs, compacted: ``idx`` maps their rows to run numbers.
-    idx = np.arange(runs)
-    X = np.repeat(x0_row, runs, axis=0)
-    F = np.full(runs, f0)
-    G = np.repeat(g0[None, :], runs, axis=0)
-    GN = np.full(runs, _norms(g0[None, :])[0])
-    state = opt.init(X)
 
     # the rules' own tests (descend.stopping), on arrays with an entry per active run
     tests = [
@@ -560,75 +530,21 @@ def _vectorised(fun, grad, args, start, scalar, names, combos, opts, n_iter, rul
         )
         if setting is not None
     ]  # fmt: skip
-
-    def check(nit, F_new, F_old, GN_new, moved):
-        """The first rule (in minimize's order) that fires for each active run, or ""."""
-        fired = np.full(len(F_new), "", dtype=object)
-        for name, hit, setting in reversed(tests):
-            fired[hit(setting, nit, F_new, F_old, GN_new, moved)] = name
-        return fired
-
-    def finish(rows, names_):
-        for row, name in zip(rows, names_, strict=True):
-            run = idx[row]
-            x_out[run], f_out[run], g_out[run], reason[run] = X[row], F[row], G[row], name
-
-    stopped = check(0, F, None, GN, None)
-    nit = 0
+    steps = _SweepSteps(values, gradients, _batched_optimizer(opts), opts, x0_row, f0, g0,
+                        divergence_limit(f0), tests)  # fmt: skip
+    history = History(
+        runs * dims, capacity=min(n_iter + 1, 4096), keep_all=bool(record),
+        extras={"f_runs": (runs,), "grad_norm_runs": (runs,)},
+    )  # fmt: skip
+    begin = RunState(
+        nit=0, x=steps.block(), f=math.nan, g=None, grad_norm=math.nan, opt_state=None,
+        record=history,
+    )  # fmt: skip
     with np.errstate(all="ignore"):
-        while True:
-            done = stopped != ""
-            if done.any():
-                rows = np.flatnonzero(done)
-                finish(rows, stopped[rows])
-                nit_out[idx[rows]] = nit
-                keep = ~done
-                idx, X, F, G, GN = idx[keep], X[keep], F[keep], G[keep], GN[keep]
-                state = _subset(state, keep)
-                opt = _subset_optimizer(opt, keep)
-                rates = rates[keep]
-            if not len(idx):
-                break
-            # one step of every active run, as minimize takes it
-            step, new_state = opt.update(G, state, X, rates)
-            X_new = X + step
-            F_new = values(X_new)
-            diverged_f = ~((F_new > -math.inf) & (F_new <= limit))
-            G_new = gradients(X_new)
-            GN_new = _norms(G_new)
-            bad_g = ~np.isfinite(GN_new) & ~diverged_f
-            bad_x = ~np.isfinite(X_new).all(axis=1) & ~diverged_f & ~bad_g
-            diverged = diverged_f | bad_g | bad_x
-            if diverged.any():
-                for row in np.flatnonzero(diverged):
-                    if diverged_f[row]:
-                        why = divergence_reason(float(F_new[row]), limit)
-                    else:
-                        why = "the gradient is not finite" if bad_g[row] else "x is not finite"
-                    whys[int(idx[row])] = (nit + 1, why)
-                rows = np.flatnonzero(diverged)
-                finish(rows, ["diverged"] * len(rows))
-                nit_out[idx[rows]] = nit
-                keep = ~diverged
-                idx, X, F, G, GN = idx[keep], X[keep], F[keep], G[keep], GN[keep]
-                X_new, F_new, G_new, GN_new = X_new[keep], F_new[keep], G_new[keep], GN_new[keep]
-                state = _subset(state, keep)
-                new_state = _subset(new_state, keep)
-                opt = _subset_optimizer(opt, keep)
-                rates = rates[keep]
-                if not len(idx):
-                    break
-            moved = X_new - X if xtol is not None else None
-            F_old = F
-            X, F, G, GN, state = X_new, F_new, G_new, GN_new, new_state
-            nit += 1
-            times[nit] = perf_counter() - clock
-            if record:
-                path[nit, idx] = X
-                f_path[nit, idx] = F
-                gn_path[nit, idx] = GN
-            stopped = check(nit, F, F_old, GN, moved)
+        outcome = drive(steps, begin, MaxIter(n_iter))
+    steps.set_aside(outcome.state.nit)  # the runs still going stop where the sweep did
 
+    whys = steps.whys
     if whys:
         worst = ", ".join(f"run {run} at iteration {it} ({why})" for run, (it, why) in
                           sorted(whys.items())[:3])  # fmt: skip
@@ -640,16 +556,19 @@ def _vectorised(fun, grad, args, start, scalar, names, combos, opts, n_iter, rul
             stacklevel=3,
         )
 
-    results = None
+    x_out, f_out, nit_out, reason = steps.x_out, steps.f_out, steps.nit_out, steps.reason
+    results = path = f_path = None
     if record:
-        # a run that stopped early stays where it stopped
-        for run in np.flatnonzero(nit_out < n_iter):
-            last = nit_out[run]
-            path[last + 1 :, run] = path[last, run]
-            f_path[last + 1 :, run] = f_path[last, run]
-            gn_path[last + 1 :, run] = gn_path[last, run]
+        # every run's path as long as the longest a run may have: a run that stopped early
+        # (or the whole sweep) stays where it stopped
+        rows = len(history)
+        pad = np.minimum(np.arange(n_iter + 1), rows - 1)
+        path = history.x.reshape(rows, runs, dims)[pad]
+        f_path = history.f_runs[pad]
+        gn_path = history.grad_norm_runs[pad]
+        times = history.time[pad]
         record_of = (path, f_path, gn_path, times)
-        outcome = (nit_out, reason, whys, opts, scalar, x_out, f_out, g_out, n_iter, rules)
+        outcome = (nit_out, reason, whys, opts, scalar, x_out, f_out, steps.g_out, n_iter, rules)
 
         def results(run):
             return _as_result(run, record_of, outcome)
@@ -658,6 +577,124 @@ def _vectorised(fun, grad, args, start, scalar, names, combos, opts, n_iter, rul
             path = path[:, :, 0]
     x = x_out[:, 0].copy() if scalar else x_out
     return SweepResult(names, combos, x, f_out, nit_out, reason, path, f_path, True, results)
+
+
+class _SweepSteps:
+    """Every run of a vectorised sweep as one stepper of the one loop (:mod:`descend.driver`):
+    a step moves each run still going exactly as :func:`descend.minimize` would, asks each
+    its stopping rules, and sets aside the runs that stop or diverge. With no run left it has
+    no step, which ends the sweep. The loop's iterate is the block of every run's point (a
+    run set aside stays where it stopped); its record keeps each run's f and gradient norm
+    as extra columns."""
+
+    extras = ("f_runs", "grad_norm_runs")
+    watches = False
+    order = None
+    nfev = ngev = 0
+
+    def __init__(self, values, gradients, opt, opts, x0_row, f0, g0, limit, tests):
+        runs = len(opts)
+        self.values, self.gradients, self.opt, self.limit = values, gradients, opt, limit
+        self.tests = tests
+        self.rates = np.array([o.learning_rate for o in opts])[:, None]
+        # the outcome, one row per run, filled in as runs stop
+        self.x_out = np.repeat(x0_row, runs, axis=0)
+        self.g_out = np.repeat(g0[None, :], runs, axis=0)
+        self.f_out = np.full(runs, f0)
+        self.gn_out = np.full(runs, _norms(g0[None, :])[0])
+        self.nit_out = np.zeros(runs, dtype=np.int64)
+        self.reason = [""] * runs
+        self.whys: dict[int, tuple[int, str]] = {}
+        # the runs still going, compacted: ``idx`` maps their rows to run numbers
+        self.idx = np.arange(runs)
+        self.X, self.F = self.x_out.copy(), self.f_out.copy()
+        self.G, self.GN = self.g_out.copy(), self.gn_out.copy()
+        self.state = opt.init(self.X)
+        self.row = (self.f_out, self.gn_out)
+        self.stopped = self.check(0, self.F, None, self.GN, None)
+
+    def block(self) -> np.ndarray:
+        """Every run's point, as one flat read-only array."""
+        block = self.x_out.reshape(-1).copy()
+        block.setflags(write=False)
+        return block
+
+    def check(self, nit, F_new, F_old, GN_new, moved):
+        """The first rule (in minimize's order) that fires for each run going, or ""."""
+        fired = np.full(len(F_new), "", dtype=object)
+        for name, hit, setting in reversed(self.tests):
+            fired[hit(setting, nit, F_new, F_old, GN_new, moved)] = name
+        return fired
+
+    def _finish(self, rows, names, nit) -> None:
+        """Set the runs on ``rows`` aside, stopped at ``nit`` for ``names``."""
+        for row, name in zip(rows, names, strict=True):
+            run = self.idx[row]
+            self.reason[run], self.nit_out[run], self.g_out[run] = name, nit, self.G[row]
+        keep = np.ones(len(self.idx), dtype=bool)
+        keep[rows] = False
+        self.idx, self.X, self.F = self.idx[keep], self.X[keep], self.F[keep]
+        self.G, self.GN = self.G[keep], self.GN[keep]
+        self.state = _subset(self.state, keep)
+        self.opt = _subset_optimizer(self.opt, keep)
+        self.rates = self.rates[keep]
+
+    def set_aside(self, nit) -> None:
+        """Set aside the runs whose rules fired at ``nit``."""
+        rows = np.flatnonzero(self.stopped != "")
+        if rows.size:
+            self._finish(rows, self.stopped[rows], nit)
+            self.stopped = self.stopped[self.stopped == ""]
+
+    def step(self, x, f, g, opt_state, nit, scale):
+        self.set_aside(nit)
+        if not len(self.idx):
+            return None  # every run has stopped
+        X, state = self.X, self.state
+        move, new_state = self.opt.update(self.G, state, X, self.rates)
+        X_new = X + move
+        F_new = self.values(X_new)
+        diverged_f = ~((F_new > -math.inf) & (F_new <= self.limit))
+        G_new = self.gradients(X_new)
+        GN_new = _norms(G_new)
+        bad_g = ~np.isfinite(GN_new) & ~diverged_f
+        bad_x = ~np.isfinite(X_new).all(axis=1) & ~diverged_f & ~bad_g
+        diverged = diverged_f | bad_g | bad_x
+        if diverged.any():
+            rows = np.flatnonzero(diverged)
+            for row in rows:
+                if diverged_f[row]:
+                    why = divergence_reason(float(F_new[row]), self.limit)
+                else:
+                    why = "the gradient is not finite" if bad_g[row] else "x is not finite"
+                self.whys[int(self.idx[row])] = (nit + 1, why)
+            self._finish(rows, ["diverged"] * len(rows), nit)
+            keep = ~diverged
+            X, X_new, F_new = X[keep], X_new[keep], F_new[keep]
+            G_new, GN_new, new_state = G_new[keep], GN_new[keep], _subset(new_state, keep)
+            if not len(self.idx):
+                return None
+        moved = X_new - X if any(name == "xtol" for name, _, _ in self.tests) else None
+        F_old = self.F
+        self.X, self.F, self.G, self.GN, self.state = X_new, F_new, G_new, GN_new, new_state
+        idx = self.idx
+        if len(idx) == len(self.x_out):  # every run going: plain copies, not scatters
+            idx = slice(None)
+        self.x_out[idx], self.f_out[idx], self.gn_out[idx] = X_new, F_new, GN_new
+        self.stopped = self.check(nit + 1, F_new, F_old, GN_new, moved)
+        # the loop's own f and gradient stand for no run: each run's are in the record's row
+        return self.block(), math.nan, None, math.nan, None, math.nan, None
+
+    def restart(self, x):  # pragma: no cover - a sweep's runs stop on divergence
+        return None
+
+    def public_x(self, x):  # pragma: no cover - a sweep asks only the max_iter rule
+        return x
+
+    public_grad = public_x
+
+    def extra(self) -> dict:
+        return {}
 
 
 def _norms(G: np.ndarray) -> np.ndarray:
