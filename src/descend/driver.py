@@ -1,10 +1,11 @@
 """The one descent loop: step, measure, watch for divergence, record, ask the stopping rules.
 
 Every run of descend goes through :func:`drive`: :func:`descend.minimize` and
-:func:`descend.maximize` (a step per iteration, or an epoch of batch steps per iteration) and
-the estimators' ``fit`` and ``partial_fit`` (an epoch of the compiled kernels per iteration).
-What differs between them is only the *stepper*, a small object that moves the iterate once
-and measures the new point; everything after that is here, once:
+:func:`descend.maximize` (a step per iteration, or an epoch of batch steps per iteration),
+the estimators' ``fit`` and ``partial_fit`` (an epoch of the compiled kernels per iteration)
+and :func:`descend.sweep` (a step of every run still going per iteration). What differs
+between them is only the *stepper*, a small object that moves the iterate once and measures
+the new point; everything after that is here, once:
 
 - divergence: a step that makes f, the gradient or x non-finite, or f pass its limit, stops
   the run at the last finite point, or (``on_divergence="recover"``) returns to it, halves
@@ -31,11 +32,15 @@ A stepper provides
 ``order``
     The generator that orders the data's rows, or None; a recovery rewinds it so that the
     rerun visits the same rows in the same order, and checkpoints keep its state.
-``extras``
+``extras``, ``watches``
     The names of the record's extra columns (may be empty); after each step, ``row`` holds
-    their values and ``watched`` the value the stopping rules see (None: f itself).
+    their values, and, where ``watches`` is true, ``watched`` the value the stopping rules
+    see instead of f (a fit's validation loss).
 ``public_x(x)``, ``public_grad(g)``
     x and the gradient as the user sees them in an :class:`~descend.stopping.Info`.
+``nfev``, ``ngev``, ``extra()``
+    The calls of f and of the gradient so far, and what else the caller keeps in a
+    checkpoint (a dict of numbers, arrays and lists).
 """
 
 from __future__ import annotations
