@@ -176,7 +176,7 @@ def train(
     kind = GDClassifier if task == "classification" else GDRegressor
     model = kind(**params)
     try:
-        model._settings()  # every setting checked before any data is read or fitted
+        model.validate_settings()  # every setting checked before anything is fitted
     except (ValueError, TypeError) as error:
         raise InputError(_flag_names(str(error))) from None
     if task == "regression":

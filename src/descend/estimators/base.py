@@ -307,6 +307,61 @@ class GDBase(BaseEstimator):
             auto = auto and isinstance(opt, _PLAIN)
         return _Settings(loss, penalty, opt, self.random_state, auto)
 
+    def objective_function(self, X, y, sample_weight=None):
+        """The training objective (loss plus penalty on the rows given) as a function of the
+        weights, ordered intercept(s) first, then ``coef_`` row by row.
+
+        At every recorded epoch of a fit on ``X, y`` it equals ``history_.loss``;
+        :func:`descend.plot.cost_function` draws it under the fit's path.
+
+        Returns
+        -------
+        callable
+            ``cost(theta)`` for ``theta`` of shape ``(p,)``, or a batch of shape ``(..., p)``.
+        """
+        check_is_fitted(self, "coef_")
+        settings = self._settings()
+        X = self._validate_X(X, reset=False)
+        y = np.asarray(y)
+        if len(y) != X.shape[0]:
+            raise ValueError(f"X has {X.shape[0]} rows but y has {len(y)}")
+        if self._is_classifier():
+            y = np.searchsorted(self.classes_, y)
+        weight = None if sample_weight is None else np.asarray(sample_weight, dtype=float)
+        model = self._model
+        n_coef = model.n_features * model.n_outputs
+        n_intercept = model.n_outputs if model.fit_intercept else 0
+        p = n_intercept + n_coef
+
+        def one(theta):
+            # public order (intercepts, then coef_ row by row) to the model's own layout
+            coef = theta[n_intercept:].reshape(-1, model.n_features).T
+            inner = model.pack(coef, theta[:n_intercept] if n_intercept else 0.0)
+            value = settings.loss.value(model.output(inner, X), y, weight)
+            if settings.penalty.active:
+                value += settings.penalty.value(model.split(inner)[0])
+            return value
+
+        def cost(theta):
+            theta = np.asarray(theta, dtype=float)
+            if theta.shape[-1] != p:
+                raise ValueError(
+                    f"theta must have {p} entries (intercept first, then coefficients), got "
+                    f"shape {theta.shape}"
+                )
+            flat = theta.reshape(-1, p)
+            values = np.array([one(t) for t in flat])
+            return float(values[0]) if theta.ndim == 1 else values.reshape(theta.shape[:-1])
+
+        return cost
+
+    def validate_settings(self) -> None:
+        """Check every setting without fitting: each against its entry of
+        :data:`descend.estimators.PARAMETERS`, then those that tie two together (a loss
+        object and ``reduction``, an optimizer object and ``learning_rate``). Raises
+        TypeError or ValueError naming the setting and its value."""
+        self._settings()
+
     # ------------------------------------------------------------------------------ data
 
     # The finiteness of X is checked by _check_finite: one parallel read that names the

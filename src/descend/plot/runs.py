@@ -171,43 +171,9 @@ def cost_function(estimator, X, y, sample_weight=None):
     >>> bool(np.isclose(cost(theta), reg.history_.loss[-1]))
     True
     """
-    from sklearn.utils.validation import check_is_fitted
-
-    check_is_fitted(estimator, "coef_")
-    settings = estimator._settings()
-    X = estimator._validate_X(X, reset=False)
-    y = np.asarray(y)
-    if len(y) != X.shape[0]:
-        raise ValueError(f"X has {X.shape[0]} rows but y has {len(y)}")
-    if estimator._is_classifier():
-        y = np.searchsorted(estimator.classes_, y)
-    weight = None if sample_weight is None else np.asarray(sample_weight, dtype=float)
-    model = estimator._model
-    n_coef = model.n_features * model.n_outputs
-    n_intercept = model.n_outputs if model.fit_intercept else 0
-    p = n_intercept + n_coef
-
-    def one(theta):
-        # public order (intercepts, then coef_ row by row) to the model's own layout
-        coef = theta[n_intercept:].reshape(-1, model.n_features).T
-        inner = model.pack(coef, theta[:n_intercept] if n_intercept else 0.0)
-        value = settings.loss.value(model.output(inner, X), y, weight)
-        if settings.penalty.active:
-            value += settings.penalty.value(model.split(inner)[0])
-        return value
-
-    def cost(theta):
-        theta = np.asarray(theta, dtype=float)
-        if theta.shape[-1] != p:
-            raise ValueError(
-                f"theta must have {p} entries (intercept first, then coefficients), got "
-                f"shape {theta.shape}"
-            )
-        flat = theta.reshape(-1, p)
-        values = np.array([one(t) for t in flat])
-        return float(values[0]) if theta.ndim == 1 else values.reshape(theta.shape[:-1])
-
-    return cost
+    if not hasattr(estimator, "objective_function"):
+        raise TypeError(f"cost_function needs a descend estimator, not {type(estimator).__name__}")
+    return estimator.objective_function(X, y, sample_weight)
 
 
 def _dims(dims, d):
