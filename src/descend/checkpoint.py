@@ -53,10 +53,11 @@ MANIFEST = "manifest.json"
 #: iterations may take microseconds each).
 EVERY_EPOCH = 1
 EVERY_ITERATIONS = 100
-#: Checkpoints are written whole or not at all whatever happens to the process; the final
-#: one, and one at least every this many seconds, are also flushed to the disk (fsync), so
-#: that the machine going down loses at most this much of the run. Flushing every one would
-#: cost more than a fast epoch.
+#: Checkpoints are written whole or not at all whatever happens to the process (its death
+#: leaves the operating system's cache, which holds them, as it was). Against the machine
+#: going down, one is also flushed to the disk (fsync) at least every this many seconds of
+#: the run, the final one included, so that at most this much of the run is lost: flushing
+#: every one would cost a fast epoch several per cent.
 DURABLE_SECONDS = 30.0
 
 
@@ -127,17 +128,17 @@ class Store:
 
     def save(self, state, final: bool = False, changed: bool = True) -> None:
         """Write ``state`` (a :class:`descend.driver.RunState`) as the folder's checkpoint;
-        ``final`` marks the run's last one (always flushed to the disk). ``changed=False``
-        says the state is the one written last: only its manifest is written again, marked
-        final and flushed with its arrays."""
+        ``final`` marks the run's last one. ``changed=False`` says the state is the one
+        written last: only its manifest is written again, marked final."""
         from descend.datafiles import atomic_path
 
         if not changed and self._manifest is not None:
-            name = self._manifest["arrays"]
-            with open(self.path / name, "rb+") as fh:  # written without a flush
-                os.fsync(fh.fileno())
+            durable = self._due()
+            if durable:
+                with open(self.path / self._manifest["arrays"], "rb+") as fh:
+                    os.fsync(fh.fileno())  # written without a flush
             self._manifest["final"] = bool(final)
-            self._write_manifest(durable=True)
+            self._write_manifest(durable)
             return
         self.path.mkdir(parents=True, exist_ok=True)
         arrays: dict[str, np.ndarray] = {}
@@ -150,10 +151,7 @@ class Store:
         buffer = io.BytesIO()  # hashed as it is, not read back from the disk
         np.savez(buffer, **arrays)
         content = buffer.getbuffer()
-        now = time.monotonic()
-        durable = final or now - self._flushed >= DURABLE_SECONDS
-        if durable:
-            self._flushed = now
+        durable = self._due()
         with atomic_path(target, durable=durable) as partial:
             partial.write_bytes(content)
         manifest = {
@@ -181,6 +179,14 @@ class Store:
         for old in self.path.glob("state-*.npz"):  # only now are the old arrays not needed
             if old.name != name:
                 old.unlink(missing_ok=True)
+
+    def _due(self) -> bool:
+        """Whether the checkpoint about to be written is to be flushed to the disk."""
+        now = time.monotonic()
+        if now - self._flushed < DURABLE_SECONDS:
+            return False
+        self._flushed = now
+        return True
 
     def _write_manifest(self, durable: bool) -> None:
         from descend.datafiles import atomic_path
@@ -330,7 +336,7 @@ def _sparse(value) -> bool:
 
 
 #: Arrays larger than this are fingerprinted by evenly spaced samples of about this size.
-DIGEST_BYTES = 2**18
+DIGEST_BYTES = 2**16
 
 
 def _digest(array) -> str:
