@@ -439,4 +439,30 @@ def test_checkpoints_are_flushed_to_the_disk_from_time_to_time(tmp_path, monkeyp
     assert json.loads((tmp_path / "a" / "manifest.json").read_text())["final"]
     monkeypatch.setattr(checkpoints, "DURABLE_SECONDS", 0.0)
     GDRegressor(max_epochs=6, tol=None).fit(X, y, checkpoint=tmp_path / "b")
-    assert len(flushed) == 2 * 6 + 2  # every epoch's two files, and the final ones again
+    # every epoch's arrays, record segment and manifest, then the final manifest again
+    assert len(flushed) >= 3 * 6 + 1
+
+
+def test_the_record_is_written_by_segments_not_again_at_each_checkpoint(tmp_path, monkeypatch):
+    """A long run checkpointed often keeps a few files and writes each row a few times."""
+    from descend import checkpoint as checkpoints
+
+    written = []
+    real = checkpoints.Store._segment
+
+    def segment(self, record, start, stop):
+        written.append(stop - start)
+        return real(self, record, start, stop)
+
+    monkeypatch.setattr(checkpoints.Store, "_segment", segment)
+    full = descend.minimize(functions.rosenbrock, [-1.2, 1.0], learning_rate=1e-3, max_iter=4000)
+    part = descend.minimize(functions.rosenbrock, [-1.2, 1.0], learning_rate=1e-3, max_iter=2000,
+                            checkpoint=tmp_path, checkpoint_every=10)  # fmt: skip
+    assert part.nit == 2000
+    files = list(tmp_path.glob("record-*.npz"))
+    assert 1 <= len(files) <= 12  # about log2(200 checkpoints)
+    assert sum(written) <= 2001 * 12  # each row a few times, not 200 times
+    rest = descend.minimize(functions.rosenbrock, [-1.2, 1.0], learning_rate=1e-3, max_iter=4000,
+                            resume=tmp_path, checkpoint_every=10)  # fmt: skip
+    _same_run(rest, full)
+    assert len(list(tmp_path.glob("record-*.npz"))) <= 13

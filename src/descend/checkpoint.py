@@ -4,13 +4,18 @@ A checkpoint is a folder holding
 
 - ``manifest.json``: the format and its version, the *fingerprint* of the run (what it
   minimises, from where, with which optimizer and data), the numbers of its state, and the
-  name and SHA-256 of the arrays file;
-- ``state-<iteration>.npz``: the arrays (the iterate, the optimizer's buffers, the record),
-  read back with ``allow_pickle=False``.
+  name and SHA-256 of each arrays file;
+- ``state-<iteration>.npz``: the arrays of the state (the iterate, the optimizer's buffers),
+  read back with ``allow_pickle=False``, as are
+- ``record-<first>-<last>.npz``: the record's rows, in segments. Rows are only added to a
+  record, so each checkpoint writes the rows since the last one and merges the newest
+  segments while the last is the longer: about log2(n) files, each row written about
+  log2(n) times over a run of n rows.
 
-Writing is atomic: the arrays go to a new file first, then the manifest naming them replaces
-the old one (the commit point), then the old arrays are removed. A run killed at any moment
-leaves the previous checkpoint or the new one, whole.
+Writing is atomic: the arrays go to new files first, then the manifest naming them replaces
+the old one (the commit point), then the files it no longer names are removed. A run killed
+at any moment leaves the previous checkpoint or the new one, whole. The files are flushed to
+the disk (against the machine going down) at most every :data:`DURABLE_SECONDS`.
 
 A checkpoint is resumed only by the same run: a fingerprint that differs is refused with a
 message naming what differs. The stopping rules are not part of the fingerprint, so a run
@@ -32,6 +37,7 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -111,6 +117,9 @@ class Store:
         self.fingerprint: dict = {}
         self._flushed = time.monotonic()  # when a checkpoint was last flushed to the disk
         self._manifest: dict | None = None  # the last one written
+        self._segments: list[dict] = []  # the record's files, in order of their rows
+        self._covered = 0  # the rows they hold
+        self._unflushed: list[Path] = []  # files written since the last flush
         if self.path.exists() and not self.path.is_dir():
             raise NotADirectoryError(
                 f"Invalid checkpoint: {str(self.path)!r} is a file; a checkpoint is a folder"
@@ -130,30 +139,25 @@ class Store:
         """Write ``state`` (a :class:`descend.driver.RunState`) as the folder's checkpoint;
         ``final`` marks the run's last one. ``changed=False`` says the state is the one
         written last: only its manifest is written again, marked final."""
-        from descend.datafiles import atomic_path
 
         if not changed and self._manifest is not None:
             durable = self._due()
             if durable:
-                with open(self.path / self._manifest["arrays"], "rb+") as fh:
-                    os.fsync(fh.fileno())  # written without a flush
+                self._flush()
             self._manifest["final"] = bool(final)
             self._write_manifest(durable)
             return
         self.path.mkdir(parents=True, exist_ok=True)
+        durable = self._due()
         arrays: dict[str, np.ndarray] = {}
         numbers_ = _encode(_state_fields(state), arrays, "state")
         record = state.record
         n = record._n
-        arrays.update(_record_arrays(record, n))
+        self._record_segments(record, n)
         name = f"state-{state.nit:08d}.npz"
-        target = self.path / name
-        buffer = io.BytesIO()  # hashed as it is, not read back from the disk
-        np.savez(buffer, **arrays)
-        content = buffer.getbuffer()
-        durable = self._due()
-        with atomic_path(target, durable=durable) as partial:
-            partial.write_bytes(content)
+        digest = self._write_arrays(name, arrays)
+        if durable:
+            self._flush()
         manifest = {
             "format": FORMAT,
             "version": VERSION,
@@ -161,10 +165,11 @@ class Store:
             "final": bool(final),
             "fingerprint": self.fingerprint,
             "arrays": name,
-            "sha256": hashlib.sha256(content).hexdigest(),
+            "sha256": digest,
             "state": numbers_,
             "record": {
                 "rows": n,
+                "segments": [dict(segment) for segment in self._segments],
                 "keep_all": record._keep_all,
                 "scalar": record._scalar,
                 "dim": record._dim,
@@ -176,9 +181,61 @@ class Store:
         }
         self._manifest = manifest
         self._write_manifest(durable)
-        for old in self.path.glob("state-*.npz"):  # only now are the old arrays not needed
-            if old.name != name:
+        # only now are the files the old manifest named, and no longer this one, not needed
+        keep = {name, *(segment["file"] for segment in self._segments)}
+        for old in (*self.path.glob("state-*.npz"), *self.path.glob("record-*.npz")):
+            if old.name not in keep:
                 old.unlink(missing_ok=True)
+
+    def _flush(self) -> None:
+        """Flush the files written since the last flush to the disk, before a manifest that
+        names them is."""
+        for written in self._unflushed:
+            with contextlib.suppress(FileNotFoundError), open(written, "rb+") as fh:
+                os.fsync(fh.fileno())
+        self._unflushed.clear()
+
+    def _write_arrays(self, name: str, arrays: dict) -> str:
+        """Write ``arrays`` as the archive ``name`` in the folder, whole or not at all (the
+        flush waits for :meth:`save`); returns its SHA-256."""
+        from descend.datafiles import atomic_path
+
+        buffer = io.BytesIO()  # hashed as it is, not read back from the disk
+        np.savez(buffer, **arrays)
+        content = buffer.getbuffer()
+        target = self.path / name
+        with atomic_path(target, durable=False) as partial:
+            partial.write_bytes(content)
+        self._unflushed.append(target)
+        return hashlib.sha256(content).hexdigest()
+
+    def _record_segments(self, record, n: int) -> None:
+        """Bring the record's files up to its first ``n`` rows.
+
+        Rows are only ever added to a record, so each checkpoint writes the rows since the
+        last one as a new segment, and merges the newest segments while the last is at
+        least as long as the one before it: a run of n rows keeps about log2(n) files and
+        writes each row about log2(n) times, where rewriting the whole record each time
+        would write n²/2 rows over the run. A record that keeps only its last row is one
+        segment, rewritten."""
+        segments = self._segments
+        if not record._keep_all or n < self._covered:
+            segments.clear()
+            self._covered = 0
+        if n > self._covered or not segments:
+            segments.append(self._segment(record, self._covered, n))
+            self._covered = n
+        while len(segments) >= 2 and (
+            segments[-1]["stop"] - segments[-1]["start"]
+            >= segments[-2]["stop"] - segments[-2]["start"]
+        ):
+            last, before = segments.pop(), segments.pop()
+            segments.append(self._segment(record, before["start"], last["stop"]))
+
+    def _segment(self, record, start: int, stop: int) -> dict:
+        name = f"record-{start:08d}-{stop:08d}.npz"
+        digest = self._write_arrays(name, _record_arrays(record, start, stop))
+        return {"file": name, "start": start, "stop": stop, "sha256": digest}
 
     def _due(self) -> bool:
         """Whether the checkpoint about to be written is to be flushed to the disk."""
@@ -214,8 +271,25 @@ class Store:
                 f"describe a run's state ({type(err).__name__}: {err})"
             ) from None
 
-    def _load(self, manifest, template):
+    def _read_arrays(self, name: str, digest: str) -> dict:
+        """The arrays of the archive ``name`` in the source folder, checked against the
+        SHA-256 the manifest gives for it."""
         from descend.datafiles import open_regular
+
+        try:
+            with open_regular(self.source / name) as fh:
+                content = fh.read()
+        except OSError:
+            content = None
+        if content is None or hashlib.sha256(content).hexdigest() != digest:
+            raise CheckpointError(
+                f"The checkpoint in {str(self.source)!r} is damaged: {name} is missing or "
+                "does not match the manifest's checksum"
+            )
+        with np.load(io.BytesIO(content), allow_pickle=False) as archive:
+            return {key: archive[key] for key in archive.files}
+
+    def _load(self, manifest, template):
         from descend.driver import RunState
         from descend.history import History
 
@@ -232,19 +306,26 @@ class Store:
                 f"The checkpoint's manifest names arrays {name!r}; expected "
                 "state-<iteration>.npz in its own folder"
             )
-        try:
-            with open_regular(self.source / name) as fh:
-                content = fh.read()
-        except OSError:
-            content = None
-        if content is None or hashlib.sha256(content).hexdigest() != manifest["sha256"]:
-            raise CheckpointError(
-                f"The checkpoint in {str(self.source)!r} is damaged: {manifest['arrays']} is "
-                "missing or does not match the manifest's checksum"
-            )
-        with np.load(io.BytesIO(content), allow_pickle=False) as archive:
-            arrays = {key: archive[key] for key in archive.files}
+        arrays = self._read_arrays(name, manifest["sha256"])
         info = manifest["record"]
+        segments = info["segments"]
+        rows = 0
+        for segment in segments:
+            if not (
+                isinstance(segment["file"], str)
+                and re.fullmatch(r"record-\d{8,}-\d{8,}\.npz", segment["file"])
+                and segment["start"] == rows
+            ):
+                raise CheckpointError(
+                    f"The checkpoint's manifest lists record files out of order or outside "
+                    f"its folder: {segment['file']!r}"
+                )
+            part = self._read_arrays(segment["file"], segment["sha256"])
+            rows = segment["stop"]
+            for key, values in part.items():
+                arrays[key] = (
+                    values if key not in arrays else np.concatenate([arrays[key], values])
+                )
         capacity = max(info["rows"], 1) * 2
         shapes = {k: tuple(v) for k, v in info["extras"].items()}
         if info["columns"]:  # a fit's record, by the names a fit gives its columns
@@ -257,6 +338,9 @@ class Store:
                 keep_x=info["keep_x"], extras=shapes,
             )  # fmt: skip
         _restore_record(record, arrays, info["rows"])
+        if self.source.resolve() == self.path.resolve():  # going on where it was resumed
+            self._segments = [dict(segment) for segment in segments]
+            self._covered = rows
         record.events = [(int(i), text) for i, text in info["events"]]
         fields = _decode(manifest["state"], arrays)
         opt_type = type(template.opt_state)
@@ -412,14 +496,15 @@ def _decode(value, arrays: dict):
 _RECORD_COLUMNS = ("f", "grad_norm", "learning_rate", "time")
 
 
-def _record_arrays(record, n: int) -> dict:
-    out = {"record.iteration": record._iteration[:n]}
+def _record_arrays(record, start: int, stop: int) -> dict:
+    rows = slice(start, stop)
+    out = {"record.iteration": record._iteration[rows]}
     if record._x is not None:
-        out["record.x"] = record._x[:n]
+        out["record.x"] = record._x[rows]
     for name in _RECORD_COLUMNS:
-        out[f"record.{name}"] = record._cols[name][:n]
+        out[f"record.{name}"] = record._cols[name][rows]
     for name, column in record._extras.items():
-        out[f"record.extra.{name}"] = column[:n]
+        out[f"record.extra.{name}"] = column[rows]
     return out
 
 
