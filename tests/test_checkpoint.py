@@ -466,3 +466,65 @@ def test_the_record_is_written_by_segments_not_again_at_each_checkpoint(tmp_path
                             resume=tmp_path, checkpoint_every=10)  # fmt: skip
     _same_run(rest, full)
     assert len(list(tmp_path.glob("record-*.npz"))) <= 13
+
+
+# ------------------------------------------------- the whole product, sampled and in full
+
+OPTIMIZERS = {
+    "gd": 0.05, "momentum": 0.01, "nesterov": 0.01, "adagrad": 0.1, "rmsprop": 0.005,
+    "adam": 0.01, "adamw": 0.01,
+}  # fmt: skip
+SCHEDULES = {
+    "fixed": lambda rate: rate,
+    "step": lambda rate: schedules.StepDecay(rate, factor=0.5, every=4),
+    "exponential": lambda rate: schedules.ExponentialDecay(rate, rate=0.9),
+    "inverse": lambda rate: schedules.InverseScaling(rate),
+    "cosine": lambda rate: schedules.CosineDecay(rate, decay_steps=20),
+}
+BATCHES = {"full": None, "mini-batch": 16, "stochastic": 1}
+PRODUCT = [
+    (opt, schedule, batch, dtype, sparse)
+    for opt in OPTIMIZERS
+    for schedule in SCHEDULES
+    for batch in BATCHES
+    for dtype in ("float64", "float32")
+    for sparse in (False, True)
+]
+
+
+def _resume_matches(tmp_path_factory, monkeypatch, case, stop_fraction):
+    opt, schedule, batch, dtype, sparse = case
+    monkeypatch.setenv("DESCEND_KERNELS", "numpy")
+    X, y = _data(np.dtype(dtype).type, sparse, 2)
+    params = dict(
+        optimizer=opt, learning_rate=SCHEDULES[schedule](OPTIMIZERS[opt]),
+        batch_size=BATCHES[batch], max_epochs=12, tol=None, random_state=1,
+    )  # fmt: skip
+    full = GDClassifier(**params).fit(X, y)
+    stop = max(1, round(stop_fraction * full.n_iter_))
+    folder = tmp_path_factory.mktemp("product")
+    GDClassifier(**{**params, "max_epochs": stop}).fit(X, y, checkpoint=folder)
+    rest = GDClassifier(**params).fit(X, y, resume=folder)
+    assert np.array_equal(rest.coef_, full.coef_) and np.array_equal(
+        rest.intercept_, full.intercept_
+    )
+    assert (rest.n_iter_, rest.stop_reason_) == (full.n_iter_, full.stop_reason_)
+    for column in ("loss", "sse", "accuracy", "learning_rate"):
+        assert np.array_equal(
+            getattr(rest.history_, column), getattr(full.history_, column), equal_nan=True
+        )
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(case=st.sampled_from(PRODUCT), stop_fraction=st.floats(0.0, 1.0))
+def test_fit_resume_over_the_product_sampled(tmp_path_factory, monkeypatch, case, stop_fraction):
+    """Optimizer × schedule × batch mode × dtype × dense/CSR, drawn with the stop point."""
+    _resume_matches(tmp_path_factory, monkeypatch, case, stop_fraction)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", PRODUCT, ids=["-".join(map(str, c)) for c in PRODUCT])
+def test_fit_resume_over_the_whole_product(tmp_path_factory, monkeypatch, case):
+    _resume_matches(tmp_path_factory, monkeypatch, case, 0.5)
