@@ -965,13 +965,6 @@ def _read_only(array: np.ndarray) -> np.ndarray:
     return array
 
 
-def _all_finite(x: np.ndarray) -> bool:
-    """Whether every entry of x is finite (a quick sum first: it is finite only if they are)."""
-    if x.size <= 64 and math.isfinite(sum(x.tolist())):
-        return True
-    return bool(np.isfinite(x).all())
-
-
 def _norm(g: np.ndarray) -> float:
     """Euclidean norm without overflow for huge finite entries; inf or nan when g has them."""
     if g.size <= 64:
