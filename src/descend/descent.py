@@ -33,7 +33,7 @@ from descend.driver import (
 from descend.errors import DivergenceError, DivergenceWarning, GradientCheckError
 from descend.gradients import check_grad, numeric_grad
 from descend.history import History
-from descend.linesearch import Backtracking
+from descend.linesearch import Backtracking, Wolfe
 from descend.objective import Objective
 from descend.result import Result
 from descend.schedules import rate_at
@@ -376,7 +376,9 @@ def _resolve_optimizer(optimizer, learning_rate, momentum) -> _optimizers.Optimi
             f"{optimizer.__name__}(learning_rate=0.01) or its name"
         )
     if type(learning_rate) is _Default:
-        learning_rate = float(learning_rate)
+        own = getattr(_optimizers.OPTIMIZERS.get(str(optimizer).lower()), "learning_rate", None)
+        # an optimizer made to run with a line search keeps it unless a rate is given
+        learning_rate = None if isinstance(own, str) else float(learning_rate)
     return _optimizers.make(optimizer, learning_rate, momentum if momentum_given else None)
 
 
@@ -762,7 +764,7 @@ class _Steps:
         self.problem, self.opt, self.limit = problem, opt, limit
         self.restart = opt.init
         plan = opt.learning_rate
-        self.line_search = plan if isinstance(plan, Backtracking) else None
+        self.line_search = plan if isinstance(plan, Backtracking | Wolfe) else None
         self.schedule = plan if self.line_search is None and callable(plan) else None
         self.fixed_rate = plan if isinstance(plan, float) else None
 
@@ -802,19 +804,20 @@ class _PointSteps(_Steps):
         small = problem.dim <= 64
 
         def step(x, f, g, state, nit, scale):
+            g_new, grad_norm = None, math.nan
             if line_search is not None:
-                found = line_search.step(value, x, f, g, opt, state, scale)
+                found = line_search.step(value, x, f, g, opt, state, scale, grad=gradient)
                 if found is None:
                     return None
-                rate, move, new_state, x_new, f_new = found
+                rate, move, new_state, x_new, f_new, g_new = found
             else:
                 rate = scale * (fixed_rate if schedule is None else rate_at(schedule, nit))
                 move, new_state = update(g, state, x, rate)
                 x_new = x + move
                 f_new = value(x_new)
-            g_new, grad_norm = None, math.nan
             if -math.inf < f_new <= limit:  # the common case, checked cheaply
-                g_new = gradient(x_new)
+                if g_new is None:  # a Wolfe search has it already
+                    g_new = gradient(x_new)
                 grad_norm = math.hypot(*g_new.tolist()) if small else _norm(g_new)
                 why = _unfit(grad_norm, x_new, small)
             else:
@@ -934,11 +937,12 @@ class _EpochSteps(_Steps):
                 else:
                     f_batch = problem.value(x_new)
                     found = line_search.step(
-                        problem.value, x_new, f_batch, g_batch, opt, new_state, scale
-                    )
+                        problem.value, x_new, f_batch, g_batch, opt, new_state, scale,
+                        grad=problem.gradient,
+                    )  # fmt: skip
                     if found is None:  # no decrease on this batch: it takes no step
                         continue
-                    rate, move, new_state, _, _ = found
+                    rate, move, new_state = found.rate, found.step, found.state
                 x_next = x_new + move
                 if not np.all(np.isfinite(x_next)):
                     why = "x is not finite"

@@ -51,7 +51,7 @@ import numpy as np
 
 from descend.batches import batch_indices, full_batch
 from descend.kernels.model import LinearModel
-from descend.linesearch import Backtracking
+from descend.linesearch import Backtracking, Wolfe
 from descend.losses import Loss
 from descend.penalties import Penalty
 
@@ -144,7 +144,7 @@ def epoch(
         What is being fitted.
     optimizer : Optimizer
         Its ``update`` makes each step.
-    rate : float or Backtracking
+    rate : float, Backtracking or Wolfe
         This epoch's learning rate, or a line search run on each batch's objective.
     batch_size, rng, shuffle :
         How the rows are split and ordered (see :func:`descend.batches.batch_indices`).
@@ -161,7 +161,7 @@ def epoch(
     # a weighted "mean" batch stands for all the rows: its size times their mean weight divides
     weighted_mean = sample_weight is not None and loss.reduction == "mean" and total > 0
     mean_weight = total / n if weighted_mean and not full else None
-    search = rate if isinstance(rate, Backtracking) else None
+    search = rate if isinstance(rate, Backtracking | Wolfe) else None
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for rows in [slice(None)] if full else batch_indices(n, batch_size, rng, shuffle):
             if full:
@@ -179,14 +179,13 @@ def epoch(
             else:
                 found = search.step(
                     lambda t, Xb=Xb, yb=yb, wb=wb, terms=terms: objective(t, Xb, yb, wb, **terms),
-                    theta,
-                    f,
-                    g,
-                    optimizer,
-                    state,
-                )
+                    theta, f, g, optimizer, state,
+                    grad=lambda t, Xb=Xb, yb=yb, wb=wb, terms=terms: objective_and_grad(
+                        t, Xb, yb, wb, **terms
+                    )[1],
+                )  # fmt: skip
                 if found is None:  # at a minimum of this batch to rounding: no move
                     continue
-                _, step, state, _, _ = found
+                step, state = found.step, found.state
             theta = theta + step
     return theta, state

@@ -10,6 +10,8 @@ name           optimizer
 ``"rmsprop"``  :class:`RMSProp` (torch.optim.RMSprop rule)
 ``"adam"``     :class:`Adam` (torch.optim.Adam rule)
 ``"adamw"``    :class:`AdamW` (torch.optim.AdamW rule)
+``"lbfgs"``    :class:`LBFGS` — limited-memory BFGS, with a Wolfe line search
+``"cg"``       :class:`ConjugateGradient` — nonlinear conjugate gradients (PR+)
 =============  ==============================================================
 
 Each is a frozen record of hyper-parameters with ``init(params) -> state`` and
@@ -40,18 +42,23 @@ from descend.optimizers.adam import Adam, AdamState, AdamW
 from descend.optimizers.base import CompiledForm, EmptyState, Optimizer, check_learning_rate
 from descend.optimizers.gd import GD
 from descend.optimizers.momentum import Momentum, MomentumState, Nesterov, NesterovState
+from descend.optimizers.quasi_newton import LBFGS, CGState, ConjugateGradient, LBFGSState
 from descend.optimizers.rmsprop import RMSProp, RMSPropState
 
 __all__ = [
     "GD",
+    "LBFGS",
     "OPTIMIZERS",
     "AdaGrad",
     "AdaGradState",
     "Adam",
     "AdamState",
     "AdamW",
+    "CGState",
     "CompiledForm",
+    "ConjugateGradient",
     "EmptyState",
+    "LBFGSState",
     "Momentum",
     "MomentumState",
     "Nesterov",
@@ -64,7 +71,8 @@ __all__ = [
 ]
 
 OPTIMIZERS: dict[str, type[Optimizer]] = {
-    cls.name: cls for cls in (GD, Momentum, Nesterov, AdaGrad, RMSProp, Adam, AdamW)
+    cls.name: cls
+    for cls in (GD, Momentum, Nesterov, AdaGrad, RMSProp, Adam, AdamW, LBFGS, ConjugateGradient)
 }
 _WITH_MOMENTUM = ("momentum", "nesterov", "rmsprop")
 

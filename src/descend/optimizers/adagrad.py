@@ -59,6 +59,7 @@ class AdaGrad(Optimizer):
     eps: float = 1e-10
     initial_accumulator_value: float = 0.0
     name = "adagrad"
+    proportional = True
 
     def __post_init__(self):
         super().__post_init__()

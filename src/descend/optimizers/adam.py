@@ -75,6 +75,7 @@ class Adam(Optimizer):
     weight_decay: float = 0.0
     amsgrad: bool = False
     name = "adam"
+    proportional = True
 
     def __post_init__(self):
         super().__post_init__()

@@ -27,9 +27,9 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from descend._validation import check_positive
-from descend.linesearch import Backtracking
+from descend.linesearch import Backtracking, Wolfe
 
-LearningRate = float | Callable[[int], float] | Backtracking | str
+LearningRate = float | Callable[[int], float] | Backtracking | Wolfe | str
 
 __all__ = [
     "CompiledForm",
@@ -83,20 +83,23 @@ class CompiledForm(NamedTuple):
     count: str | None = None
 
 
-def check_learning_rate(value: Any) -> float | Callable[[int], float] | Backtracking:
+def check_learning_rate(value: Any) -> float | Callable[[int], float] | Backtracking | Wolfe:
     """Normalise a learning-rate argument, raising on a bad one with the value in the message.
 
-    Accepts a positive finite number, a schedule (any callable of the step count), the string
-    ``"backtracking"`` or a :class:`~descend.linesearch.Backtracking` object.
+    Accepts a positive finite number, a schedule (any callable of the step count), the
+    strings ``"backtracking"`` and ``"wolfe"``, or a :class:`~descend.linesearch.Backtracking`
+    or :class:`~descend.linesearch.Wolfe` object.
     """
-    if isinstance(value, Backtracking):
+    if isinstance(value, Backtracking | Wolfe):
         return value
     if isinstance(value, str):
         if value == "backtracking":
             return Backtracking()
+        if value == "wolfe":
+            return Wolfe()
         raise ValueError(
-            f"Invalid learning rate: {value!r}; expected a positive number, a schedule "
-            "or 'backtracking'"
+            f"Invalid learning rate: {value!r}; expected a positive number, a schedule, "
+            "'backtracking' or 'wolfe'"
         )
     if isinstance(value, type):
         raise TypeError(
@@ -139,6 +142,10 @@ class Optimizer:
 
     name: str = "optimizer"
     learning_rate: LearningRate
+    #: Whether the step is proportional to the learning rate and the new state independent
+    #: of it, so that a step at unit rate gives the line along which a
+    #: :class:`~descend.linesearch.Wolfe` search can pick any rate.
+    proportional: bool = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -149,6 +156,11 @@ class Optimizer:
 
     def __post_init__(self):
         object.__setattr__(self, "learning_rate", check_learning_rate(self.learning_rate))
+        if isinstance(self.learning_rate, Wolfe) and not self.proportional:
+            raise ValueError(
+                f"Invalid learning rate: a Wolfe line search for {type(self).__name__}, whose "
+                "step is not proportional to its learning rate; use 'backtracking'"
+            )
 
     def init(self, params: np.ndarray) -> NamedTuple:
         """Return the state before the first step for parameters shaped like ``params``."""

@@ -33,6 +33,7 @@ class GD(Optimizer):
 
     learning_rate: LearningRate = 0.01
     name = "gd"
+    proportional = True
 
     def init(self, params):
         return EmptyState()

@@ -113,6 +113,7 @@ class Nesterov(Optimizer):
     learning_rate: LearningRate = 0.01
     momentum: float = 0.9
     name = "nesterov"
+    proportional = True
 
     def __post_init__(self):
         super().__post_init__()

@@ -73,6 +73,7 @@ class RMSProp(Optimizer):
     momentum: float = 0.0
     centered: bool = False
     name = "rmsprop"
+    proportional = True
 
     def __post_init__(self):
         super().__post_init__()
