@@ -66,11 +66,11 @@ def _figures(message):
 @pytest.mark.parametrize("loader", [load_breast_cancer, load_digits], ids=["cancer", "digits"])
 @pytest.mark.parametrize("penalty", [None, "l2"])
 def test_default_fits_on_standardised_data_warn_with_a_gap_that_holds(loader, penalty):
-    # GDClassifier() is plain full-batch descent at the "auto" rate on the mean log loss with
-    # tol = 1e-4; on these data it levels off far above the optimum (with no penalty the data
-    # are separable and the infimum is 0)
+    # plain full-batch descent at the "auto" rate on the mean log loss with tol = 1e-4 (the
+    # default before L-BFGS) levels off far above the optimum on these data (with no penalty
+    # the data are separable and the infimum is 0)
     X, y = _standardised(loader)
-    clf = GDClassifier(penalty=penalty)
+    clf = GDClassifier(penalty=penalty, optimizer="gd", tol=1e-4)
     messages = _fit_recording(clf, X, y)
     assert clf.stop_reason_ == "tol"
     assert len(messages) == 1 and "slow progress, not convergence" in messages[0]
@@ -99,7 +99,7 @@ def test_a_fit_started_at_the_optimum_does_not_warn(loader):
         fun, first._theta, jac=True, method="L-BFGS-B", options={"gtol": 1e-10}
     ).x  # fmt: skip
     coef, intercept = first._model.split(best)
-    clf = GDClassifier(penalty="l2", alpha=0.01)
+    clf = GDClassifier(penalty="l2", alpha=0.01, optimizer="gd", tol=1e-4)
     coef_init = coef.T if coef.ndim == 2 else coef
     assert _fit_recording(clf, X, y, coef_init=coef_init, intercept_init=intercept) == []
     assert clf.stop_reason_ == "tol" and clf.n_iter_ == 1
@@ -195,7 +195,7 @@ def test_mini_batch_fits_are_told_about_batch_noise():
 
 def test_patience_stops_are_checked_too():
     X, y = _standardised(load_breast_cancer)
-    clf = GDClassifier(n_iter_no_change=5)
+    clf = GDClassifier(n_iter_no_change=5, optimizer="gd", tol=1e-4)
     messages = _fit_recording(clf, X, y)
     assert clf.stop_reason_ == "n_iter_no_change"
     assert len(messages) == 1 and "stopped by n_iter_no_change" in messages[0]

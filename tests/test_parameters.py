@@ -42,7 +42,7 @@ BAD = {
     "momentum": [(1.5, ValueError), (-0.1, ValueError), ("big", TypeError)],
     "batch_size": [(0, ValueError), (2.0, TypeError), (True, TypeError)],
     "max_epochs": [(0, ValueError), (2.5, TypeError), (None, TypeError), (True, TypeError)],
-    "tol": [(-1.0, ValueError), (math.nan, ValueError), (math.inf, ValueError), ("x", TypeError)],
+    "tol": [(-1.0, ValueError), (math.nan, ValueError), (math.inf, ValueError), ("x", ValueError)],
     "n_iter_no_change": [(0, ValueError), (1.5, TypeError)],
     "target_loss": [(math.nan, ValueError), ("x", TypeError)],
     "early_stopping": [("yes", TypeError), (1, TypeError), (None, TypeError)],

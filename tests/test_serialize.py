@@ -206,7 +206,7 @@ def test_optimizer_object_is_noted(tmp_path):
     assert data["params"]["optimizer"] is None
     assert data["unsaved_params"]["optimizer"].startswith("Adam(learning_rate=0.05")
     est = _reload(tmp_path, reg).estimator
-    assert est.optimizer == "gd" and est.learning_rate is None
+    assert est.optimizer == "auto" and est.learning_rate is None
     assert _same(est.predict(X), reg.predict(X))
 
 

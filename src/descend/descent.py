@@ -806,7 +806,7 @@ class _PointSteps(_Steps):
         def step(x, f, g, state, nit, scale):
             g_new, grad_norm = None, math.nan
             if line_search is not None:
-                found = line_search.step(value, x, f, g, opt, state, scale, grad=gradient)
+                found = line_search.step(value, x, f, g, opt, state, scale, gradient=gradient)
                 if found is None:
                     return None
                 rate, move, new_state, x_new, f_new, g_new = found
@@ -938,7 +938,7 @@ class _EpochSteps(_Steps):
                     f_batch = problem.value(x_new)
                     found = line_search.step(
                         problem.value, x_new, f_batch, g_batch, opt, new_state, scale,
-                        grad=problem.gradient,
+                        gradient=problem.gradient,
                     )  # fmt: skip
                     if found is None:  # no decrease on this batch: it takes no step
                         continue

@@ -102,9 +102,11 @@ class Backtracking:
             lr *= self.shrink
         return None
 
-    def step(self, fun, x, f, grad, optimizer, state, scale=1.0):
+    def step(self, fun, x, f, grad, optimizer, state, scale=1.0, *, gradient=None):
         """:meth:`search` along an optimizer's step from its ``state``; when no trial
         decreases f (a stale momentum may point uphill), once more from a fresh state.
+        ``grad`` is the gradient at ``x``; the gradient function ``gradient`` is not needed
+        (it is taken so that every line search is called alike).
 
         Returns what :meth:`search` returns, or ``None`` when both searches failed.
         """
@@ -295,19 +297,20 @@ class Wolfe:
             return lo, lo_probe[0], lo_probe[1], lo_probe[2], used
         return None
 
-    def step(self, fun, x, f, g, optimizer, state, scale=1.0, *, grad=None):
+    def step(self, fun, x, f, grad, optimizer, state, scale=1.0, *, gradient=None):
         """:meth:`search` along the optimizer's step at unit rate from ``state``.
 
-        The optimizer's step must be proportional to its learning rate and its new state
-        independent of it (``optimizer.line_search_ready``). Returns a :class:`Found` with
+        ``grad`` is the gradient at ``x`` and ``gradient`` the gradient function. The
+        optimizer's step must be proportional to its learning rate and its new state
+        independent of it (``optimizer.proportional``). Returns a :class:`Found` with
         the gradient at the new point, or None when the step does not descend (then once
         more from a fresh state: a stale memory may point uphill) or no trial decreased f.
         """
-        if grad is None:
-            raise TypeError("a Wolfe line search needs the gradient: pass grad=")
-        found = self._along(fun, grad, x, f, g, optimizer, state, scale)
+        if gradient is None:
+            raise TypeError("a Wolfe line search needs the gradient function: pass gradient=")
+        found = self._along(fun, gradient, x, f, grad, optimizer, state, scale)
         if found is None and len(state):  # a state with nothing in it needs no second try
-            found = self._along(fun, grad, x, f, g, optimizer, optimizer.init(x), scale)
+            found = self._along(fun, gradient, x, f, grad, optimizer, optimizer.init(x), scale)
         return found
 
     def _along(self, fun, grad, x, f, g, optimizer, state, scale):

@@ -20,7 +20,10 @@ from rich.text import Text
 OK, FAILED, USAGE, INTERRUPTED = 0, 1, 2, 130
 
 #: The --optimizer option of every command that runs descent.
-OPTIMIZER = typer.Option(help="gd, momentum, nesterov, adagrad, rmsprop, adam or adamw.")
+OPTIMIZER = typer.Option(
+    help="gd, momentum, nesterov, adagrad, rmsprop, adam, adamw, lbfgs or cg (train: also "
+    "auto, L-BFGS where it applies)."
+)
 
 
 class InputError(Exception):

@@ -27,7 +27,7 @@ from descend.cli._common import (
     writable,
 )
 
-OPTIMIZERS = ("gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw")
+OPTIMIZERS = ("gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw", "lbfgs", "cg")
 #: The command's default --gtol: a run stops once the gradient is this small, where x is
 #: as close to a minimum as the ten digits printed show for a curvature of one or more,
 #: instead of repeating the same row up to --max-iter.
@@ -49,7 +49,11 @@ X0 = typer.Option(
 VARS = typer.Option(
     "--vars", help="The variables in order, e.g. x,y (default: those in the formula, sorted)."
 )
-LR = typer.Option("--lr", help="Learning rate, or 'backtracking' for a line search.")
+LR = typer.Option(
+    "--lr",
+    help="Learning rate, or a line search: 'backtracking' (Armijo) or 'wolfe' (strong Wolfe, "
+    "the default of lbfgs and cg).",
+)
 MOMENTUM = typer.Option(help="Momentum α (Δw ← −η∇f + αΔw).")
 MAX_ITER = typer.Option("--max-iter", help="Most iterations.")
 TOL = typer.Option(help="Stop when |f_k − f_{k−1}| ≤ tol.")
@@ -183,8 +187,8 @@ def settings(optimizer, lr, momentum, schedule, **rules) -> dict:
         kwargs["momentum"] = momentum
     if lr is not None:
         rate: Any
-        if lr.strip().lower() == "backtracking":
-            rate = "backtracking"
+        if lr.strip().lower() in ("backtracking", "wolfe"):
+            rate = lr.strip().lower()
         else:
             (rate,) = numbers(lr, "--lr")
         kwargs["learning_rate"] = rate

@@ -50,7 +50,10 @@ LR = typer.Option(
 MOMENTUM = typer.Option(help="Momentum α.")
 BATCH = typer.Option("--batch-size", help="Rows per step (default: all; 1 is stochastic).")
 EPOCHS = typer.Option(help="Most epochs.")
-TOL = typer.Option(help="Stop when the loss changes by at most this between epochs.")
+TOL = typer.Option(
+    help="Stop when the loss changes by at most this between epochs (default: 1e-4, or 1e-10 "
+    "times the starting loss for lbfgs and cg)."
+)
 PATIENCE = typer.Option(help="Stop after this many epochs without improving by tol.")
 PENALTY = typer.Option(help="l2, l1 or elasticnet, with a strength: l2:0.001.")
 L1_RATIO = typer.Option("--l1-ratio", help="The L1 share of an elastic net.")
@@ -87,12 +90,12 @@ def train(
     target: Annotated[str | None, TARGET] = None,
     task: Annotated[str | None, TASK] = None,
     loss: Annotated[str | None, LOSS] = None,
-    optimizer: Annotated[str, OPTIMIZER] = "gd",
+    optimizer: Annotated[str, OPTIMIZER] = "auto",
     lr: Annotated[float | None, LR] = None,
     momentum: Annotated[float | None, MOMENTUM] = None,
     batch_size: Annotated[int | None, BATCH] = None,
     epochs: Annotated[int, EPOCHS] = 1000,
-    tol: Annotated[float | None, TOL] = 1e-4,
+    tol: Annotated[float | None, TOL] = None,
     patience: Annotated[int | None, PATIENCE] = None,
     penalty: Annotated[str | None, PENALTY] = None,
     l1_ratio: Annotated[float, L1_RATIO] = 0.15,
@@ -161,7 +164,7 @@ def train(
         "momentum": momentum,
         "batch_size": batch_size,
         "max_epochs": epochs,
-        "tol": tol,
+        "tol": "auto" if tol is None else tol,
         "n_iter_no_change": patience,
         "random_state": seed,
         "record_weights": False,

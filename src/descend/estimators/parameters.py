@@ -53,7 +53,7 @@ import numpy as np
 
 from descend import losses, optimizers
 from descend._validation import check_nonnegative
-from descend.linesearch import Backtracking
+from descend.linesearch import Backtracking, Wolfe
 
 __all__ = ["INITS", "PARAMETERS", "Interval", "Parameter", "check_parameters"]
 
@@ -102,6 +102,7 @@ KINDS: Mapping[str, _Kind] = MappingProxyType(
         "backtracking": _Kind(
             lambda v: isinstance(v, Backtracking), ("a descend.linesearch.Backtracking",)
         ),
+        "wolfe": _Kind(lambda v: isinstance(v, Wolfe), ("a descend.linesearch.Wolfe",)),
         "generator": _Kind(
             lambda v: isinstance(v, np.random.Generator), ("a numpy.random.Generator",)
         ),
@@ -303,16 +304,19 @@ def _entries(loss: str, loss_names: tuple[str, ...], classifier: bool) -> list[P
         ),
         Parameter(
             "optimizer",
-            "The update rule: a name, or an optimizer object with its own learning rate and "
-            "momentum.",
-            "gd", kinds=("optimizer",), choices=tuple(optimizers.OPTIMIZERS), ignore_case=True,
+            "The update rule: 'auto' (L-BFGS where it applies, else 'gd'), a name, or an "
+            "optimizer object with its own learning rate and momentum.",
+            "auto", kinds=("optimizer",), choices=("auto", *optimizers.OPTIMIZERS),
+            ignore_case=True,
         ),
         Parameter(
             "learning_rate",
-            "The step size: 'auto' (sized from the data), a number, a schedule of the epoch, "
-            "or 'backtracking' (a line search per batch); None keeps the optimizer's own.",
-            "auto", kinds=("none", "real", "schedule", "backtracking"),
-            choices=("auto", "backtracking"), ranges=(Interval(0, math.inf, "neither"),),
+            "The step size: 'auto' (sized from the data, or the line search of 'lbfgs' and "
+            "'cg'), a number, a schedule of the epoch, 'backtracking' (a line search per "
+            "batch) or 'wolfe' (a strong-Wolfe line search); None keeps the optimizer's own.",
+            "auto", kinds=("none", "real", "schedule", "backtracking", "wolfe"),
+            choices=("auto", "backtracking", "wolfe"),
+            ranges=(Interval(0, math.inf, "neither"),),
             label="learning rate",  # as every other check of a learning rate words it
         ),
         Parameter(
@@ -332,9 +336,9 @@ def _entries(loss: str, loss_names: tuple[str, ...], classifier: bool) -> list[P
         ),
         Parameter(
             "tol",
-            "Stop when the loss changes by at most this between epochs; None turns the rule "
-            "off.",
-            1e-4, kinds=("none", "real"), ranges=_POSITIVE_OR_ZERO,
+            "Stop when the loss changes by at most this between epochs; 'auto' is 1e-4, or "
+            "1e-10 times the starting loss for 'lbfgs' and 'cg'; None turns the rule off.",
+            "auto", kinds=("none", "real"), choices=("auto",), ranges=_POSITIVE_OR_ZERO,
         ),
         Parameter(
             "n_iter_no_change",

@@ -180,7 +180,7 @@ def epoch(
                 found = search.step(
                     lambda t, Xb=Xb, yb=yb, wb=wb, terms=terms: objective(t, Xb, yb, wb, **terms),
                     theta, f, g, optimizer, state,
-                    grad=lambda t, Xb=Xb, yb=yb, wb=wb, terms=terms: objective_and_grad(
+                    gradient=lambda t, Xb=Xb, yb=yb, wb=wb, terms=terms: objective_and_grad(
                         t, Xb, yb, wb, **terms
                     )[1],
                 )  # fmt: skip

@@ -36,6 +36,7 @@ from descend import losses
 from descend.batches import full_batch
 from descend.kernels import compiled, reference
 from descend.kernels.model import LinearModel
+from descend.linesearch import Wolfe
 from descend.penalties import Penalty
 
 __all__ = ["Measure", "Training"]
@@ -111,6 +112,8 @@ class Training:
         # the epoch function for each type of optimizer, chosen on its first epoch
         self._epochs: dict[type, Callable] = {}
         self._last: tuple[np.ndarray, compiled.Gradient] | None = None
+        #: Passes over all the rows made so far (an epoch of batches counts as one).
+        self.passes = 0
 
     @property
     def compiled(self) -> bool:
@@ -143,6 +146,7 @@ class Training:
     def measure(self, theta: np.ndarray) -> Measure:
         """Loss, squared error and accuracy of ``theta`` on all the rows, in one pass."""
         if not self.compiled:
+            self.passes += 1
             return self._timed(self._full_route, lambda: self._measure_numpy(theta))
         found = self._pass(theta, want_grad=self.full)
         accuracy = found.correct / self.n_rows if self.classifier else None
@@ -151,6 +155,7 @@ class Training:
     def gradient(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
         """The objective on all the rows and its gradient."""
         if not self.compiled:
+            self.passes += 1
             return self._timed(
                 self._full_route, lambda: reference.objective_and_grad(
                     theta, self.X, self.y, self.sample_weight, model=self.model,
@@ -165,6 +170,7 @@ class Training:
         usable = last is not None and (last[1].grad is not None or not want_grad)
         if usable and np.array_equal(last[0], theta):
             return last[1]
+        self.passes += 1
         with compiled.threads(self.n_jobs), np.errstate(all="ignore"):
             found = compiled.full_gradient(
                 theta, self.X, self.y, self.sample_weight, model=self.model, loss=self.loss,
@@ -197,7 +203,8 @@ class Training:
         """One epoch from ``theta``: ``(theta, state)`` after it, the numbers (to rounding)
         of :func:`descend.kernels.reference.epoch`. How it runs is settled on the first
         epoch with an optimizer of each type (:meth:`_epoch_for`). A compiled full batch
-        reuses the gradient of the last :meth:`measure` when it was taken at ``theta``."""
+        reuses the gradient of the last :meth:`measure` when it was taken at ``theta``.
+        (A Wolfe line search on the full batch is :meth:`searched_step`.)"""
         run = self._epochs.get(type(optimizer))
         if run is None:
             run = self._epochs[type(optimizer)] = self._epoch_for(optimizer)
@@ -237,7 +244,30 @@ class Training:
 
         return epoch
 
+    def searched_step(self, theta, state, optimizer, search: Wolfe):
+        """One step of ``optimizer`` from ``theta`` at the rate a Wolfe line search finds on
+        the objective of all the rows, each trial one pass of :meth:`gradient` (the fused
+        loss-and-gradient pass where it runs compiled): a
+        :class:`~descend.linesearch.Found`, or None when no trial lowered the objective.
+        The trial it accepts is the last one evaluated, so a :meth:`measure` there reads no
+        rows again."""
+        last = None
+
+        def value(point):
+            nonlocal last
+            f, g = self.gradient(point)
+            last = (point, g)
+            return f
+
+        def grad(point):
+            return last[1] if last is not None and last[0] is point else self.gradient(point)[1]
+
+        f, g = self.gradient(theta)
+        with np.errstate(all="ignore"):
+            return search.step(value, theta, f, g, optimizer, state, gradient=grad)
+
     def _reference(self, theta, state, optimizer, rate, rng):
+        self.passes += 1
         return reference.epoch(
             theta, state, self.X, self.y, self.sample_weight, model=self.model,
             loss=self.loss, penalty=self.penalty, optimizer=optimizer, rate=rate,
@@ -255,6 +285,7 @@ class Training:
             return theta + step, state
 
     def _batches(self, theta, state, optimizer, rate, rng):
+        self.passes += 1
         return compiled.batches_epoch(
             theta, state, self.X, self.y, self.sample_weight, model=self.model,
             loss=self.loss, penalty=self.penalty, optimizer=optimizer, rate=rate,

@@ -146,6 +146,10 @@ class Optimizer:
     #: of it, so that a step at unit rate gives the line along which a
     #: :class:`~descend.linesearch.Wolfe` search can pick any rate.
     proportional: bool = False
+    #: Whether the steps are built from the gradients of one objective at successive points
+    #: (a quasi-Newton memory, conjugate directions), so that every step must see the same
+    #: objective: the full batch, never mini-batches.
+    one_objective: bool = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

@@ -92,6 +92,7 @@ class LBFGS(Optimizer):
     memory: int = 10
     name = "lbfgs"
     proportional = True
+    one_objective = True
 
     def __post_init__(self):
         super().__post_init__()
@@ -215,6 +216,7 @@ class ConjugateGradient(Optimizer):
     restart: int | None = None
     name = "cg"
     proportional = True
+    one_objective = True
 
     def __post_init__(self):
         if isinstance(self.learning_rate, str) and self.learning_rate == "wolfe":
