@@ -48,7 +48,7 @@ class GDClassifier(ClassifierMixin, GDBase):
     classes_ : ndarray
     coef_ : ndarray of shape (1, n_features) for two classes, else (n_classes, n_features)
     intercept_ : ndarray of shape (1,) or (n_classes,)
-    n_iter_, history_, stop_reason_, stop_message_, n_features_in_ :
+    n_iter_, n_passes_, history_, stop_reason_, stop_message_, n_features_in_ :
         As for :class:`descend.GDRegressor`; ``history_`` adds ``accuracy`` and
         ``error_rate`` on the training rows.
 

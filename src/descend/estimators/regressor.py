@@ -34,13 +34,18 @@ class GDRegressor(RegressorMixin, GDBase):
         elastic net, ``l1_ratio``.
     alpha, l1_ratio : float
         See :mod:`descend.penalties`.
-    optimizer : str or Optimizer
-        A name from :data:`descend.optimizers.OPTIMIZERS` or an optimizer object (which then
-        carries its own learning rate and momentum).
-    learning_rate : float, schedule, "backtracking" or "auto"
+    optimizer : "auto", str or Optimizer
+        ``"auto"`` (the default) is ``"lbfgs"`` (:class:`descend.optimizers.LBFGS`, each
+        iteration a strong-Wolfe line search whose every trial is one pass over the rows)
+        where it applies: ``fit`` on the full batch, a smooth loss, no L1 penalty, and
+        neither a learning rate nor a momentum given; otherwise ``"gd"``. Or a name from
+        :data:`descend.optimizers.OPTIMIZERS`, or an optimizer object (which then carries
+        its own learning rate and momentum). ``"lbfgs"`` and ``"cg"`` need the full batch.
+    learning_rate : float, schedule, "backtracking", "wolfe" or "auto"
         The step size :math:`\eta`. A schedule is a function of the epoch number;
-        ``"backtracking"`` runs an Armijo line search on each batch. ``"auto"`` (the default)
-        takes :math:`1/L` for ``"gd"``, ``"momentum"`` and ``"nesterov"`` (times
+        ``"backtracking"`` runs an Armijo line search on each batch, ``"wolfe"`` a
+        strong-Wolfe one. ``"auto"`` (the default) keeps the line search of ``"lbfgs"`` and
+        ``"cg"``, and takes :math:`1/L` for ``"gd"``, ``"momentum"`` and ``"nesterov"`` (times
         :math:`1 - \alpha` with momentum), :math:`L` a bound on the curvature of a batch's
         loss worked out from the data (:func:`descend.kernels.auto_learning_rate`),
         so no scale of the inputs makes them diverge; the adaptive optimizers keep their own
@@ -53,10 +58,14 @@ class GDRegressor(RegressorMixin, GDBase):
         None: all rows at once (batch); 1: one row at a time (stochastic); k: mini-batches.
         The optimizer's state carries from batch to batch and epoch to epoch.
     max_epochs : int
-        At most this many passes over the data.
-    tol : float or None
+        At most this many epochs (passes over the data; iterations of ``"lbfgs"`` and
+        ``"cg"``).
+    tol : "auto", float or None
         Stop when the loss changes by at most ``tol`` between epochs
-        (:math:`|L_k - L_{k-1}| \le` ``tol``). None turns the rule off.
+        (:math:`|L_k - L_{k-1}| \le` ``tol``). ``"auto"`` (the default) is :math:`10^{-4}`,
+        or :math:`10^{-10}` times the starting loss for ``"lbfgs"`` and ``"cg"``, whose
+        steps converge fast enough near the optimum for such a change to leave a gap of the
+        same order. None turns the rule off.
     n_iter_no_change : int or None
         Stop instead when the best loss has not improved by more than ``tol`` (or 0) for this
         many epochs in a row (the patience rule; ``tol`` is then its threshold, not a rule of
@@ -97,7 +106,11 @@ class GDRegressor(RegressorMixin, GDBase):
     coef_ : ndarray of shape (n_features,)
     intercept_ : ndarray of shape (1,)
     n_iter_ : int
-        Epochs run.
+        Epochs run (iterations of ``"lbfgs"`` and ``"cg"``).
+    n_passes_ : int
+        Passes over the training rows the fit made: its epochs, each line-search trial on
+        the full batch, and the measurements of the loss that did not share a pass with
+        them.
     history_ : TrainingHistory
         One row per epoch (row 0 the start): ``loss``, ``val_loss``, ``learning_rate``,
         ``time``, ``sse``, and ``coef`` / ``intercept`` with ``record_weights``.
