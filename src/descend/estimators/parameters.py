@@ -21,9 +21,9 @@ Examples
 >>> from descend.estimators import PARAMETERS, GDRegressor, check_parameters
 >>> tol = PARAMETERS["GDRegressor"]["tol"]
 >>> tol.default, tol.describe()
-(0.0001, 'None or a finite number >= 0')
->>> tol.meaning
-'Stop when the loss changes by at most this between epochs; None turns the rule off.'
+('auto', "None, 'auto' or a finite number >= 0")
+>>> tol.meaning.split(";")[0]
+'Stop when the loss changes by at most this between epochs'
 >>> for entry in list(PARAMETERS["GDClassifier"].values())[1:5]:
 ...     print(f"{entry.name}: {entry.describe()}")
 reduction: 'mean' or 'sum'
