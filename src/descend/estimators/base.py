@@ -138,51 +138,47 @@ class _Gap(NamedTuple):
         return self.loss - self.lowest > self.threshold(tol)
 
 
-def _quasi_newton(objective, theta, f, g, preconditioner, step, *, passes, memory=10):
+def _quasi_newton(objective, theta, f, g, preconditioner, step, *, passes):
     r"""The lowest value of ``objective`` that L-BFGS reaches from ``theta`` in at most
     ``passes`` evaluations, and the evaluations used.
 
     ``objective(x)`` gives :math:`(f(x), \nabla f(x))`; ``f`` and ``g`` are those at
-    ``theta``. The first trial step is ``-step * preconditioner * g``, later ones the
-    two-loop L-BFGS direction with :math:`H_0 = \gamma\,\mathrm{diag}(\text{preconditioner})`,
-    :math:`\gamma = s^\top y / y^\top H_0 y` from the newest pair; each is halved until
-    the Armijo condition :math:`f(x + t d) \le f(x) + 10^{-4} t\, g^\top d` holds. Only
-    values actually evaluated are returned, so the result is an upper bound on the
-    objective's infimum whatever happens along the way."""
-    x, used, pairs = theta, 0, []
-    direction, trial = -step * (preconditioner * g), 1.0
-    while used < passes:
-        slope = float(g @ direction)
-        if not slope < 0.0 or trial < 1e-12:
-            break  # no descent direction left, or the search shrank to nothing
-        x_new = x + trial * direction
-        f_new, g_new = objective(x_new)
+    ``theta``. The run is :class:`descend.optimizers.LBFGS` with its Wolfe line search, in
+    the coordinates :math:`u` of :math:`x = \theta + P^{1/2} u`, :math:`P` the diagonal
+    ``preconditioner``: its :math:`H^0 = \gamma I` there is :math:`\gamma P` in x. Its first
+    trial is :math:`-` ``step`` :math:`P g`. Only values actually evaluated are returned, so
+    the result is an upper bound on the objective's infimum whatever happens along the way."""
+    root = np.sqrt(preconditioner)
+    used = 0
+
+    def value(u):
+        nonlocal used, last
         used += 1
-        if not (math.isfinite(f_new) and f_new <= f + 1e-4 * trial * slope):
-            trial *= 0.5
-            continue
-        s, y = x_new - x, g_new - g
-        sy = float(s @ y)
-        if sy > 1e-10 * float(np.linalg.norm(s) * np.linalg.norm(y)):  # curvature holds
-            pairs.append((s, y, 1.0 / sy))
-            del pairs[:-memory]
-        x, f, g = x_new, f_new, g_new
-        if not np.all(np.isfinite(g)):
+        fx, gx = objective(theta + root * u)
+        last = (u, root * gx)
+        return fx if math.isfinite(fx) else math.inf
+
+    def gradient(u):
+        if last is None or last[0] is not u:  # (the search asks right after the value)
+            value(u)
+        return last[1]
+
+    last = None
+    opt = optimizers.LBFGS()
+    u, gu = np.zeros_like(theta), root * g
+    state = opt.init(u)
+    # the unit-length first direction times this rate is the first trial asked for
+    first = step * float(np.linalg.norm(gu))
+    while used < passes:
+        search = Wolfe(initial=first or 1.0, max_trials=passes - used)
+        direction, state = opt.update(gu, state, u, 1.0)
+        found = search.search(value, gradient, u, f, gu, direction)
+        if found is None:
+            break  # no descent left within the evaluations, or at a minimum to rounding
+        _, u, f, gu, _ = found
+        first = None
+        if not np.all(np.isfinite(gu)):
             break
-        q, alphas = g.copy(), []
-        for s_i, y_i, rho in reversed(pairs):
-            a = rho * float(s_i @ q)
-            alphas.append(a)
-            q -= a * y_i
-        if pairs:
-            _, y_last, rho_last = pairs[-1]
-            gamma = 1.0 / (rho_last * float(y_last @ (preconditioner * y_last)))
-            r = gamma * preconditioner * q
-        else:
-            r = step * preconditioner * q
-        for (s_i, y_i, rho), a in zip(pairs, reversed(alphas), strict=True):
-            r += s_i * (a - rho * float(y_i @ r))
-        direction, trial = -r, 1.0
     return f, used
 
 
