@@ -158,14 +158,16 @@ def minimize(
         ``random_state`` need ``data=``.
     optimizer : str or Optimizer
         ``"gd"``, ``"momentum"``, ``"nesterov"``, ``"adagrad"``, ``"rmsprop"``, ``"adam"``,
-        ``"adamw"``, or an object from :mod:`descend.optimizers` (which then carries its own
-        learning rate and momentum; passing them here as well is an error). ``"gd"`` with a
-        momentum above zero is the tutorials' momentum routine,
-        :math:`\Delta x \leftarrow -\eta \nabla f + \alpha \Delta x`.
-    learning_rate : float, schedule or "backtracking"
+        ``"adamw"``, ``"lbfgs"``, ``"cg"``, or an object from :mod:`descend.optimizers`
+        (which then carries its own learning rate and momentum; passing them here as well is
+        an error). ``"gd"`` with a momentum above zero is the tutorials' momentum routine,
+        :math:`\Delta x \leftarrow -\eta \nabla f + \alpha \Delta x`. ``"lbfgs"`` and
+        ``"cg"`` run with a strong-Wolfe line search unless a learning rate is given.
+    learning_rate : float, schedule, "backtracking" or "wolfe"
         The step size :math:`\eta`: a positive number, a schedule from
-        :mod:`descend.schedules` (any callable of the step count), or ``"backtracking"`` for
-        an Armijo line search along the optimizer's step (:mod:`descend.linesearch`). With
+        :mod:`descend.schedules` (any callable of the step count), ``"backtracking"`` for
+        an Armijo line search along the optimizer's step, or ``"wolfe"`` for a strong-Wolfe
+        one along a step proportional to the rate (:mod:`descend.linesearch`). With
         batches a schedule is a function of the epoch (0, 1, ...), constant within an epoch,
         and the line search runs on each batch's objective (``res.history.learning_rate``
         then holds the rate of the epoch's last step).

@@ -1,4 +1,4 @@
-"""Armijo backtracking: pick each step's learning rate by trying and shrinking.
+"""Line searches: pick each step's learning rate by trying it.
 
 ``learning_rate="backtracking"`` (or a :class:`Backtracking` object for other settings) lets
 descend choose the step size itself, which is the usual cure for a learning rate that is too
@@ -14,6 +14,12 @@ For plain gradient descent :math:`s(\\eta) = -\\eta \\nabla f(x)` and this is th
 condition. For the other optimizers the step is the optimizer's own (momentum, adaptive scaling
 and all), so the search runs along the optimizer's direction; a step that is not a descent
 direction must at least not increase f.
+
+``learning_rate="wolfe"`` (:class:`Wolfe`, the default of
+:class:`~descend.optimizers.LBFGS` and :class:`~descend.optimizers.ConjugateGradient`) also
+asks the slope to have flattened (the strong Wolfe conditions), which needs the gradient at
+the trials and a step proportional to the rate, and grows the rate as well as shrinking it.
+Both searches return a :class:`Found`.
 """
 
 from __future__ import annotations
