@@ -102,16 +102,19 @@ class Backtracking:
             lr *= self.shrink
         return None
 
-    def step(self, fun, x, f, grad, optimizer, state, scale=1.0):
+    def step(self, fun, x, f, g, optimizer, state, scale=1.0, *, grad=None):
         """:meth:`search` along an optimizer's step from its ``state``; when no trial
         decreases f (a stale momentum may point uphill), once more from a fresh state.
 
+        ``g`` is the gradient at ``x``. ``grad``, the gradient function, is taken so that
+        both line searches are called alike, and not used: the Armijo test needs none.
+
         Returns what :meth:`search` returns, or ``None`` when both searches failed.
         """
-        found = self.search(fun, x, f, grad, partial(optimizer.update, grad, state, x), scale)
+        found = self.search(fun, x, f, g, partial(optimizer.update, g, state, x), scale)
         if found is None and len(state):  # a state with nothing in it needs no second try
             fresh = optimizer.init(x)
-            found = self.search(fun, x, f, grad, partial(optimizer.update, grad, fresh, x), scale)
+            found = self.search(fun, x, f, g, partial(optimizer.update, g, fresh, x), scale)
         return found
 
 
