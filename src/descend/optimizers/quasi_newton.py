@@ -104,8 +104,8 @@ class LBFGS(Optimizer):
 
     def update(self, grad, state, params, learning_rate=None):
         rate = self._rate(learning_rate)
-        shape, g = np.shape(params), np.asarray(grad, dtype=float).ravel()
-        x = np.asarray(params, dtype=float).ravel()
+        shape, g = np.shape(params), np.array(grad, dtype=float).ravel()
+        x = np.array(params, dtype=float).ravel()  # copies: the state keeps them
         count, pairs, s, y, rho = state.count, state.pairs, state.s, state.y, state.rho
         if count:
             s_new, y_new = x - state.x_prev, g - state.g_prev
@@ -234,8 +234,8 @@ class ConjugateGradient(Optimizer):
 
     def update(self, grad, state, params, learning_rate=None):
         rate = self._rate(learning_rate)
-        shape, g = np.shape(params), np.asarray(grad, dtype=float).ravel()
-        x = np.asarray(params, dtype=float).ravel()
+        shape, g = np.shape(params), np.array(grad, dtype=float).ravel()
+        x = np.array(params, dtype=float).ravel()  # copies: the state keeps them
         count, d_prev, g_prev = state.count, state.direction, state.g_prev
         period = self.restart or g.size
         fresh = count % period == 0 or abs(float(g @ g_prev)) >= 0.2 * float(g @ g)
