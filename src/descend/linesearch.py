@@ -176,8 +176,9 @@ class Wolfe:
     initial : float
         The first trial rate.
     max_trials : int
-        Evaluations per search. When they run out, a rate that satisfies the
-        sufficient-decrease condition alone is taken if one was found.
+        Evaluations per search. When they run out, or the interval left narrows below the
+        rounding of the rates (near a minimum, where f changes only in its last digits), a
+        rate that satisfies the sufficient-decrease condition alone is taken if one was found.
 
     Examples
     --------
@@ -232,7 +233,8 @@ class Wolfe:
         -------
         tuple or None
             ``(t, x_new, f_new, g_new, evaluations)`` with ``x_new = x + t * direction``, or
-            None when ``direction`` does not descend or no trial decreased ``f``.
+            None when ``direction`` does not descend or no trial both decreased ``f`` and met
+            the sufficient-decrease condition.
         """
         slope0 = float(g @ direction)
         if not slope0 < 0.0:
@@ -302,7 +304,7 @@ class Wolfe:
         """:meth:`search` along the optimizer's step at unit rate from ``state``.
 
         The optimizer's step must be proportional to its learning rate and its new state
-        independent of it (``optimizer.line_search_ready``). Returns a :class:`Found` with
+        independent of it (``optimizer.proportional``). Returns a :class:`Found` with
         the gradient at the new point, or None when the step does not descend (then once
         more from a fresh state: a stale memory may point uphill) or no trial decreased f.
         """
