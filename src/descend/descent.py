@@ -149,7 +149,8 @@ def minimize(
     batch_size : int, optional
         Rows per step: ``None`` (or the number of rows or more) is full batch, exactly as if
         the arrays were passed in front of ``args``; 1 is stochastic gradient descent; k is
-        mini-batch, the last batch of an epoch taking the rows left over.
+        mini-batch, the last batch of an epoch taking the rows left over. ``"lbfgs"`` and
+        ``"cg"`` take full batches only.
     shuffle : bool
         Visit the rows in a fresh random order every epoch (default), or in their order.
     random_state : None, int, numpy.random.SeedSequence or numpy.random.Generator
@@ -158,14 +159,16 @@ def minimize(
         ``random_state`` need ``data=``.
     optimizer : str or Optimizer
         ``"gd"``, ``"momentum"``, ``"nesterov"``, ``"adagrad"``, ``"rmsprop"``, ``"adam"``,
-        ``"adamw"``, or an object from :mod:`descend.optimizers` (which then carries its own
-        learning rate and momentum; passing them here as well is an error). ``"gd"`` with a
-        momentum above zero is the tutorials' momentum routine,
+        ``"adamw"``, ``"lbfgs"``, ``"cg"``, or an object from :mod:`descend.optimizers`
+        (which then carries its own learning rate and momentum; passing them here as well is
+        an error). ``"gd"`` with a momentum above zero is the tutorials' momentum routine,
         :math:`\Delta x \leftarrow -\eta \nabla f + \alpha \Delta x`.
-    learning_rate : float, schedule or "backtracking"
+    learning_rate : float, schedule, "backtracking" or "wolfe"
         The step size :math:`\eta`: a positive number, a schedule from
         :mod:`descend.schedules` (any callable of the step count), or ``"backtracking"`` for
-        an Armijo line search along the optimizer's step (:mod:`descend.linesearch`). With
+        an Armijo line search along the optimizer's step (:mod:`descend.linesearch`), or
+        ``"wolfe"`` for a strong-Wolfe one (for optimizers whose step is proportional to
+        the rate; ``"lbfgs"`` and ``"cg"`` run with it unless given a rate). With
         batches a schedule is a function of the epoch (0, 1, ...), constant within an epoch,
         and the line search runs on each batch's objective (``res.history.learning_rate``
         then holds the rate of the epoch's last step).
@@ -354,7 +357,8 @@ def _resolve_optimizer(optimizer, learning_rate, momentum) -> _optimizers.Optimi
     momentum_given = momentum is not _DEFAULT_MOMENTUM
     if learning_rate is None:
         raise TypeError(
-            "Invalid learning rate: None; expected a positive number, a schedule or 'backtracking'"
+            "Invalid learning rate: None; expected a positive number, a schedule, "
+            "'backtracking' or 'wolfe'"
         )
     if momentum is None:
         raise TypeError("Invalid momentum: None; expected a number in [0, 1)")
@@ -648,6 +652,14 @@ def _descend(
     record = check_bool(record, "record")
     data, batch_size, shuffle, rng = _check_sampling(data, batch_size, shuffle, random_state)
     batched = data is not None and not full_batch(batch_size, data[0].shape[0])
+    if batched and isinstance(opt, _optimizers.LBFGS | _optimizers.ConjugateGradient):
+        raise ValueError(
+            f"Invalid batch_size: {batch_size!r} with {type(opt).__name__}, which builds "
+            "each direction from the change in the gradient since the last step; over "
+            "batches that change is mostly the change of rows, and the runs go astray. Run "
+            "it on all the rows (batch_size=None), or take a first-order optimizer such as "
+            "'adam' for mini-batches"
+        )
     store = _checkpoints.plan(checkpoint, checkpoint_every, resume, default_every=(
         _checkpoints.EVERY_EPOCH if batched else _checkpoints.EVERY_ITERATIONS))  # fmt: skip
     if type(gtol) is _Default:
