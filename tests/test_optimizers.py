@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -935,6 +936,18 @@ def test_the_state_holds_no_view_of_the_caller_s_arrays(case):
     np.testing.assert_array_equal(
         path, descend_run(case.build(), X0_ROSENBROCK, rosenbrock_grad, steps=6)
     )
+
+
+@pytest.mark.parametrize("name", ["lbfgs", "cg"])
+def test_running_on_far_below_rounding_warns_of_nothing(name):
+    """Past its minimum a run without a gradient test goes on until the line search finds
+    nothing: its steps and gradient changes fall to subnormal numbers on the way, and no
+    pair or scale made of them may overflow into NumPy warnings."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for fn in (functions.matyas, functions.three_hump_camel, functions.sphere):
+            res = minimize(fn, fn.x0, optimizer=name, max_iter=2000)
+            assert res.reason == "line_search" and res.fun < 1e-10
 
 
 def test_quasi_newton_state_types():
