@@ -25,6 +25,7 @@ import descend
 from descend import functions, schedules
 from descend.checkpoint import CheckpointError
 from descend.estimators import GDClassifier, GDRegressor
+from descend.optimizers import LBFGS, ConjugateGradient
 
 # The fits here stop at a few epochs on purpose, to be resumed: that they stop short of
 # convergence is the point, not news.
@@ -97,6 +98,13 @@ CASES = [
             random_state=5,
         ),
     ),
+]
+# the quasi-Newton methods: a Wolfe search, their memory of past steps in the state
+CASES += [
+    ("lbfgs", dict(optimizer="lbfgs", gtol=1e-9)),
+    ("lbfgs memory 3 data", dict(grad=_lsq_grad, data=(_X, _Y), optimizer=LBFGS(memory=3))),
+    ("cg", dict(optimizer="cg", gtol=1e-9)),
+    ("cg HS fixed rate", dict(optimizer=ConjugateGradient(0.5, variant="HS", restart=4))),
 ]
 N_ITER = 60
 
@@ -177,6 +185,15 @@ def test_a_checkpoint_of_another_run_is_refused_naming_what_differs(tmp_path):
         descend.minimize(functions.rosenbrock, [-1.0, 1.0], learning_rate=1e-3, resume=tmp_path)
     with pytest.raises(CheckpointError, match="function was"):
         descend.minimize(functions.sphere, [-1.2, 1.0], learning_rate=1e-3, resume=tmp_path)
+
+
+def test_a_checkpoint_of_another_lbfgs_memory_is_refused(tmp_path):
+    descend.minimize(functions.rosenbrock, [-1.2, 1.0], optimizer="lbfgs", max_iter=5,
+                     checkpoint=tmp_path)  # fmt: skip
+    # the reprs are long: the message shows them from a little before they differ
+    with pytest.raises(CheckpointError, match=r"optimizer was \.\.\..*memory=10\), now .*=5\)"):
+        descend.minimize(functions.rosenbrock, [-1.2, 1.0], optimizer=LBFGS(memory=5),
+                         resume=tmp_path)  # fmt: skip
 
 
 def test_damaged_and_missing_checkpoints_are_refused(tmp_path):

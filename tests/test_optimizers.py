@@ -13,27 +13,39 @@ flag appears once in :data:`CASES`, and each check below runs over the whole tab
 
 Then: bad constructor arguments, :func:`descend.optimizers.make`, and the hand-computed steps of
 the docstrings.
+
+L-BFGS and conjugate gradients are in the table at fixed rates too, with their own reference
+rules (the two-loop recursion; the β formulas, restarts and step scale of their docstring).
+They are meant to run with a line search, so they are also checked at the rates one picks,
+where conjugate gradients stop restarting at every step and the β formulas come into play.
 """
 
 from __future__ import annotations
 
 import math
 import re
+import warnings
 from typing import Any, NamedTuple
 
 import numpy as np
 import pytest
 
-from descend import schedules
+from descend import functions, schedules
+from descend.descent import minimize
+from descend.linesearch import Wolfe
 from descend.optimizers import (
     GD,
+    LBFGS,
     OPTIMIZERS,
     AdaGrad,
     AdaGradState,
     Adam,
     AdamState,
     AdamW,
+    CGState,
+    ConjugateGradient,
     EmptyState,
+    LBFGSState,
     Momentum,
     MomentumState,
     Nesterov,
@@ -107,6 +119,22 @@ CASES = [
         0.05,
     ),
 ]
+
+# L-BFGS and conjugate gradients at fixed rates. A fixed rate compounds in conjugate gradients'
+# step scale (each step's first-order decrease is the rate times the last one's), so their
+# rate sits where 50 steps neither vanish below rounding nor climb: at such rates successive
+# gradients stay far from orthogonal and every step restarts (Powell's test), which the
+# line-search checks further down make up for.
+QUASI_NEWTON_CASES = [
+    Case("lbfgs-memory-2", LBFGS, {"memory": 2}, 0.05),
+    Case("lbfgs-memory-5", LBFGS, {"memory": 5}, 0.1),
+    Case("cg-PR+", ConjugateGradient, {"variant": "PR+"}, 0.5),
+    Case("cg-FR", ConjugateGradient, {"variant": "FR"}, 0.5),
+    Case("cg-HS", ConjugateGradient, {"variant": "HS"}, 0.5),
+    Case("cg-DY", ConjugateGradient, {"variant": "DY"}, 0.5),
+    Case("cg-PR+-restart-2", ConjugateGradient, {"variant": "PR+", "restart": 2}, 0.5),
+]
+CASES += QUASI_NEWTON_CASES
 
 cases = pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 
@@ -182,6 +210,8 @@ def reference_run(case, x0, grad, lrs):
     PyTorch's documented algorithms (SGD with nesterov=True and dampening 0, Adagrad, RMSprop,
     Adam, AdamW), written here independently of descend.
     """
+    if case.cls.name in QUASI_NEWTON_REFERENCES:  # directions from the whole gradient
+        return np.array(QUASI_NEWTON_REFERENCES[case.cls.name](case.hp, x0, grad, lrs))
     kind, hp = case.cls.name, case.hp
     n = len(x0)
     x = [float(v) for v in x0]
@@ -240,6 +270,116 @@ def reference_run(case, x0, grad, lrs):
                 raise AssertionError(f"no reference rule for {kind!r}")
         path.append(list(x))
     return np.array(path)
+
+
+def _dot(a, b):
+    return sum(ai * bi for ai, bi in zip(a, b, strict=True))
+
+
+def lbfgs_reference(hp, x0, grad, lrs, log=None):
+    """L-BFGS at the rates ``lrs``, in floats, from the two-loop recursion.
+
+    The pairs are s = x_new - x, y = g_new - g, kept (oldest dropped past ``memory``) when
+    s·y > 1e-10 y·y; H⁰ = (s·y / y·y) I of the newest pair. The first step, and a step whose
+    direction does not descend, is -g / |g| and forgets the pairs. ``log`` collects what
+    happened: "skipped" (a pair without curvature), "forgot" (the oldest pair dropped),
+    "uphill".
+    """
+    memory = hp.get("memory", 10)
+    x = [float(v) for v in x0]
+    pairs = []  # (s, y, 1 / s·y), oldest first
+    x_prev = g_prev = None
+    path = []
+    for lr in lrs:
+        g = [float(v) for v in grad(np.array(x))]
+        if x_prev is not None:
+            s = [a - b for a, b in zip(x, x_prev, strict=True)]
+            y = [a - b for a, b in zip(g, g_prev, strict=True)]
+            if _dot(s, y) > 1e-10 * _dot(y, y):
+                pairs.append((s, y, 1.0 / _dot(s, y)))
+                if len(pairs) > memory:
+                    pairs.pop(0)
+                    if log is not None:
+                        log.append("forgot")
+            elif log is not None:
+                log.append("skipped")
+        d = None
+        if pairs:
+            q, alphas = list(g), []
+            for s, y, rho in reversed(pairs):  # newest first
+                a = rho * _dot(s, q)
+                q = [qi - a * yi for qi, yi in zip(q, y, strict=True)]
+                alphas.append(a)
+            s, y, _ = pairs[-1]
+            r = [_dot(s, y) / _dot(y, y) * qi for qi in q]
+            for (s, y, rho), a in zip(pairs, reversed(alphas), strict=True):  # oldest first
+                b = rho * _dot(y, r)
+                r = [ri + (a - b) * si for ri, si in zip(r, s, strict=True)]
+            d = [-ri for ri in r]
+            if not _dot(g, d) < 0.0:
+                d = None
+                if log is not None:
+                    log.append("uphill")
+        if d is None:
+            norm = math.sqrt(_dot(g, g))
+            d, pairs = [-gi / norm for gi in g], []
+        x_prev, g_prev = x, g
+        x = [xi + lr * di for xi, di in zip(x, d, strict=True)]
+        path.append(x)
+    return path
+
+
+def cg_reference(hp, x0, grad, lrs, log=None):
+    """Nonlinear conjugate gradients at the rates ``lrs``, in floats, from the docstring.
+
+    d = -g + β d_prev by the variant's β, or -g: at the first step, after ``restart`` steps
+    (default n) since the last restart, when |g·g_prev| >= 0.2 g·g, and when -g + β d_prev
+    does not descend. The step is η_t α_t d with α_0 = 1 / |g_0| and
+    α_t = η_{t-1} α_{t-1} (g_prev·d_prev) / (g·d). ``log`` collects how each direction came:
+    "first", "period", "powell", "beta" or "uphill".
+    """
+    variant, period = hp.get("variant", "PR+"), hp.get("restart") or len(x0)
+    x = [float(v) for v in x0]
+    d_prev = g_prev = taken = None  # taken: η_{t-1} α_{t-1}
+    since = 0  # steps since the direction last restarted
+    path = []
+    for lr in lrs:
+        g = [float(v) for v in grad(np.array(x))]
+        d = [-gi for gi in g]
+        if g_prev is None:
+            why = "first"
+        elif since % period == 0:
+            why = "period"
+        elif abs(_dot(g, g_prev)) >= 0.2 * _dot(g, g):
+            why = "powell"
+        else:
+            dg = [a - b for a, b in zip(g, g_prev, strict=True)]
+            if variant == "PR+":
+                beta = max(0.0, _dot(g, dg) / _dot(g_prev, g_prev))
+            elif variant == "FR":
+                beta = _dot(g, g) / _dot(g_prev, g_prev)
+            elif variant == "HS":
+                beta = max(0.0, _dot(g, dg) / _dot(d_prev, dg))
+            else:  # DY
+                beta = _dot(g, g) / _dot(d_prev, dg)
+            d = [-gi + beta * di for gi, di in zip(g, d_prev, strict=True)]
+            why = "beta"
+            if not _dot(g, d) < 0.0:
+                d, why = [-gi for gi in g], "uphill"
+        if log is not None:
+            log.append(why)
+        since = since + 1 if why == "beta" else 1
+        if taken is None:
+            alpha = 1.0 / math.sqrt(_dot(g, g))
+        else:
+            alpha = taken * _dot(g_prev, d_prev) / _dot(g, d)
+        d_prev, g_prev, taken = d, g, lr * alpha
+        x = [xi + lr * alpha * di for xi, di in zip(x, d, strict=True)]
+        path.append(x)
+    return path
+
+
+QUASI_NEWTON_REFERENCES = {"lbfgs": lbfgs_reference, "cg": cg_reference}
 
 
 # --------------------------------------------------------------------------- 1. downhill
@@ -421,6 +561,8 @@ TORCH_EQUIVALENT = {
 def torch_run(case, x0, grad, lrs):
     """Positions after each step of the torch.optim counterpart of ``case``, in float64."""
     torch = pytest.importorskip("torch")
+    if case.cls not in TORCH_EQUIVALENT:
+        pytest.skip(f"torch.optim has no step-by-step counterpart of {case.cls.__name__}")
     name, extra = TORCH_EQUIVALENT[case.cls]
     p = torch.nn.Parameter(torch.tensor(x0, dtype=torch.float64))
     opt = getattr(torch.optim, name)([p], lr=lrs[0], foreach=False, **case.hp, **extra)
@@ -703,3 +845,212 @@ def test_amsgrad_keeps_the_largest_second_moment():
 def test_package_docstring_loop_converges():
     path = _steps(Adam(learning_rate=0.1), [3.0, -4.0], lambda w: 2 * w, 200)
     assert np.all(np.abs(path[-1]) < 0.05)
+
+
+# --------------------------------------------------------------------------- quasi-Newton
+
+quasi_newton_cases = pytest.mark.parametrize(
+    "case", QUASI_NEWTON_CASES, ids=[c.id for c in QUASI_NEWTON_CASES]
+)
+
+
+def test_the_table_covers_the_quasi_newton_settings():
+    memories = {c.hp.get("memory", 10) for c in QUASI_NEWTON_CASES if c.cls is LBFGS}
+    assert len(memories) >= 2 and min(memories) < len(X0_ROSENBROCK)  # a memory that fills
+    variants = {c.hp.get("variant", "PR+") for c in QUASI_NEWTON_CASES if c.cls is not LBFGS}
+    assert variants == {"PR+", "FR", "HS", "DY"}
+    assert any(c.hp.get("restart") for c in QUASI_NEWTON_CASES)
+
+
+def _line_search_rates(case, steps=12):
+    """The rates the case's own default line search picks on Rosenbrock, step by step."""
+    opt = case.cls(**case.hp)
+    assert isinstance(opt.learning_rate, Wolfe)
+    res = minimize(functions.rosenbrock, X0_ROSENBROCK, optimizer=opt, max_iter=steps, gtol=None)
+    assert res.nit == steps
+    return [float(r) for r in res.history.learning_rate[1:]]
+
+
+@quasi_newton_cases
+def test_matches_the_reference_at_the_rates_a_line_search_picks(case):
+    lrs = _line_search_rates(case)
+    ours = descend_run(case.build(), X0_ROSENBROCK, rosenbrock_grad, lrs=lrs)
+    log = []
+    expected = QUASI_NEWTON_REFERENCES[case.cls.name](
+        case.hp, X0_ROSENBROCK, rosenbrock_grad, lrs, log
+    )
+    # rounding grows along these paths (differences of nearby gradients), to ~1e-10 by now
+    np.testing.assert_allclose(ours, expected, rtol=1e-8, atol=1e-12)
+    # the rules the fixed rates never reach were used
+    if case.cls is ConjugateGradient:
+        assert {"beta", "powell", "period"} <= set(log), log
+    else:
+        assert "forgot" in log
+
+
+def test_the_quasi_newton_references_tell_the_settings_apart():
+    """At the rates a line search picks, each variant, restart and memory has its own path."""
+    rates = {}  # one set of rates per method: those its first case's line search picks
+    for case in QUASI_NEWTON_CASES:
+        rates.setdefault(case.cls, _line_search_rates(case))
+    ends = []
+    for case in QUASI_NEWTON_CASES:
+        lrs = rates[case.cls]
+        path = QUASI_NEWTON_REFERENCES[case.cls.name](case.hp, X0_ROSENBROCK, rosenbrock_grad, lrs)
+        ends.append(np.array(path[-1]))
+    for i in range(len(ends)):
+        for j in range(i):
+            assert not np.allclose(ends[i], ends[j], rtol=1e-6), (i, j)
+
+
+@pytest.mark.parametrize(
+    "opt",
+    [LBFGS(Wolfe(c2=1e-3))]
+    + [ConjugateGradient(Wolfe(c2=1e-3), variant=v) for v in ("PR+", "FR", "HS", "DY")],
+    ids=["lbfgs", "cg-PR+", "cg-FR", "cg-HS", "cg-DY"],
+)
+def test_exact_line_searches_minimise_a_quadratic_in_n_steps(opt):
+    """On a convex quadratic with exact line searches, every variant is linear conjugate
+    gradients, and so is L-BFGS: the minimum of a 3-D quadratic in 3 steps."""
+    res = minimize(quadratic, X0_QUADRATIC, grad=quadratic_grad, optimizer=opt, gtol=1e-10)
+    assert res.reason == "gtol" and res.nit <= 3
+    np.testing.assert_allclose(res.x, np.linalg.solve(A, B), rtol=1e-10)
+
+
+@quasi_newton_cases
+def test_the_state_holds_no_view_of_the_caller_s_arrays(case):
+    """A loop that moves x in place (x += step) must not move the state's memory of x."""
+    opt = case.build()
+    x = np.array(X0_ROSENBROCK)
+    state = opt.init(x)
+    path = []
+    for _ in range(6):
+        g = np.array(rosenbrock_grad(x))
+        step, state = opt.update(g, state, x)
+        for array in state:
+            if isinstance(array, np.ndarray):
+                assert not np.shares_memory(array, x) and not np.shares_memory(array, g)
+        x += step
+        g[:] = np.nan  # a caller reusing its gradient buffer
+        path.append(x.copy())
+    np.testing.assert_array_equal(
+        path, descend_run(case.build(), X0_ROSENBROCK, rosenbrock_grad, steps=6)
+    )
+
+
+@pytest.mark.parametrize("name", ["lbfgs", "cg"])
+def test_running_on_far_below_rounding_warns_of_nothing(name):
+    """Past its minimum a run without a gradient test goes on until the line search finds
+    nothing: its steps and gradient changes fall to subnormal numbers on the way, and no
+    pair or scale made of them may overflow into NumPy warnings."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for fn in (functions.matyas, functions.three_hump_camel, functions.sphere):
+            res = minimize(fn, fn.x0, optimizer=name, max_iter=2000)
+            assert res.reason == "line_search" and res.fun < 1e-10
+
+
+def test_quasi_newton_state_types():
+    x = np.array([1.0, 2.0])
+    for opt, state_type in ((LBFGS(0.1, memory=3), LBFGSState), (ConjugateGradient(0.1), CGState)):
+        state = opt.init(x)
+        assert type(state) is state_type and state.count == 0
+        _, new = opt.update(np.array([0.5, -0.5]), state, x)
+        assert type(new) is state_type and new.count == 1
+    state = LBFGS(memory=3).init(x)
+    assert state.s.shape == state.y.shape == (3, 2) and state.rho.shape == (3,)
+
+
+def test_lbfgs_by_hand():
+    """On w² from 20 at rate 1: a unit step downhill, then the secant step, which lands on the
+    minimum of a quadratic exactly."""
+    path = _steps(LBFGS(1.0), [20.0], lambda w: 2 * w, 2)
+    # s = -1, y = 38 - 40 = -2: H = s/y = 1/2, and 19 - 38/2 = 0
+    np.testing.assert_array_equal(path[:, 0], [19.0, 0.0])
+    path = _steps(LBFGS(0.5), [3.0, -4.0], lambda w: 2 * w, 1)
+    np.testing.assert_allclose(path[0], [3.0 - 0.5 * 0.6, -4.0 + 0.5 * 0.8], rtol=1e-15)
+
+
+def test_cg_by_hand():
+    """On w² from 20 at rate 1 (one parameter: every step restarts): a unit step, then the
+    step whose first-order decrease repeats the last one's, 40 · 1."""
+    path = _steps(ConjugateGradient(1.0), [20.0], lambda w: 2 * w, 2)
+    np.testing.assert_allclose(path[:, 0], [19.0, 19.0 - 40.0 / 38.0], rtol=1e-15)
+
+
+def test_cg_at_a_fixed_rate_compounds_it():
+    """The scale α_t carries the last rate: at a fixed rate η each step's first-order decrease
+    is η times the last one's (steepest descent, with one parameter)."""
+    x, opt = np.array([20.0]), ConjugateGradient(0.5)
+    state, decreases = opt.init(x), []
+    for _ in range(5):
+        g = 2 * x
+        step, state = opt.update(g, state, x)
+        decreases.append(-float(g @ step))
+        x = x + step
+    np.testing.assert_allclose(np.diff(np.log(decreases)), math.log(0.5), rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["lbfgs", "cg"])
+def test_make_builds_the_quasi_newton_methods_with_their_line_search(name):
+    default = make(name)
+    assert default == OPTIMIZERS[name]()
+    assert isinstance(default.learning_rate, Wolfe)
+    assert default.learning_rate.c2 == (0.1 if name == "cg" else 0.9)
+    assert make(name, 0.5).learning_rate == 0.5
+    assert make(name, momentum=0) == default
+    with pytest.raises(ValueError, match=rf"Invalid momentum: 0\.9; optimizer '{name}'"):
+        make(name, momentum=0.9)
+
+
+def test_a_wolfe_search_is_for_steps_proportional_to_the_rate():
+    for cls in OPTIMIZERS.values():
+        if cls is Momentum:
+            continue
+        assert cls.proportional, cls  # each of these steps rate × (a rate-free direction)
+        assert isinstance(cls(learning_rate="wolfe").learning_rate, Wolfe)
+    for rate in ("wolfe", Wolfe(c2=0.5)):
+        with pytest.raises(ValueError, match=r"Invalid learning rate: .*Wolfe.*Momentum") as info:
+            Momentum(learning_rate=rate)
+        assert repr(rate) in str(info.value) and "'backtracking'" in str(info.value)
+
+
+QUASI_NEWTON_BAD_ARGUMENTS = [
+    (LBFGS, {"memory": 0}, ValueError, "Invalid memory: 0; it must be >= 1"),
+    (LBFGS, {"memory": -3}, ValueError, "Invalid memory: -3"),
+    (LBFGS, {"memory": 2.5}, TypeError, "Invalid memory: 2.5"),
+    (LBFGS, {"memory": "10"}, TypeError, "Invalid memory: '10'"),
+    (LBFGS, {"memory": True}, TypeError, "Invalid memory: True"),
+    (LBFGS, {"learning_rate": "armijo"}, ValueError, "Invalid learning rate: 'armijo'"),
+    (LBFGS, {"learning_rate": -1.0}, ValueError, "Invalid learning rate: -1.0"),
+    (ConjugateGradient, {"variant": "PR"}, ValueError, "Invalid variant: 'PR'"),
+    (ConjugateGradient, {"variant": "fr"}, ValueError, "Invalid variant: 'fr'"),
+    (ConjugateGradient, {"variant": None}, ValueError, "Invalid variant: None"),
+    (ConjugateGradient, {"restart": 0}, ValueError, "Invalid restart: 0; it must be >= 1"),
+    (ConjugateGradient, {"restart": 1.5}, TypeError, "Invalid restart: 1.5"),
+    (ConjugateGradient, {"restart": "n"}, TypeError, "Invalid restart: 'n'"),
+    (ConjugateGradient, {"learning_rate": 0}, ValueError, "Invalid learning rate: 0"),
+    (Wolfe, {"c1": 0.0}, ValueError, "Invalid Wolfe c1: 0.0"),
+    (Wolfe, {"c1": 1.0}, ValueError, "Invalid Wolfe c1: 1.0; it must lie in (0, 1)"),
+    (Wolfe, {"c1": math.nan}, ValueError, "Invalid Wolfe c1: nan"),
+    (Wolfe, {"c2": 1.0}, ValueError, "Invalid Wolfe c2: 1.0; it must lie in (0, 1)"),
+    (Wolfe, {"c2": -0.1}, ValueError, "Invalid Wolfe c2: -0.1"),
+    (Wolfe, {"c2": "0.9"}, TypeError, "Invalid Wolfe c2: '0.9'"),
+    (Wolfe, {"c1": 0.5, "c2": 0.4}, ValueError, "c1=0.5 and c2=0.4; they need 0 < c1 < c2 < 1"),
+    (Wolfe, {"c1": 0.3, "c2": 0.3}, ValueError, "c1=0.3 and c2=0.3"),
+    (Wolfe, {"initial": 0.0}, ValueError, "Invalid initial learning rate: 0.0"),
+    (Wolfe, {"initial": -1.0}, ValueError, "Invalid initial learning rate: -1.0"),
+    (Wolfe, {"initial": math.inf}, ValueError, "Invalid initial learning rate: inf"),
+    (Wolfe, {"max_trials": 0}, ValueError, "Invalid max_trials: 0; it must be >= 1"),
+    (Wolfe, {"max_trials": 2.5}, TypeError, "Invalid max_trials: 2.5"),
+]
+
+
+@pytest.mark.parametrize(
+    ("cls", "kwargs", "error", "message"),
+    QUASI_NEWTON_BAD_ARGUMENTS,
+    ids=[f"{c.__name__}-{'-'.join(k)}" for c, k, _, _ in QUASI_NEWTON_BAD_ARGUMENTS],
+)
+def test_bad_quasi_newton_and_wolfe_arguments(cls, kwargs, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        cls(**kwargs)

@@ -198,3 +198,56 @@ def test_combinations_in_order():
     table = descend.sweep(functions.sphere, [1.0, 2.0], n_iter=3, **lists)
     want = [dict(zip(lists, combo, strict=True)) for combo in itertools.product(*lists.values())]
     assert table.settings == want
+
+
+# ------------------------------------------------------------------ L-BFGS and CG
+
+
+@pytest.mark.parametrize(
+    ("optimizer", "lists"),
+    [
+        ("lbfgs", {"memory": [3, 10]}),  # at their own Wolfe search
+        ("lbfgs", {"learning_rate": [0.1, 0.5]}),  # fixed rates
+        ("cg", {"variant": ["PR+", "FR", "HS", "DY"], "restart": [None, 5]}),
+        ("cg", {"learning_rate": ["wolfe", 0.5]}),
+    ],
+)
+def test_lbfgs_and_cg_sweeps_run_one_at_a_time(optimizer, lists):
+    """Their directions mix every coordinate of a point, so no two runs share an array, even
+    at fixed rates on a batched function; each run is its own minimize call."""
+    table = descend.sweep(functions.rosenbrock, [-1.2, 1.0], optimizer=optimizer, n_iter=200,
+                          gtol=1e-6, **lists)  # fmt: skip
+    assert not table.vectorised
+    assert len(table) == np.prod([len(v) for v in lists.values()])
+    for run in table:
+        settings = dict(run.settings)
+        rate = settings.pop("learning_rate")
+        opt = descend.optimizers.make(optimizer, rate)
+        opt = type(opt)(learning_rate=opt.learning_rate, **settings)
+        res = descend.minimize(functions.rosenbrock, [-1.2, 1.0], optimizer=opt, max_iter=200,
+                               gtol=1e-6)  # fmt: skip
+        assert (run.nit, run.reason) == (res.nit, res.reason)
+        np.testing.assert_array_equal(run.x, res.x)
+
+
+def test_a_sweep_of_lbfgs_keeps_its_line_search_unless_given_a_rate():
+    table = descend.sweep(functions.rosenbrock, [-1.2, 1.0], optimizer="lbfgs", memory=[3, 10],
+                          n_iter=100, gtol=1e-6)  # fmt: skip
+    assert [run.settings for run in table] == [
+        {"learning_rate": "wolfe", "memory": 3},
+        {"learning_rate": "wolfe", "memory": 10},
+    ]
+    assert table.reason == ["gtol", "gtol"] and np.allclose(table.x, 1.0, atol=1e-5)
+    # a plain sweep keeps its default rate of 0.01
+    assert descend.sweep(functions.sphere, [1.0, 1.0], n_iter=2).settings == [
+        {"learning_rate": 0.01}
+    ]
+
+
+def test_a_sweep_of_quasi_newton_settings_refuses_bad_values():
+    with pytest.raises(ValueError, match=r"Invalid memory: 0"):
+        descend.sweep(functions.sphere, [1.0, 1.0], optimizer="lbfgs", memory=[3, 0])
+    with pytest.raises(ValueError, match=r"Invalid variant: 'XX'"):
+        descend.sweep(functions.sphere, [1.0, 1.0], optimizer="cg", variant=["FR", "XX"])
+    with pytest.raises(ValueError, match=r"Invalid setting: momentum|Invalid momentum: 0\.9"):
+        descend.sweep(functions.sphere, [1.0, 1.0], optimizer="lbfgs", momentum=[0.9])

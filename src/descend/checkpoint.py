@@ -380,13 +380,26 @@ def compare(saved: dict, current: dict) -> str:
     parts = []
     for key in sorted(set(saved) | set(current)):
         if saved.get(key) != current.get(key):
-            parts.append(f"{key} was {_brief(saved.get(key))}, now {_brief(current.get(key))}")
+            was, now = _brief(saved.get(key), current.get(key))
+            parts.append(f"{key} was {was}, now {now}")
     return "; ".join(parts)
 
 
-def _brief(value) -> str:
-    text = "missing" if value is None else str(value)
-    return text if len(text) <= 80 else text[:77] + "..."
+def _brief(was, now) -> tuple[str, str]:
+    """Two descriptions cut to about 80 characters each, both from a little before where
+    they first differ, so that a long repr still shows what changed."""
+    was, now = ("missing" if v is None else str(v) for v in (was, now))
+    if len(was) <= 80 and len(now) <= 80:
+        return was, now
+    pairs = enumerate(zip(was, now, strict=False))
+    same = next((i for i, (a, b) in pairs if a != b), min(len(was), len(now)))
+    start = same - 20 if same > 40 else 0
+
+    def cut(text):
+        text = ("..." if start else "") + text[start:]
+        return text if len(text) <= 80 else text[:77] + "..."
+
+    return cut(was), cut(now)
 
 
 # ------------------------------------------------------------------------- fingerprints

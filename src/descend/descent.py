@@ -149,7 +149,8 @@ def minimize(
     batch_size : int, optional
         Rows per step: ``None`` (or the number of rows or more) is full batch, exactly as if
         the arrays were passed in front of ``args``; 1 is stochastic gradient descent; k is
-        mini-batch, the last batch of an epoch taking the rows left over.
+        mini-batch, the last batch of an epoch taking the rows left over. ``"lbfgs"`` and
+        ``"cg"`` take full batches only.
     shuffle : bool
         Visit the rows in a fresh random order every epoch (default), or in their order.
     random_state : None, int, numpy.random.SeedSequence or numpy.random.Generator
@@ -356,7 +357,8 @@ def _resolve_optimizer(optimizer, learning_rate, momentum) -> _optimizers.Optimi
     momentum_given = momentum is not _DEFAULT_MOMENTUM
     if learning_rate is None:
         raise TypeError(
-            "Invalid learning rate: None; expected a positive number, a schedule or 'backtracking'"
+            "Invalid learning rate: None; expected a positive number, a schedule, "
+            "'backtracking' or 'wolfe'"
         )
     if momentum is None:
         raise TypeError("Invalid momentum: None; expected a number in [0, 1)")
@@ -650,6 +652,14 @@ def _descend(
     record = check_bool(record, "record")
     data, batch_size, shuffle, rng = _check_sampling(data, batch_size, shuffle, random_state)
     batched = data is not None and not full_batch(batch_size, data[0].shape[0])
+    if batched and isinstance(opt, _optimizers.LBFGS | _optimizers.ConjugateGradient):
+        raise ValueError(
+            f"Invalid batch_size: {batch_size!r} with {type(opt).__name__}, which builds "
+            "each direction from the change in the gradient since the last step; over "
+            "batches that change is mostly the change of rows, and the runs go astray. Run "
+            "it on all the rows (batch_size=None), or take a first-order optimizer such as "
+            "'adam' for mini-batches"
+        )
     store = _checkpoints.plan(checkpoint, checkpoint_every, resume, default_every=(
         _checkpoints.EVERY_EPOCH if batched else _checkpoints.EVERY_ITERATIONS))  # fmt: skip
     if type(gtol) is _Default:

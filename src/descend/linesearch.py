@@ -181,8 +181,9 @@ class Wolfe:
     initial : float
         The first trial rate.
     max_trials : int
-        Evaluations per search. When they run out, a rate that satisfies the
-        sufficient-decrease condition alone is taken if one was found.
+        Evaluations per search. When they run out, or the interval left narrows below the
+        rounding of the rates (near a minimum, where f changes only in its last digits), a
+        rate that satisfies the sufficient-decrease condition alone is taken if one was found.
 
     Examples
     --------
@@ -237,7 +238,8 @@ class Wolfe:
         -------
         tuple or None
             ``(t, x_new, f_new, g_new, evaluations)`` with ``x_new = x + t * direction``, or
-            None when ``direction`` does not descend or no trial decreased ``f``.
+            None when ``direction`` does not descend or no trial both decreased ``f`` and met
+            the sufficient-decrease condition.
         """
         slope0 = float(g @ direction)
         if not slope0 < 0.0:

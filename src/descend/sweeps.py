@@ -220,7 +220,7 @@ def sweep(
     fun,
     x0,
     *,
-    learning_rate=0.01,
+    learning_rate=None,
     momentum=None,
     optimizer="gd",
     n_iter=100,
@@ -261,14 +261,16 @@ def sweep(
         ``X``.
     x0 : float or array_like
         The common start.
-    learning_rate : float or list of float
-        Positive numbers. A schedule or ``"backtracking"`` (one value, not a list) runs the
-        sweep one run at a time.
+    learning_rate : float or list of float, optional
+        Positive numbers. A schedule, ``"backtracking"`` or ``"wolfe"`` runs the sweep one run
+        at a time. Left out, 0.01, except for an optimizer made to run with a line search
+        (``"lbfgs"``, ``"cg"``), which keeps it, as in :func:`descend.minimize`.
     momentum : float or list of float, optional
         Momentum for ``"gd"`` (above zero it is the tutorials' momentum routine),
         ``"momentum"``, ``"nesterov"`` and ``"rmsprop"``; left out, each optimizer's default.
     optimizer : str
-        The optimizer's name, as for :func:`descend.minimize`.
+        The optimizer's name, as for :func:`descend.minimize`. ``"lbfgs"`` and ``"cg"`` run
+        one run at a time at any rate: their directions mix all the coordinates of a point.
     n_iter : int
         Most steps per run (``max_iter`` of each run).
     grad : callable, optional
@@ -350,6 +352,8 @@ def sweep(
             "settings are swept by keyword)"
         )
 
+    if learning_rate is None:
+        learning_rate = _default_rate(optimizer)
     lists = {"learning_rate": _values(learning_rate, "learning_rate")}
     if momentum is not None:
         lists["momentum"] = _values(momentum, "momentum")
@@ -364,7 +368,13 @@ def sweep(
     from descend.descent import _starting_point
 
     start, scalar = _starting_point(x0)
-    numeric_rates = all(isinstance(o.learning_rate, float) for o in opts)
+    # the quasi-Newton directions are built from dot products over the whole point: a block
+    # of runs stepped as one array would be one run of many coordinates
+    numeric_rates = all(
+        isinstance(o.learning_rate, float)
+        and not isinstance(o, _optimizers.LBFGS | _optimizers.ConjugateGradient)
+        for o in opts
+    )
     # A numeric or checked gradient, like a schedule, is minimize's business: one at a time.
     analytic = grad if callable(grad) else None
     if grad is None and isinstance(fun, Objective):
@@ -387,6 +397,13 @@ def sweep(
 
 def _is_number(value) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _default_rate(name: str):
+    """The learning rate of a sweep that gives none: an optimizer's own line search where it
+    is made to run with one, else 0.01 (as :func:`descend.minimize` chooses)."""
+    own = getattr(_optimizers.OPTIMIZERS.get(name.lower()), "learning_rate", None)
+    return own if isinstance(own, str) else 0.01
 
 
 def _values(value, name: str) -> list:

@@ -159,11 +159,13 @@ class Optimizer:
             cls.compiled_form = Optimizer.compiled_form
 
     def __post_init__(self):
-        object.__setattr__(self, "learning_rate", check_learning_rate(self.learning_rate))
+        given = self.learning_rate
+        object.__setattr__(self, "learning_rate", check_learning_rate(given))
         if isinstance(self.learning_rate, Wolfe) and not self.proportional:
             raise ValueError(
-                f"Invalid learning rate: a Wolfe line search for {type(self).__name__}, whose "
-                "step is not proportional to its learning rate; use 'backtracking'"
+                f"Invalid learning rate: {given!r}, a Wolfe line search, for "
+                f"{type(self).__name__}, whose step is not proportional to its learning rate; "
+                "use 'backtracking'"
             )
 
     def init(self, params: np.ndarray) -> NamedTuple:

@@ -66,9 +66,10 @@ class LBFGS(Optimizer):
     where :math:`H_t` is the BFGS inverse-Hessian approximation built from those pairs on
     :math:`H^0 = \gamma I`, :math:`\gamma = s^\top y / y^\top y` of the newest pair, and
     applied by the two-loop recursion in :math:`O(m n)`. A pair with too little curvature
-    (:math:`s^\top y \le 10^{-10}\, y^\top y`) is left out, so :math:`H_t` stays positive
-    definite. The first step, and any step after the direction stopped descending, is the
-    steepest-descent direction of unit length.
+    (:math:`s^\top y \le 10^{-10}\, y^\top y`, or so little that :math:`1 / s^\top y`
+    overflows) is left out, so :math:`H_t` stays positive definite. The first step is the
+    steepest-descent direction of unit length; so is a step whose direction would not
+    descend, which also forgets the pairs kept so far.
 
     Parameters
     ----------
@@ -105,13 +106,14 @@ class LBFGS(Optimizer):
 
     def update(self, grad, state, params, learning_rate=None):
         rate = self._rate(learning_rate)
-        shape, g = np.shape(params), np.asarray(grad, dtype=float).ravel()
-        x = np.asarray(params, dtype=float).ravel()
+        shape, g = np.shape(params), np.array(grad, dtype=float).ravel()
+        x = np.array(params, dtype=float).ravel()  # copies: the state keeps them
         count, pairs, s, y, rho = state.count, state.pairs, state.s, state.y, state.rho
         if count:
             s_new, y_new = x - state.x_prev, g - state.g_prev
             sy = float(s_new @ y_new)
-            if sy > _CURVATURE * float(y_new @ y_new):
+            # (a pair whose 1 / s·y overflows, far below rounding, is no use either)
+            if sy > _CURVATURE * float(y_new @ y_new) and math.isfinite(1.0 / sy):
                 keep = min(pairs, self.memory - 1)  # the oldest pair leaves when full
                 s = np.concatenate([s[pairs - keep : pairs], s_new[None], s[pairs:]])
                 y = np.concatenate([y[pairs - keep : pairs], y_new[None], y[pairs:]])
@@ -236,8 +238,8 @@ class ConjugateGradient(Optimizer):
 
     def update(self, grad, state, params, learning_rate=None):
         rate = self._rate(learning_rate)
-        shape, g = np.shape(params), np.asarray(grad, dtype=float).ravel()
-        x = np.asarray(params, dtype=float).ravel()
+        shape, g = np.shape(params), np.array(grad, dtype=float).ravel()
+        x = np.array(params, dtype=float).ravel()  # copies: the state keeps them
         count, d_prev, g_prev = state.count, state.direction, state.g_prev
         period = self.restart or g.size
         fresh = count % period == 0 or abs(float(g @ g_prev)) >= 0.2 * float(g @ g)
