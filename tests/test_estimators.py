@@ -73,6 +73,8 @@ _CHECKED = [
     GDRegressor(reduction="sum", penalty="l2", alpha=0.01),
     # softmax regression in mini-batches
     GDClassifier(optimizer="adam", learning_rate=0.05, batch_size=16, max_epochs=50),
+    # the accelerated sequence with the gradient restart ("auto" on a full batch)
+    GDRegressor(optimizer="nesterov"),
 ]
 _STRICT = (
     {"xfail_strict": True}
