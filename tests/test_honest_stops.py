@@ -191,6 +191,8 @@ def test_mini_batch_fits_are_told_about_batch_noise():
     messages = _fit_recording(clf, X, y)
     assert clf.stop_reason_ == "tol"
     assert len(messages) == 1 and "larger batch_size" in messages[0]
+    # Nesterov's "auto" setting accelerates full batches only: no advice to use it here
+    assert "optimizer='nesterov'" not in messages[0]
 
 
 def test_patience_stops_are_checked_too():

@@ -330,7 +330,9 @@ class _DescribedGD(optimizers.GD):
         return optimizers.GD.compiled_form(self)
 
 
-def test_a_subclass_without_its_own_compiled_form_runs_the_reference(monkeypatch):
+def test_a_subclass_without_its_own_compiled_form_steps_with_its_numpy_update(monkeypatch):
+    """Mini-batches run the reference (their steps would run inside the compiled loop); a
+    full batch runs the compiled pass and then the subclass's own NumPy update."""
     monkeypatch.setenv("DESCEND_KERNELS", "compiled")
     X, y, w, model, theta = problem(("squared_error", 1, "real"), np.float64, False, seed=1)
     loss, penalty = losses.squared_error(), Penalty("l2", 0.05)
@@ -338,21 +340,31 @@ def test_a_subclass_without_its_own_compiled_form_runs_the_reference(monkeypatch
     assert opt.compiled_form() is None and compiled.optimizer_form(opt) is None
     assert not compiled.takes(X, loss, opt, 0.01)
     assert compiled.takes(X, loss, _DescribedGD(0.01), 0.01)
+    assert compiled.takes(X, loss, None, 0.01)  # a full batch asks nothing of the optimizer
     terms = dict(model=model, loss=loss, penalty=penalty, optimizer=opt, rate=0.01)
+    passes = []
+    real_pass = compiled.full_gradient
+    monkeypatch.setattr(
+        compiled, "full_gradient", lambda *a, **k: passes.append(1) or real_pass(*a, **k)
+    )
     for batch_size in (X.shape[0], 7):
+        full = batch_size == X.shape[0]
         want = reference.epoch(
             theta, opt.init(theta), X, y, w, **terms, batch_size=batch_size,
             rng=np.random.default_rng(0),
         )  # fmt: skip
+        passes.clear()
         got = kernels.epoch(
             theta, opt.init(theta), X, y, w, **terms, batch_size=batch_size,
             rng=np.random.default_rng(0),
         )  # fmt: skip
-        np.testing.assert_array_equal(got[0], want[0])
         data = kernels.Training(X, y, w, model=model, loss=loss, penalty=penalty,
                                 batch_size=batch_size)  # fmt: skip
         fitted = data.epoch(theta, opt.init(theta), opt, 0.01, np.random.default_rng(0))
-        np.testing.assert_array_equal(fitted[0], want[0])
+        assert len(passes) == (2 if full else 0)  # compiled full passes, none for batches
+        same = np.testing.assert_allclose if full else np.testing.assert_array_equal
+        same(got[0], want[0], **({"rtol": 1e-12} if full else {}))
+        same(fitted[0], want[0], **({"rtol": 1e-12} if full else {}))
         # and that is the NumPy rule of the subclass, not Adam's compiled one
         adam = optimizers.Adam(0.01)
         compiled_adam = compiled.epoch(
@@ -360,6 +372,32 @@ def test_a_subclass_without_its_own_compiled_form_runs_the_reference(monkeypatch
             batch_size=batch_size, rng=np.random.default_rng(0),
         )  # fmt: skip
         assert not np.allclose(compiled_adam[0], want[0])
+
+
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csr"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_full_batch_runs_the_compiled_pass_for_an_optimizer_without_a_form(
+    dtype, sparse, monkeypatch
+):  # fmt: skip
+    """Nesterov's sequence with the restart has no compiled form; a full-batch fit still
+    takes its gradients from the compiled pass, and ends where the reference ends."""
+    monkeypatch.setenv("DESCEND_KERNELS", "compiled")
+    X, y, w, model, theta = problem(("log_loss", 3, "many"), dtype, sparse, seed=5)
+    terms = dict(model=model, loss=losses.log_loss(), penalty=Penalty("l2", 0.05))
+    opt = optimizers.Nesterov(0.5, momentum="sequence", restart="gradient")
+    assert compiled.optimizer_form(opt) is None
+    data = kernels.Training(X, y, w, **terms, batch_size=X.shape[0])
+    want, want_state = theta, opt.init(theta)
+    got, got_state = theta, opt.init(theta)
+    for _ in range(30):
+        want, want_state = reference.epoch(
+            want, want_state, X, y, w, **terms, optimizer=opt, rate=0.5,
+            batch_size=X.shape[0], rng=np.random.default_rng(0),
+        )  # fmt: skip
+        got, got_state = data.epoch(got, got_state, opt, 0.5, np.random.default_rng(0))
+    assert data._epochs[optimizers.Nesterov] != data._reference and data.compiled
+    assert got_state.count == want_state.count
+    np.testing.assert_allclose(got, want, **TOLERANCE[dtype])
 
 
 @pytest.mark.parametrize("batch", ["full", "mini"])

@@ -6,13 +6,15 @@ flag appears once in :data:`CASES`, and each check below runs over the whole tab
 1. it goes downhill on a convex quadratic;
 2. it matches :func:`reference_run`, a step-by-step loop over plain Python floats written from
    the documented algorithms (the tutorial's momentum, and torch.optim's SGD/Nesterov, Adagrad,
-   RMSprop, Adam and AdamW), never calling descend;
+   RMSprop, Adam and AdamW; Nesterov's accelerated sequence and gradient restart), never
+   calling descend;
 3. ``update`` is pure and its state is a ``NamedTuple``;
 4. the learning rate may come per call, or as a schedule on the object;
-5. it follows torch.optim itself to rounding (skipped where torch is not installed).
+5. it follows torch.optim itself to rounding (skipped where torch is not installed, and for
+   the variants torch.optim does not have).
 
-Then: bad constructor arguments, :func:`descend.optimizers.make`, and the hand-computed steps of
-the docstrings.
+Then: bad constructor arguments, :func:`descend.optimizers.make`, the hand-computed steps of
+the docstrings, and Nesterov's sequence and restart against the classic two-sequence form.
 
 L-BFGS and conjugate gradients are in the table at fixed rates too, with their own reference
 rules (the two-loop recursion; the β formulas, restarts and step scale of their docstring).
@@ -43,6 +45,7 @@ from descend.optimizers import (
     AdamState,
     AdamW,
     CGState,
+    CompiledForm,
     ConjugateGradient,
     EmptyState,
     LBFGSState,
@@ -80,6 +83,14 @@ CASES = [
     Case("momentum-0.9", Momentum, {"momentum": 0.9}, 2e-4),
     Case("nesterov-0.5", Nesterov, {"momentum": 0.5}, 5e-4),
     Case("nesterov-0.9", Nesterov, {"momentum": 0.9}, 2e-4),
+    Case("nesterov-sequence", Nesterov, {"momentum": "sequence"}, 2e-4),
+    Case("nesterov-0.9-restart", Nesterov, {"momentum": 0.9, "restart": "gradient"}, 2e-4),
+    Case(
+        "nesterov-sequence-restart",
+        Nesterov,
+        {"momentum": "sequence", "restart": "gradient"},
+        5e-4,
+    ),
     Case("adagrad", AdaGrad, {}, 0.1),
     Case("adagrad-lr_decay", AdaGrad, {"lr_decay": 0.05}, 0.1),
     Case("adagrad-initial_acc", AdaGrad, {"initial_accumulator_value": 0.5}, 0.1),
@@ -152,8 +163,10 @@ def test_the_table_covers_every_optimizer_and_flag():
         (Adam, "amsgrad"),
         (AdamW, "amsgrad"),
         (AdamW, "weight_decay"),
+        (Nesterov, "restart"),
     ]:
         assert expected in flags
+    assert {c.hp.get("momentum") for c in CASES if c.cls is Nesterov} >= {0.5, 0.9, "sequence"}
     assert any(c.hp.get("centered") and c.hp.get("momentum") for c in CASES)
     assert any(c.cls is Adam and not c.hp.get("weight_decay") for c in CASES)
 
@@ -218,9 +231,28 @@ def reference_run(case, x0, grad, lrs):
     zero = [0.0] * n
     m, v, vmax, buf = list(zero), list(zero), list(zero), list(zero)
     acc = [hp.get("initial_accumulator_value", 0.0)] * n
+    k = 0  # Nesterov's steps since the start or the last restart
     path = []
     for t, lr in enumerate(lrs, start=1):
         g = [float(gi) for gi in grad(np.array(x))]
+        if kind == "nesterov" and (hp.get("restart") or hp["momentum"] == "sequence"):
+            # torch's rule with a momentum mu_k that may change from step to step:
+            # b <- mu_k b + g; x <- x - lr (g + mu_{k+1} b); the sequence is
+            # mu_k = (k - 1) / (k + 2) from k = 1 (mu_0 = 0). The gradient restart takes a
+            # plain step, empties b and counts from 0 again where g . b < 0 (b the new b).
+            if hp["momentum"] == "sequence":
+                mu_now, mu_next = max(k - 1, 0) / (k + 2), k / (k + 3)
+            else:
+                mu_now = mu_next = hp["momentum"]
+            new = [mu_now * buf[i] + g[i] for i in range(n)]
+            if hp.get("restart") == "gradient" and sum(g[i] * new[i] for i in range(n)) < 0:
+                x = [x[i] - lr * g[i] for i in range(n)]
+                buf, k = list(zero), 0
+            else:
+                x = [x[i] - lr * (g[i] + mu_next * new[i]) for i in range(n)]
+                buf, k = new, k + 1
+            path.append(list(x))
+            continue
         for i in range(n):
             if kind == "gd":
                 x[i] -= lr * g[i]
@@ -472,6 +504,7 @@ def test_update_is_pure_and_state_is_a_named_tuple(case):
         (GD(), EmptyState),
         (Momentum(), MomentumState),
         (Nesterov(), NesterovState),
+        (Nesterov(momentum="sequence", restart="gradient"), NesterovState),
         (AdaGrad(), AdaGradState),
         (RMSProp(), RMSPropState),
         (Adam(), AdamState),
@@ -560,6 +593,8 @@ TORCH_EQUIVALENT = {
 
 def torch_run(case, x0, grad, lrs):
     """Positions after each step of the torch.optim counterpart of ``case``, in float64."""
+    if case.cls is Nesterov and (case.hp.get("restart") or case.hp["momentum"] == "sequence"):
+        pytest.skip("torch.optim.SGD has neither the accelerated sequence nor the restart")
     torch = pytest.importorskip("torch")
     if case.cls not in TORCH_EQUIVALENT:
         pytest.skip(f"torch.optim has no step-by-step counterpart of {case.cls.__name__}")
@@ -633,6 +668,11 @@ BAD_ARGUMENTS = [
     (Momentum, {"learning_rate": -0.5}, ValueError, "Invalid learning rate: -0.5"),
     (Nesterov, {"momentum": 1.5}, ValueError, "Invalid momentum: 1.5"),
     (Nesterov, {"momentum": math.nan}, ValueError, "Invalid momentum: nan"),
+    (Nesterov, {"momentum": "Sequence"}, ValueError, "Invalid momentum: 'Sequence'; expected"),
+    (Nesterov, {"momentum": [0.9]}, TypeError, "Invalid momentum: [0.9]; expected"),
+    (Nesterov, {"restart": "function"}, ValueError, "Invalid restart: 'function'; the function"),
+    (Nesterov, {"restart": "always"}, ValueError, "Invalid restart: 'always'; expected None"),
+    (Nesterov, {"restart": True}, TypeError, "Invalid restart: True; expected None"),
     (AdaGrad, {"learning_rate": -0.01}, ValueError, "Invalid learning rate: -0.01"),
     (AdaGrad, {"lr_decay": -0.1}, ValueError, "Invalid lr_decay: -0.1"),
     (AdaGrad, {"eps": -1e-10}, ValueError, "Invalid eps: -1e-10"),
@@ -731,6 +771,7 @@ def test_make_gd_with_momentum_is_momentum():
         (("Adam", 0.1), Adam(0.1)),
         (("adamw", 0.1), AdamW(0.1)),
         (("nesterov", 0.1, 0.5), Nesterov(0.1, momentum=0.5)),
+        (("nesterov", 0.1, "sequence"), Nesterov(0.1, momentum="sequence")),
         (("rmsprop", 0.1, 0.5), RMSProp(0.1, momentum=0.5)),
         (("momentum", 0.1, 0.0), Momentum(0.1, momentum=0.0)),
         (("adagrad", 0.1), AdaGrad(0.1)),
@@ -746,6 +787,12 @@ def test_make_checks_the_values_it_passes_on():
         make("adam", -1.0)
     with pytest.raises(ValueError, match=r"Invalid momentum: 1\.5"):
         make("gd", 0.1, momentum=1.5)
+
+
+@pytest.mark.parametrize("name", ["gd", "momentum", "rmsprop", "adam"])
+def test_only_nesterov_takes_the_sequence(name):
+    with pytest.raises(ValueError, match=r"Invalid momentum: 'sequence'; .*optimizer"):
+        make(name, 0.1, momentum="sequence")
 
 
 # --------------------------------------------------------------------------- hand-computed steps
@@ -1054,3 +1101,132 @@ QUASI_NEWTON_BAD_ARGUMENTS = [
 def test_bad_quasi_newton_and_wolfe_arguments(cls, kwargs, error, message):
     with pytest.raises(error, match=re.escape(message)):
         cls(**kwargs)
+
+
+# --------------------------------------------------------------------------- Nesterov's variants
+
+
+def _ill_conditioned_quadratic(kappa, d=50, seed=0):
+    """A, b of 0.5 x·Ax − b·x with the eigenvalues of A spread evenly in log from 1/kappa
+    to 1 (so L = 1), along random directions."""
+    rng = np.random.default_rng(seed)
+    q, _ = np.linalg.qr(rng.normal(size=(d, d)))
+    a = (q * np.geomspace(1.0 / kappa, 1.0, d)) @ q.T
+    return a, q @ rng.normal(size=d)
+
+
+def _classic_nesterov(grad, x0, rate, steps, restart):
+    """The look-ahead points of Nesterov's two-sequence form with the accelerated sequence,
+
+        z_{k+1} = x_k − rate ∇f(x_k),  x_{k+1} = z_{k+1} + (k − 1)/(k + 2) (z_{k+1} − z_k)
+
+    (k counting steps since the start or the last restart, z_0 = x_0), and with O'Donoghue
+    and Candès's restart: where ∇f(x_k)·(z_{k+1} − z_k) > 0 the next point is z_{k+1} itself
+    and the count starts again. Returns the points and the number of restarts."""
+    x = np.array(x0, dtype=float)
+    z_old, k, restarts, out = x.copy(), 0, 0, []
+    for _ in range(steps):
+        g = grad(x)
+        z = x - rate * g
+        if restart and g @ (z - z_old) > 0:
+            x, k, restarts = z, 0, restarts + 1
+        else:
+            k += 1
+            x = z + (k - 1) / (k + 2) * (z - z_old)
+        z_old = z
+        out.append(x)
+    return np.array(out), restarts
+
+
+@pytest.mark.parametrize("restart", [None, "gradient"])
+def test_nesterov_sequence_is_the_classic_two_sequence_form(restart):
+    a, b = _ill_conditioned_quadratic(1e3, d=20)
+    x0 = np.random.default_rng(1).normal(size=20)
+    expected, restarts = _classic_nesterov(lambda x: a @ x - b, x0, 1.0, 400, restart)
+    assert restarts > (0 if restart else -1)  # with the restart, some restarts happened
+    ours = descend_run(
+        Nesterov(1.0, momentum="sequence", restart=restart), x0, lambda x: a @ x - b, steps=400
+    )
+    np.testing.assert_allclose(ours, expected, rtol=1e-10, atol=1e-12)
+
+
+def test_nesterov_gradient_restart_by_hand():
+    opt = Nesterov(0.1, momentum=0.5, restart="gradient")
+    x, g = np.array([20.0]), np.array([40.0])
+    # b = 0.5·(−50) + 40 = 15 points along g: an ordinary step, −0.1·(40 + 0.5·15)
+    step, state = opt.update(g, NesterovState(np.array([-50.0])), x)
+    np.testing.assert_allclose(step, [-4.75], rtol=1e-15)
+    np.testing.assert_allclose(state.buffer, [15.0], rtol=1e-15)
+    # b = 0.5·(−100) + 40 = −10 points against g (g·b < 0): the plain step −0.1·40, b emptied
+    step, state = opt.update(g, NesterovState(np.array([-100.0])), x)
+    np.testing.assert_allclose(step, [-4.0], rtol=1e-15)
+    np.testing.assert_array_equal(state.buffer, [0.0])
+    # with the sequence, the count starts again
+    seq = Nesterov(0.1, momentum="sequence", restart="gradient")
+    step, state = seq.update(g, NesterovState(np.array([-100.0]), count=5), x)
+    np.testing.assert_allclose(step, [-4.0], rtol=1e-15)
+    assert state.count == 0 and not state.buffer.any()
+    _, state = seq.update(g, NesterovState(np.array([100.0]), count=5), x)
+    assert state.count == 6
+
+
+def test_nesterov_sequence_starts_with_plain_steps():
+    """μ after the first step is 0 and after the second 1/4: the first two steps are those of
+    the classic form, the first a plain gradient step."""
+    path = _steps(Nesterov(0.1, momentum="sequence"), [20.0], lambda w: 2 * w, 2)
+    # x1 = 20 − 0.1·40 = 16; b2 = 0·40 + 32 = 32, x2 = 16 − 0.1·(32 + 32/4) = 12
+    np.testing.assert_allclose(path[:, 0], [16.0, 12.0], rtol=1e-15)
+
+
+def test_nesterov_compiled_form_only_for_a_fixed_momentum_without_restart():
+    assert Nesterov(0.1, momentum=0.9).compiled_form() == CompiledForm(
+        "nesterov", (0.9,), rows=("buffer",)
+    )
+    assert Nesterov(0.1, momentum="sequence").compiled_form() is None
+    assert Nesterov(0.1, momentum=0.9, restart="gradient").compiled_form() is None
+
+
+def test_nesterov_restarts_each_run_of_a_sweep_on_its_own():
+    """With one rate per run (a column), the restart test and the count are per row."""
+    a, b = _ill_conditioned_quadratic(1e3, d=10)
+    starts = np.random.default_rng(2).normal(size=(3, 10))
+    rates = np.array([[1.0], [0.5], [0.2]])
+    opt = Nesterov(1.0, momentum="sequence", restart="gradient")
+    x, state = starts.copy(), opt.init(starts)
+    for _ in range(200):
+        step, state = opt.update(x @ a - b, state, x, learning_rate=rates)
+        x = x + step
+    for run in range(3):
+        alone = descend_run(
+            Nesterov(float(rates[run, 0]), momentum="sequence", restart="gradient"),
+            starts[run], lambda v: a @ v - b, steps=200,
+        )  # fmt: skip
+        np.testing.assert_allclose(x[run], alone[-1], rtol=1e-10, atol=1e-12)
+    assert np.ndim(state.count) == 2 and len(set(state.count.ravel())) > 1
+
+
+def test_nesterov_sequence_with_restart_is_far_faster_than_gd_when_ill_conditioned():
+    """On a quadratic of condition number 1000 at rate 1/L, plain descent needs about κ
+    log(1/ε) steps; the accelerated sequence with the restart, about √κ log(1/ε)."""
+    a, b = _ill_conditioned_quadratic(1e3)
+    x_star = np.linalg.solve(a, b)
+
+    def f(x):
+        return 0.5 * x @ a @ x - b @ x
+
+    def steps_to(opt, gap=1e-6, most=20_000):
+        x = np.zeros(len(b))
+        state, first = opt.init(x), f(x) - f(x_star)
+        for k in range(most):
+            if f(x) - f(x_star) <= gap * first:
+                return k
+            step, state = opt.update(a @ x - b, state, x)
+            x = x + step
+        return most
+
+    plain = steps_to(GD(1.0))
+    fast = steps_to(Nesterov(1.0, momentum="sequence", restart="gradient"))
+    assert 1000 < plain < 20_000
+    assert fast <= plain / 5
+    # the heavy-ball share the estimators used to give Nesterov, (1 − μ)/L, is no faster
+    assert steps_to(Nesterov(0.1, momentum=0.9)) >= 0.9 * plain

@@ -54,6 +54,14 @@ def _same_as_minimize(table, fun, x0, optimizer, n_iter, **rules):
         ("gd", {"learning_rate": [0.0005, 0.001, 0.002], "momentum": [0.0, 0.5, 0.9]}),
         ("momentum", {"learning_rate": [0.0005, 0.002], "momentum": [0.3, 0.9]}),
         ("nesterov", {"learning_rate": [0.0005, 0.002], "momentum": [0.0, 0.9]}),
+        (
+            "nesterov",
+            {"learning_rate": [0.0005, 0.002], "momentum": ["sequence"], "restart": ["gradient"]},
+        ),
+        (
+            "nesterov",
+            {"learning_rate": [0.0005, 0.002], "momentum": [0.5], "restart": ["gradient"]},
+        ),
         ("adam", {"learning_rate": [0.01, 0.05], "beta1": [0.8, 0.9], "beta2": [0.99, 0.999]}),
         ("adamw", {"learning_rate": [0.01, 0.05], "weight_decay": [0.0, 0.01]}),
         ("rmsprop", {"learning_rate": [0.001, 0.01], "momentum": [0.0, 0.5]}),
@@ -66,6 +74,15 @@ def test_each_vectorised_run_is_its_own_minimize_call(optimizer, lists):
     assert table.vectorised
     assert len(table) == np.prod([len(v) for v in lists.values()])
     _same_as_minimize(table, functions.rosenbrock, [-1.2, 1.0], optimizer, 300)
+
+
+def test_settings_that_are_not_numbers_sweep_one_run_at_a_time():
+    lists = {"learning_rate": [0.0002, 0.0005], "momentum": [0.9, "sequence"],
+             "restart": [None, "gradient"]}  # fmt: skip
+    table = descend.sweep(functions.rosenbrock, [-1.2, 1.0], optimizer="nesterov", n_iter=300,
+                          **lists)  # fmt: skip
+    assert not table.vectorised and len(table) == 8
+    _same_as_minimize(table, functions.rosenbrock, [-1.2, 1.0], "nesterov", 300)
 
 
 def test_runs_stop_on_their_own_rules_and_the_others_go_on():

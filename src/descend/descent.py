@@ -172,9 +172,12 @@ def minimize(
         batches a schedule is a function of the epoch (0, 1, ...), constant within an epoch,
         and the line search runs on each batch's objective (``res.history.learning_rate``
         then holds the rate of the epoch's last step).
-    momentum : float
+    momentum : float or "sequence"
         :math:`\alpha \in [0, 1)` for ``"gd"``, ``"momentum"``, ``"nesterov"`` and
-        ``"rmsprop"``. Left out, ``"momentum"`` and ``"nesterov"`` use 0.9.
+        ``"rmsprop"``. Left out, ``"momentum"`` and ``"nesterov"`` use 0.9. ``"nesterov"``
+        also takes ``"sequence"``, the accelerated sequence :math:`(k - 1)/(k + 2)`; for its
+        gradient restart pass ``optimizer=Nesterov(rate, "sequence", restart="gradient")``
+        (see :class:`descend.optimizers.Nesterov`).
     max_iter : int
         Stop after this many iterations (reason ``"max_iter"``, which is not a success); with
         batches, epochs. 1000 when left out.

@@ -265,9 +265,11 @@ def sweep(
         Positive numbers. A schedule, ``"backtracking"`` or ``"wolfe"`` runs the sweep one run
         at a time. Left out, 0.01, except for an optimizer made to run with a line search
         (``"lbfgs"``, ``"cg"``), which keeps it, as in :func:`descend.minimize`.
-    momentum : float or list of float, optional
+    momentum : float, "sequence" or a list of them, optional
         Momentum for ``"gd"`` (above zero it is the tutorials' momentum routine),
         ``"momentum"``, ``"nesterov"`` and ``"rmsprop"``; left out, each optimizer's default.
+        A setting whose values are not all numbers (``momentum=[0.9, "sequence"]``,
+        ``restart=[None, "gradient"]`` for ``"nesterov"``) runs the sweep one run at a time.
     optimizer : str
         The optimizer's name, as for :func:`descend.minimize`. ``"lbfgs"`` and ``"cg"`` run
         one run at a time at any rate: their directions mix all the coordinates of a point.
@@ -379,7 +381,12 @@ def sweep(
     analytic = grad if callable(grad) else None
     if grad is None and isinstance(fun, Objective):
         analytic = fun.grad
-    if batched and numeric_rates and analytic is not None:
+    # a setting that varies over words or None (Nesterov's "sequence", its restart) has no
+    # column of numbers to step every run with at once: one at a time
+    numeric_settings = all(
+        all(_is_number(v) for v in values) for values in lists.values() if len(values) > 1
+    )
+    if batched and numeric_rates and numeric_settings and analytic is not None:
         if record_path is None:
             record_path = (n_iter + 1) * len(combos) * (start.size + 2) * 8 <= PATH_BYTES
         return _vectorised(

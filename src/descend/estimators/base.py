@@ -547,9 +547,20 @@ class GDBase(BaseEstimator):
             epoch,
         )
 
-    def _resolve_rate(self, settings, X, model, sample_weight):
-        """Settings with the "auto" learning rate worked out for this data (which is
-        refused, whatever the rate, when it is too small for descent to fit)."""
+    def _resolve_rate(self, settings, X, model, sample_weight, chunk=False):
+        r"""Settings with the "auto" learning rate worked out for this data (which is
+        refused, whatever the rate, when it is too small for descent to fit); ``chunk``
+        for the rows of one ``partial_fit`` call, which stand for a batch of a larger
+        whole.
+
+        The rate is :math:`1/L` (:func:`descend.kernels.auto_learning_rate`). A heavy ball
+        moves about rate / (1 - momentum) per step once it rolls, so "momentum" (and "gd"
+        with momentum) takes that share of it. Nesterov's look-ahead damps that swing: at
+        :math:`\eta = 1/L` its iteration on a quadratic is stable for any momentum in
+        [0, 1), and stays so with :math:`L` underestimated by up to a quarter, so on a full
+        batch it takes :math:`1/L` whole, and, with no momentum given, the accelerated
+        sequence with the gradient restart. On mini-batches and chunks, where each step's
+        gradient is noisy, it keeps the momentum's share and its default momentum."""
         if not settings.auto_rate:
             check_scale(X)
         else:
@@ -557,9 +568,16 @@ class GDBase(BaseEstimator):
             rate = kernels.auto_learning_rate(
                 X, model, settings.loss, settings.penalty, batch, sample_weight
             )
-            # a heavy ball moves about rate / (1 - momentum) per step once it rolls
-            rate *= 1.0 - getattr(settings.optimizer, "momentum", 0.0)
-            settings = replace(settings, optimizer=replace(settings.optimizer, learning_rate=rate))
+            opt = settings.optimizer
+            momentum = getattr(opt, "momentum", 0.0)
+            if isinstance(opt, optimizers.Nesterov) and (
+                isinstance(momentum, str) or (full_batch(batch, X.shape[0]) and not chunk)
+            ):
+                if self.momentum is None and not chunk:
+                    opt = replace(opt, momentum="sequence", restart="gradient")
+            else:
+                rate *= 1.0 - momentum
+            settings = replace(settings, optimizer=replace(opt, learning_rate=rate))
         self._fit_optimizer = settings.optimizer
         return settings
 
@@ -649,8 +667,8 @@ class GDBase(BaseEstimator):
             )  # fmt: skip
         opt = self._fit_optimizer
         advice = ["raise max_epochs and lower tol"]
-        if type(opt) is optimizers.GD:
-            advice.append("use optimizer='nesterov'")
+        if type(opt) in (optimizers.GD, optimizers.Momentum) and not gap.mini_batch:
+            advice.append("use optimizer='nesterov'")  # accelerated on a full batch
         rate = opt.learning_rate
         if not (
             self.learning_rate == "auto"
@@ -862,7 +880,7 @@ class GDBase(BaseEstimator):
             else:  # a loaded model: its weights, with a fresh optimizer from here on
                 model, theta = self._model, self._theta
                 self._rng = _rng(settings.seed)
-            settings = self._resolve_rate(settings, X, model, w)
+            settings = self._resolve_rate(settings, X, model, w, chunk=True)
             self._state = RunState(
                 nit=0, x=theta, f=math.nan, g=None, grad_norm=math.nan,
                 opt_state=settings.optimizer.init(theta),
@@ -872,14 +890,15 @@ class GDBase(BaseEstimator):
             # after a fit by a full-batch method: on from its weights and record, with the
             # optimizer partial_fit resolves to, fresh (an explicit full-batch one is refused)
             model = self._model
-            settings = self._resolve_rate(settings, X, model, w)
+            settings = self._resolve_rate(settings, X, model, w, chunk=True)
             self._state.opt_state = settings.optimizer.init(self._state.x)
         else:
             model = self._model
             optimizer = self._fit_optimizer  # the optimizer of the first call owns the state
             if settings.auto_rate:
                 # never faster than the first call, and slow enough for this chunk too
-                chunk = self._resolve_rate(settings, X, model, w).optimizer.learning_rate
+                chunk = self._resolve_rate(settings, X, model, w, chunk=True)
+                chunk = chunk.optimizer.learning_rate
                 rate = min(chunk, optimizer.learning_rate)
                 optimizer = replace(optimizer, learning_rate=rate)
                 self._fit_optimizer = optimizer

@@ -321,9 +321,9 @@ def _entries(loss: str, loss_names: tuple[str, ...], classifier: bool) -> list[P
         ),
         Parameter(
             "momentum",
-            "The momentum of 'gd', 'momentum', 'nesterov' and 'rmsprop'; None keeps the "
-            "optimizer's own.",
-            None, kinds=("none", "real"), ranges=(Interval(0, 1, "left"),),
+            "The momentum of 'gd', 'momentum', 'nesterov' and 'rmsprop', or 'sequence' (the "
+            "accelerated sequence, 'nesterov' only); None keeps the optimizer's own.",
+            None, kinds=("none", "real"), choices=("sequence",), ranges=(Interval(0, 1, "left"),),
         ),
         Parameter(
             "batch_size", "Rows per step: None all of them, 1 stochastic, k mini-batches.",

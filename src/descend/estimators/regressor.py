@@ -45,15 +45,24 @@ class GDRegressor(RegressorMixin, GDBase):
         The step size :math:`\eta`. A schedule is a function of the epoch number;
         ``"backtracking"`` runs an Armijo line search on each batch, ``"wolfe"`` a
         strong-Wolfe one. ``"auto"`` (the default) keeps the line search of ``"lbfgs"`` and
-        ``"cg"``, and takes :math:`1/L` for ``"gd"``, ``"momentum"`` and ``"nesterov"`` (times
-        :math:`1 - \alpha` with momentum), :math:`L` a bound on the curvature of a batch's
-        loss worked out from the data (:func:`descend.kernels.auto_learning_rate`),
-        so no scale of the inputs makes them diverge; the adaptive optimizers keep their own
-        default rate (0.001 for Adam and AdamW, 0.01 for AdaGrad and RMSProp). With an
-        optimizer object, its own rate is used.
-    momentum : float, optional
+        ``"cg"``, and takes :math:`1/L` for ``"gd"``, ``"momentum"`` and ``"nesterov"``,
+        :math:`L` a bound on the curvature of a batch's loss worked out from the data
+        (:func:`descend.kernels.auto_learning_rate`), so no scale of the inputs makes them
+        diverge. With momentum :math:`\alpha`, ``"gd"`` and ``"momentum"`` take
+        :math:`1 - \alpha` of it, and so does ``"nesterov"`` on mini-batches and in
+        ``partial_fit``. On a full batch ``"nesterov"`` takes :math:`1/L` whole and, unless
+        ``momentum`` is given, the accelerated sequence with the gradient restart
+        (``Nesterov(1/L, momentum="sequence", restart="gradient")`` of
+        :mod:`descend.optimizers`), whose epochs grow as the square root of the loss's
+        condition number where plain descent's grow in proportion to it, with no condition
+        number to know. The adaptive optimizers keep their own default rate (0.001 for Adam
+        and AdamW, 0.01 for AdaGrad and RMSProp). With an optimizer object, its own rate is
+        used.
+    momentum : float or "sequence", optional
         :math:`\alpha` for ``"gd"`` (the tutorials' :math:`\Delta w \leftarrow -\eta\nabla J
-        + \alpha \Delta w`), ``"momentum"``, ``"nesterov"`` and ``"rmsprop"``.
+        + \alpha \Delta w`), ``"momentum"``, ``"nesterov"`` and ``"rmsprop"``; for
+        ``"nesterov"`` also ``"sequence"``, the accelerated sequence
+        :math:`\alpha_k = (k - 1)/(k + 2)` (:class:`descend.optimizers.Nesterov`).
     batch_size : int, optional
         None: all rows at once (batch); 1: one row at a time (stochastic); k: mini-batches.
         The optimizer's state carries from batch to batch and epoch to epoch.

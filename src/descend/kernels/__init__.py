@@ -58,6 +58,7 @@ from time import perf_counter
 
 import numpy as np
 
+from descend.batches import full_batch
 from descend.kernels import compiled, policy, reference
 from descend.kernels.model import LinearModel
 from descend.kernels.reference import objective, objective_and_grad
@@ -100,14 +101,16 @@ def epoch(
     Compiled when :func:`descend.kernels.compiled.takes` the data, loss, optimizer and rate,
     else the NumPy reference; the arguments and results are those of
     :func:`descend.kernels.reference.epoch` (``n_jobs`` limits the threads of the compiled
-    pass).
+    pass). A full batch steps with the optimizer's NumPy update after a compiled pass, so
+    there the optimizer needs no compiled form.
     """
     args = (theta, state, X, y, sample_weight)
     kwargs = dict(
         model=model, loss=loss, penalty=penalty, optimizer=optimizer, rate=rate,
         batch_size=batch_size, rng=rng, shuffle=shuffle,
     )  # fmt: skip
-    if compiled.takes(X, loss, optimizer, rate):
+    full = full_batch(batch_size, X.shape[0])
+    if compiled.takes(X, loss, None if full else optimizer, rate):
         return compiled.epoch(*args, **kwargs, n_jobs=n_jobs)
     return reference.epoch(*args, **kwargs)
 

@@ -5,10 +5,13 @@
 full-batch epoch and the estimators' per-epoch measurements. What the kernels take:
 
 - X dense float64 or float32, C-contiguous (never copied), or SciPy CSR of either;
-- the seven losses of :mod:`descend.losses` and every optimizer that describes its update
-  with a :class:`~descend.optimizers.CompiledForm` (the seven of :mod:`descend.optimizers`;
-  a subclass of the user's has none unless it declares one, and runs the reference), every
-  penalty, sample weights;
+- the seven losses of :mod:`descend.losses`, every penalty, sample weights;
+- for mini-batches, whose steps run inside the compiled loop, every optimizer that
+  describes its update with a :class:`~descend.optimizers.CompiledForm` (the seven of
+  :mod:`descend.optimizers`, all but :class:`~descend.optimizers.Nesterov` with its
+  sequence or restart; a subclass of the user's has none unless it declares one, and runs
+  the reference); a full batch steps with the optimizer's own NumPy update after the
+  compiled pass, so it takes any optimizer;
 - a learning rate that is a number for the epoch (a line search runs the reference).
 
 ``n_jobs`` limits the threads of the parallel full pass (None: as many as pay, see
@@ -107,7 +110,8 @@ def takes_rate(rate) -> bool:
 
 
 def takes(X, loss, optimizer=None, rate=0.0) -> bool:
-    """Whether :func:`epoch` runs compiled for this data, loss, optimizer and rate."""
+    """Whether :func:`epoch` runs compiled for this data, loss, optimizer and rate (leave
+    ``optimizer`` out for a full batch, which steps with any optimizer's NumPy update)."""
     if not (available() and takes_data(X)) or type(loss) not in _LOSS_TYPES:
         return False
     if optimizer is not None and optimizer_form(optimizer) is None:

@@ -40,7 +40,9 @@ def auto_learning_rate(
       for m the batch size and the size of the short last batch.
 
     Gradient descent with this step lowers a smooth loss on every batch, whatever the scale of
-    the data; momentum methods take :math:`(1 - \alpha)` of it.
+    the data; heavy-ball momentum takes :math:`(1 - \alpha)` of it, while Nesterov's
+    look-ahead is stable at the whole step for any momentum (see the estimators'
+    ``learning_rate``).
 
     Examples
     --------

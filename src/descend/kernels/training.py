@@ -213,13 +213,16 @@ class Training:
     def _epoch_for(self, optimizer):
         """The epoch function of this fit with optimizers of ``optimizer``'s type.
 
-        Where the kernels take neither the rows, the loss nor the optimizer, that is the
-        NumPy reference alone. Otherwise each epoch still asks the cost model (whose answer
+        Where the kernels do not take the rows or the loss (or, for mini-batches, whose
+        steps run inside the compiled loop, the optimizer), that is the NumPy reference
+        alone. A full batch needs of the kernels only the gradient of one pass, and steps
+        with the optimizer's own NumPy update, so it takes any optimizer, one without a
+        compiled form too. Otherwise each epoch still asks the cost model (whose answer
         turns from NumPy to compiled once the kernel has paid for itself) and the learning
         rate (a line search runs the reference), and runs the compiled full-batch step or
         mini-batch loop, or the reference with its time counted against that kernel.
         """
-        if not compiled.takes(self.X, self.loss, optimizer):
+        if not compiled.takes(self.X, self.loss, None if self.full else optimizer):
             return self._reference
         if self.full:
             route, run = self._full_route, self._full_step
@@ -275,8 +278,8 @@ class Training:
         )  # fmt: skip
 
     def _full_step(self, theta, state, optimizer, rate, rng):
-        """A compiled full-batch epoch: one step with the gradient of one pass (shared with
-        :meth:`measure`)."""
+        """A compiled full-batch epoch: one step of the optimizer's NumPy update with the
+        gradient of one compiled pass (shared with :meth:`measure`)."""
         grad = self._pass(theta, want_grad=True).grad
         if not np.all(np.isfinite(grad)):
             return theta + np.nan, state

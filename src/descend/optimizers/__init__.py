@@ -5,7 +5,8 @@ name           optimizer
 =============  ==============================================================
 ``"gd"``       :class:`GD` — plain gradient descent
 ``"momentum"`` :class:`Momentum` — the tutorial's momentum, Δx ← −η∇f + αΔx
-``"nesterov"`` :class:`Nesterov` — Nesterov momentum (torch.optim.SGD rule)
+``"nesterov"`` :class:`Nesterov` — Nesterov momentum (torch.optim.SGD rule), or the
+               accelerated sequence, with an optional gradient restart
 ``"adagrad"``  :class:`AdaGrad` (torch.optim.Adagrad rule)
 ``"rmsprop"``  :class:`RMSProp` (torch.optim.RMSprop rule)
 ``"adam"``     :class:`Adam` (torch.optim.Adam rule)
@@ -16,7 +17,8 @@ name           optimizer
 
 Each is a frozen record of hyper-parameters with ``init(params) -> state`` and
 ``update(grad, state, params, learning_rate=None) -> (step, state)``, and each describes
-that update to the compiled kernels with ``compiled_form()``; see
+that update to the compiled kernels with ``compiled_form()`` (all but :class:`Nesterov`'s
+sequence and restart, which the kernels step in NumPy); see
 :mod:`descend.optimizers.base`.
 
 Examples
@@ -81,12 +83,15 @@ def make(name: str, learning_rate=None, momentum=None) -> Optimizer:
     """Build a named optimizer from the two settings :func:`descend.minimize` takes by name.
 
     ``learning_rate=None`` and ``momentum=None`` keep the optimizer's own defaults. ``"gd"``
-    with a momentum above zero is the tutorial's general routine, :class:`Momentum`.
+    with a momentum above zero is the tutorial's general routine, :class:`Momentum`;
+    ``"nesterov"`` also takes ``momentum="sequence"``, the accelerated sequence.
 
     >>> make("adam", learning_rate=0.1)
     Adam(learning_rate=0.1, betas=(0.9, 0.999), eps=1e-08, weight_decay=0.0, amsgrad=False)
     >>> make("gd", 0.05, momentum=0.5)
     Momentum(learning_rate=0.05, momentum=0.5)
+    >>> make("nesterov", 0.1, momentum="sequence")
+    Nesterov(learning_rate=0.1, momentum='sequence', restart=None)
     """
     if not isinstance(name, str):
         raise TypeError(
@@ -100,6 +105,11 @@ def make(name: str, learning_rate=None, momentum=None) -> Optimizer:
     if learning_rate is not None:
         kwargs["learning_rate"] = learning_rate
     if momentum is not None:
+        if isinstance(momentum, str) and key in ("gd", "momentum", "rmsprop"):
+            raise ValueError(
+                f"Invalid momentum: {momentum!r}; only 'nesterov' takes the accelerated "
+                f"sequence, optimizer {name!r} a number in [0, 1)"
+            )
         if key == "gd" and momentum != 0:
             key = "momentum"
         if key in _WITH_MOMENTUM:
