@@ -139,11 +139,11 @@ CASES = [
 QUASI_NEWTON_CASES = [
     Case("lbfgs-memory-2", LBFGS, {"memory": 2}, 0.05),
     Case("lbfgs-memory-5", LBFGS, {"memory": 5}, 0.1),
-    Case("cg-PR+", ConjugateGradient, {"variant": "PR+"}, 0.5),
-    Case("cg-FR", ConjugateGradient, {"variant": "FR"}, 0.5),
-    Case("cg-HS", ConjugateGradient, {"variant": "HS"}, 0.5),
-    Case("cg-DY", ConjugateGradient, {"variant": "DY"}, 0.5),
-    Case("cg-PR+-restart-2", ConjugateGradient, {"variant": "PR+", "restart": 2}, 0.5),
+    Case("cg-PR+", ConjugateGradient, {"variant": "PR+"}, 5e-4),
+    Case("cg-FR", ConjugateGradient, {"variant": "FR"}, 5e-4),
+    Case("cg-HS", ConjugateGradient, {"variant": "HS"}, 5e-4),
+    Case("cg-DY", ConjugateGradient, {"variant": "DY"}, 5e-4),
+    Case("cg-PR+-restart-2", ConjugateGradient, {"variant": "PR+", "restart": 2}, 5e-4),
 ]
 CASES += QUASI_NEWTON_CASES
 
@@ -361,14 +361,15 @@ def lbfgs_reference(hp, x0, grad, lrs, log=None):
     return path
 
 
-def cg_reference(hp, x0, grad, lrs, log=None):
+def cg_reference(hp, x0, grad, lrs, log=None, searched=False):
     """Nonlinear conjugate gradients at the rates ``lrs``, in floats, from the docstring.
 
     d = -g + β d_prev by the variant's β, or -g: at the first step, after ``restart`` steps
     (default n) since the last restart, when |g·g_prev| >= 0.2 g·g, and when -g + β d_prev
-    does not descend. The step is η_t α_t d with α_0 = 1 / |g_0| and
-    α_t = η_{t-1} α_{t-1} (g_prev·d_prev) / (g·d). ``log`` collects how each direction came:
-    "first", "period", "powell", "beta" or "uphill".
+    does not descend. The step is η_t α_t d: under a line search (``searched``) with
+    α_0 = 1 / |g_0| and α_t = η_{t-1} α_{t-1} (g_prev·d_prev) / (g·d), else α_t = 1.
+    ``log`` collects how each direction came: "first", "period", "powell", "beta" or
+    "uphill".
     """
     variant, period = hp.get("variant", "PR+"), hp.get("restart") or len(x0)
     x = [float(v) for v in x0]
@@ -401,7 +402,9 @@ def cg_reference(hp, x0, grad, lrs, log=None):
         if log is not None:
             log.append(why)
         since = since + 1 if why == "beta" else 1
-        if taken is None:
+        if not searched:
+            alpha = 1.0
+        elif taken is None:
             alpha = 1.0 / math.sqrt(_dot(g, g))
         else:
             alpha = taken * _dot(g_prev, d_prev) / _dot(g, d)
@@ -921,11 +924,12 @@ def _line_search_rates(case, steps=12):
 @quasi_newton_cases
 def test_matches_the_reference_at_the_rates_a_line_search_picks(case):
     lrs = _line_search_rates(case)
-    ours = descend_run(case.build(), X0_ROSENBROCK, rosenbrock_grad, lrs=lrs)
+    # the optimizer made for its line search, given the rates that search picked
+    ours = descend_run(case.cls(**case.hp), X0_ROSENBROCK, rosenbrock_grad, lrs=lrs)
     log = []
-    expected = QUASI_NEWTON_REFERENCES[case.cls.name](
-        case.hp, X0_ROSENBROCK, rosenbrock_grad, lrs, log
-    )
+    reference = QUASI_NEWTON_REFERENCES[case.cls.name]
+    searched = {"searched": True} if case.cls is ConjugateGradient else {}
+    expected = reference(case.hp, X0_ROSENBROCK, rosenbrock_grad, lrs, log, **searched)
     # rounding grows along these paths (differences of nearby gradients), to ~1e-10 by now
     np.testing.assert_allclose(ours, expected, rtol=1e-8, atol=1e-12)
     # the rules the fixed rates never reach were used
@@ -1019,23 +1023,29 @@ def test_lbfgs_by_hand():
 
 
 def test_cg_by_hand():
-    """On w² from 20 at rate 1 (one parameter: every step restarts): a unit step, then the
-    step whose first-order decrease repeats the last one's, 40 · 1."""
-    path = _steps(ConjugateGradient(1.0), [20.0], lambda w: 2 * w, 2)
-    np.testing.assert_allclose(path[:, 0], [19.0, 19.0 - 40.0 / 38.0], rtol=1e-15)
-
-
-def test_cg_at_a_fixed_rate_compounds_it():
-    """The scale α_t carries the last rate: at a fixed rate η each step's first-order decrease
-    is η times the last one's (steepest descent, with one parameter)."""
-    x, opt = np.array([20.0]), ConjugateGradient(0.5)
-    state, decreases = opt.init(x), []
-    for _ in range(5):
-        g = 2 * x
-        step, state = opt.update(g, state, x)
-        decreases.append(-float(g @ step))
+    """On w² from 20 (one parameter: every step restarts). Made for a line search and given
+    rate 1: a unit step, then the step whose first-order decrease repeats the last one's,
+    40 · 1. At a fixed rate 0.25: 0.25 times the negative gradient, 40 then 20."""
+    opt, x = ConjugateGradient(), np.array([20.0])
+    state, path = opt.init(x), []
+    for _ in range(2):
+        step, state = opt.update(2 * x, state, x, 1.0)
         x = x + step
-    np.testing.assert_allclose(np.diff(np.log(decreases)), math.log(0.5), rtol=1e-12)
+        path.append(float(x[0]))
+    np.testing.assert_allclose(path, [19.0, 19.0 - 40.0 / 38.0], rtol=1e-15)
+    path = _steps(ConjugateGradient(0.25), [20.0], lambda w: 2 * w, 2)
+    np.testing.assert_allclose(path[:, 0], [10.0, 5.0], rtol=1e-15)
+
+
+def test_cg_at_a_fixed_rate_takes_the_rate_times_its_direction():
+    """Without a line search the step is η d: restarting every step, it is plain descent."""
+    x0 = np.array([2.0, -1.0, 1.5])
+    every_step = descend_run(ConjugateGradient(0.1, restart=1), x0, quadratic_grad, steps=30)
+    plain = descend_run(GD(0.1), x0, quadratic_grad, steps=30)
+    np.testing.assert_allclose(every_step, plain, rtol=1e-13, atol=1e-15)
+    # and with its β at a stable rate it goes down a convex quadratic, to its minimum
+    path = descend_run(ConjugateGradient(0.1), x0, quadratic_grad, steps=300)
+    np.testing.assert_allclose(path[-1], np.linalg.solve(A, B), atol=1e-8)
 
 
 @pytest.mark.parametrize("name", ["lbfgs", "cg"])

@@ -3,8 +3,8 @@
 Both take a step proportional to the learning rate, scaled so that a unit rate is the natural
 first trial of a line search, and both are meant to run with one: their default learning rate
 is ``"wolfe"`` (:class:`descend.linesearch.Wolfe`), which picks each step's rate so that the
-strong Wolfe conditions hold. A fixed rate also works (a fraction of the quasi-Newton step
-each iteration) but gives up the guarantees.
+strong Wolfe conditions hold. A fixed rate also runs (a fraction of the quasi-Newton step
+each iteration; the rate times the conjugate direction) but gives up the guarantees.
 
 The update sees only the gradient at the current point, so what they learn from a step
 (the change in x and in the gradient) is worked out at the next update from the point and
@@ -20,7 +20,7 @@ from typing import NamedTuple
 import numpy as np
 
 from descend._validation import check_count
-from descend.linesearch import Wolfe
+from descend.linesearch import Backtracking, Wolfe
 from descend.optimizers.base import LearningRate, Optimizer, state_array
 
 __all__ = ["LBFGS", "CGState", "ConjugateGradient", "LBFGSState"]
@@ -192,9 +192,12 @@ class ConjugateGradient(Optimizer):
     The direction restarts at :math:`-g` every ``restart`` steps (default: the number of
     parameters), when successive gradients are far from orthogonal
     (:math:`|g^\top g_{t-1}| \ge 0.2 \lVert g\rVert^2`, Powell's test), and whenever it
-    does not descend. :math:`\alpha_t` scales the step so that a unit rate is the usual first
-    trial: :math:`\alpha_t = \eta_{t-1} \alpha_{t-1}\, g_{t-1}^\top d_{t-1} / g^\top d_t`,
-    the rate that would repeat the last step's first-order decrease (unit length at first).
+    does not descend. Under a line search, :math:`\alpha_t` scales the step so that a unit
+    rate is the usual first trial: :math:`\alpha_t = \eta_{t-1} \alpha_{t-1}\,
+    g_{t-1}^\top d_{t-1} / g^\top d_t`, the rate that would repeat the last step's
+    first-order decrease (unit length at first). At a fixed or scheduled rate, which has no
+    trial to guess, :math:`\alpha_t = 1`: the step is :math:`\eta_t d_t`, as plain descent's
+    is :math:`\eta_t` times the negative gradient.
 
     Parameters
     ----------
@@ -232,6 +235,11 @@ class ConjugateGradient(Optimizer):
         if self.restart is not None:
             object.__setattr__(self, "restart", check_count(self.restart, "restart", minimum=1))
 
+    @property
+    def searched(self) -> bool:
+        """Whether a line search picks the rates (and the step is scaled for its trials)."""
+        return isinstance(self.learning_rate, Wolfe | Backtracking)
+
     def init(self, params):
         flat = state_array(params).ravel()
         return CGState(0, flat.copy(), flat.copy(), flat.copy())
@@ -257,7 +265,9 @@ class ConjugateGradient(Optimizer):
             scale = float(taken * (g_prev @ d_prev) / (g @ direction))
         if fresh:
             count = 0
-        if not (state.count and math.isfinite(scale) and scale > 0.0):
+        if not self.searched:
+            scale = 1.0
+        elif not (state.count and math.isfinite(scale) and scale > 0.0):
             norm = float(np.linalg.norm(g))  # at first: a step of unit length
             scale = 1.0 / norm if norm > 0 and math.isfinite(norm) else 1.0
         new = CGState(count + 1, direction, g, x)
