@@ -769,21 +769,21 @@ def _logistic(ctx: Context, out: Outcome, repeat: int) -> str:
     out.details["sgd_grid"] = tried
     winners = [t for t in tried if t["epochs"] is not None]
     if winners:
-        best = min(winners, key=lambda t: t["seconds"])
-        settings = {k: v for k, v in best.items() if k in ("learning_rate", "eta0")}
+        chosen = min(winners, key=lambda t: t["seconds"])
+        settings = {k: v for k, v in chosen.items() if k in ("learning_rate", "eta0")}
 
         def sgd():
             clf = SGDClassifier(loss="log_loss", penalty=None, tol=None, random_state=0,
                                 **settings)  # fmt: skip
             classes = np.unique(y)
-            for _ in range(best["epochs"]):
+            for _ in range(chosen["epochs"]):
                 _quiet(clf.partial_fit, X, y, classes)
             return clf
 
         shown = ", ".join(f"{k}={v}" for k, v in settings.items())
         contenders["SGDClassifier"] = _Contender(
-            f"SGDClassifier ({shown})", {"": sgd}, best["epochs"], best["epochs"], "epochs",
-            "epochs", best["gap"],
+            f"SGDClassifier ({shown})", {"": sgd}, chosen["epochs"], chosen["epochs"], "epochs",
+            "epochs", chosen["gap"],
         )  # fmt: skip
     else:
         closest = min(t["gap"] for t in tried)
