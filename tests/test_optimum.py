@@ -17,13 +17,15 @@ y)^2`), ``Ridge(alpha=a)`` minimises :math:`\lVert y - Xw - b \rVert^2 + a \lVer
 :meth:`~descend.estimators.base.GDBase.objective_function`.
 
 Every problem is standardised and L2-penalised with descend's default ``alpha``, so that its
-optimum exists and is unique: the penalty makes :math:`J` strongly convex in :math:`w`, and
-with :math:`w` fixed the loss is strictly convex in the intercept. Without it several of the
-classification problems (breast cancer and digits at least) are separable, and the
-unpenalised log loss falls towards 0 as the weights grow without ever reaching a minimum. For
-the softmax the intercepts are unique only up to a shift shared by every class (the
-probabilities do not change), so the tests compare values of :math:`J`, which is unique,
-never coefficients.
+optimum exists. The penalty makes :math:`J` strongly convex in :math:`w`, so the optimal
+:math:`w` is unique and so is the optimal value. With two classes, and for ridge, the
+intercept is unique too (the loss is strictly convex in it); under the softmax the intercepts
+are unique only up to a shift shared by every class, which changes no probability, so the
+tests compare values of :math:`J`, never coefficients. Without the penalty most of these
+problems would have no optimum at all: standardised breast cancer, wine and digits are
+linearly separable, and so is iris's setosa from the other two species, and on such data the
+unpenalised log loss keeps falling as the weights grow. (Diabetes would have a unique least
+squares fit without it; it is penalised to make it a ridge problem.)
 
 What is asserted of the default fit is honesty rather than speed: it ends within 1e-6 of the
 optimum (relative), or it says it did not with a ``ConvergenceWarning``. NIST's Longley data
