@@ -131,3 +131,64 @@ def test_race_scales_a_partial_contender():
     assert len(timings["a"].times) == 2 and timings["b"].scale == 10.0
     assert timings["b"].note == "× 10"
     assert format_seconds(0.0123) == "12.3 ms" and format_bytes(1.5e9) == "1.5 GB"
+
+
+def test_time_to_accuracy_has_every_solver_with_its_iterations_and_passes(quick_run):
+    _, path, _ = quick_run
+    data = json.loads(path.read_text(encoding="utf-8"))
+    six = next(w for w in data["workloads"] if w["number"] == 6)
+    rows = {row["reference"].split(":")[0]: row for row in six["rows"]}
+    for solver in ("lbfgs", "newton-cholesky", "sag", "saga"):
+        row = next(
+            r for name, r in rows.items() if name.startswith(f"LogisticRegression({solver}")
+        )
+        assert row["kind"] == "at_least" and row["target"] == (2.0 if solver == "lbfgs" else 1.0)
+        assert "passes" in row["reference"] and "epochs" in row["descend"]
+    assert any(name.startswith("Ridge(") for name in rows)
+    assert any(row["case"].startswith("10-class") for row in six["rows"])
+    for problem in ("logistic", "ridge", "multinomial"):
+        contenders = six["details"][problem]["contenders"]
+        assert {"iterations", "passes", "passes_counted", "reached"} <= set(contenders["descend"])
+    logistic = six["details"]["logistic"]["contenders"]
+    for solver in ("lbfgs", "newton-cholesky"):  # counted calls: at least one per iteration
+        assert logistic[solver]["passes"] >= logistic[solver]["iterations"] >= 1
+    for solver in ("sag", "saga"):  # one pass an epoch
+        assert logistic[solver]["passes"] == logistic[solver]["iterations"]
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_sklearn_passes_are_counted_and_the_loss_is_put_back():
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.linear_model._linear_loss import LinearModelLoss
+
+    before = dict(LinearModelLoss.__dict__)
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((200, 3))
+    y = (X[:, 0] + rng.logistic(size=200) > 0).astype(int)
+    model, passes = peers.sklearn_loss_passes(
+        lambda: LogisticRegression(solver="lbfgs", max_iter=5, tol=1e-12).fit(X, y)
+    )
+    # L-BFGS evaluates the loss and gradient at the start and at least once an iteration
+    assert passes >= int(model.n_iter_[0]) + 1
+    assert dict(LinearModelLoss.__dict__) == before
+
+
+def test_time_to_accuracy_reads_n_passes_where_a_fit_has_it():
+    import numpy as np
+
+    from descend import GDRegressor
+
+    class Counted(GDRegressor):
+        def fit(self, X, y):
+            super().fit(X, y)
+            self.n_passes_ = 2 * self.n_iter_ + 1
+            return self
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((100, 2))
+    y = X @ [1.0, -1.0]
+    loss = lambda model: float(np.mean((model.predict(X) - y) ** 2) / 2)  # noqa: E731
+    run = workloads._descend(Counted, X, y, 1e-6, loss, 0.0, "Counted()")
+    assert run.fits and run.passes == 2 * run.iterations + 1
+    assert run.counts() == f"{run.iterations} epochs, {run.passes} passes"

@@ -10,7 +10,8 @@ once, as one array when the function takes a batch of points.
 Learning from data: ``minimize(..., data=(X, y), batch_size=...)`` runs batch, mini-batch or
 stochastic descent on any objective; :class:`GDRegressor` and :class:`GDClassifier` are
 scikit-learn estimators built on :mod:`descend.losses`, :mod:`descend.penalties` and the epoch
-kernel of :mod:`descend.kernels`; :mod:`descend.datasets` holds the tutorials' data.
+kernel of :mod:`descend.kernels`; :mod:`descend.datasets` holds the tutorials' data and NIST's
+Longley data with its certified fit.
 
 Seeing descent: :mod:`descend.plot` draws curves, contour maps, surfaces, loss curves,
 parameter paths, decision boundaries and fitted lines from the records runs keep, and

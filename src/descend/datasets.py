@@ -12,6 +12,7 @@ regression         100 points near a line through the origin, Gaussian noise    
 blobs              250 points in two Gaussian clusters in the plane, labels 0 and 1   T5
 digits / digits01  8×8 images of handwritten digits, split into train and test        T6
 dummy_trap         an intercept plus two indicator columns that add up to it          T7
+longley            16 years of 6 nearly collinear columns and NIST's certified fit   —
 least_squares      the normal equations XᵀXθ = Xᵀy, explained when they fail          T4, T7
 =================  ================================================================  =====
 
@@ -36,12 +37,14 @@ from descend._validation import check_bool, check_count, check_nonnegative
 
 __all__ = [
     "LeastSquares",
+    "Longley",
     "SingularNormalEquationsError",
     "blobs",
     "digits",
     "digits01",
     "dummy_trap",
     "least_squares",
+    "longley",
     "regression",
 ]
 
@@ -313,6 +316,171 @@ def dummy_trap():
     X = np.column_stack([np.ones(10), first, 1.0 - first])
     y = np.repeat([0.0, 1.0], 5)
     return X, y
+
+
+# ------------------------------------------------------------------------- NIST's Longley data
+
+# The 16 rows of the Longley data as NIST's Statistical Reference Datasets give them: y, then
+# x1 to x6. Every value is exact as written (whole numbers, and x1 to one decimal).
+_LONGLEY_ROWS = (
+    (60323, 83.0, 234289, 2356, 1590, 107608, 1947),
+    (61122, 88.5, 259426, 2325, 1456, 108632, 1948),
+    (60171, 88.2, 258054, 3682, 1616, 109773, 1949),
+    (61187, 89.5, 284599, 3351, 1650, 110929, 1950),
+    (63221, 96.2, 328975, 2099, 3099, 112075, 1951),
+    (63639, 98.1, 346999, 1932, 3594, 113270, 1952),
+    (64989, 99.0, 365385, 1870, 3547, 115094, 1953),
+    (63761, 100.0, 363112, 3578, 3350, 116219, 1954),
+    (66019, 101.2, 397469, 2904, 3048, 117388, 1955),
+    (67857, 104.6, 419180, 2822, 2857, 118734, 1956),
+    (68169, 108.4, 442769, 2936, 2798, 120445, 1957),
+    (66513, 110.8, 444546, 4681, 2637, 121950, 1958),
+    (68655, 112.6, 482704, 3813, 2552, 123366, 1959),
+    (69564, 114.2, 502601, 3931, 2514, 125368, 1960),
+    (69331, 115.7, 518173, 4806, 2572, 127852, 1961),
+    (70551, 116.9, 554894, 4007, 2827, 130081, 1962),
+)
+
+# NIST's certified values for y = B0 + B1 x1 + ... + B6 x6: estimates, then their standard
+# deviations, each to the 15 significant digits NIST gives (computed in 500-digit arithmetic).
+_LONGLEY_ESTIMATES = (
+    -3482258.63459582,
+    15.0618722713733,
+    -0.358191792925910e-01,
+    -2.02022980381683,
+    -1.03322686717359,
+    -0.511041056535807e-01,
+    1829.15146461355,
+)
+_LONGLEY_SDS = (
+    890420.383607373,
+    84.9149257747669,
+    0.334910077722432e-01,
+    0.488399681651699,
+    0.214274163161675,
+    0.226073200069370,
+    455.478499142212,
+)
+_LONGLEY_RESIDUAL_SD = 304.854073561965
+_LONGLEY_R_SQUARED = 0.995479004577296
+
+
+class Longley(NamedTuple):
+    r"""NIST's Longley data and its certified least-squares fit, as :func:`longley` gives them.
+
+    Attributes
+    ----------
+    X : numpy.ndarray of shape (16, 6)
+        The columns x1 to x6 (see ``feature_names``), as floats. No column of ones.
+    y : numpy.ndarray of shape (16,)
+        Total employment, in thousands, as floats.
+    intercept : float
+        The certified intercept B0.
+    coef : numpy.ndarray of shape (6,)
+        The certified slopes B1 to B6, one per column of ``X``.
+    intercept_sd : float
+        The certified standard deviation of B0.
+    coef_sd : numpy.ndarray of shape (6,)
+        The certified standard deviations of B1 to B6.
+    residual_sd : float
+        The certified residual standard deviation, :math:`\sqrt{\mathrm{RSS} / (n - 7)}`.
+    r_squared : float
+        The certified :math:`R^2 = 1 - \mathrm{RSS} / \sum_i (y_i - \bar y)^2`.
+    feature_names : tuple of str
+        What the columns of ``X`` hold.
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    intercept: float
+    coef: np.ndarray
+    intercept_sd: float
+    coef_sd: np.ndarray
+    residual_sd: float
+    r_squared: float
+    feature_names: tuple[str, ...]
+
+
+def longley() -> Longley:
+    r"""NIST's Longley data: 16 years of US economic figures, with the certified fit.
+
+    The linear-regression test of NIST's Statistical Reference Datasets (StRD) rated "higher
+    difficulty": the model
+
+    .. math:: y = B_0 + B_1 x_1 + B_2 x_2 + \dots + B_6 x_6 + \varepsilon
+
+    on the data of Longley (1967), one row per year from 1947 to 1962. The six columns move
+    together so closely (the year, the population and GNP all grow steadily) that the design
+    with its column of ones has a condition number of about :math:`5 \cdot 10^9` (about
+    :math:`4 \cdot 10^4` with each column scaled to largest magnitude 1, 110 with the columns
+    standardised), and :math:`X^\top X` has its square: the normal equations of the raw
+    columns, solved in float64, keep only 7 or 8 of the 15 certified digits, and gradient
+    descent on the raw columns crawls. NIST certifies the least-squares estimates, their
+    standard deviations, the residual standard deviation and :math:`R^2` to 15 significant
+    digits, computed in 500-digit arithmetic; they come here with the data, so that a fit can
+    be graded by the digits it gets right.
+
+    ====  ==========================================================
+    y     total employment (thousands)
+    x1    GNP implicit price deflator (1954 = 100)
+    x2    gross national product (millions of dollars)
+    x3    unemployment (thousands)
+    x4    size of the armed forces (thousands)
+    x5    non-institutional population aged 14 and over (thousands)
+    x6    year
+    ====  ==========================================================
+
+    Returns
+    -------
+    Longley
+        ``X`` (16 × 6) and ``y`` (16,) as floats, the certified ``intercept``, ``coef``
+        (B1 to B6), their standard deviations ``intercept_sd`` and ``coef_sd``, the
+        ``residual_sd``, ``r_squared`` and ``feature_names``.
+
+    Notes
+    -----
+    The values are those of NIST's file ``Longley.dat``
+    (https://www.itl.nist.gov/div898/strd/lls/data/Longley.shtml), typed in. The whole numbers
+    are exact in float64 and each value of x1 (one decimal) is the float64 nearest to it. The
+    exact least-squares fit of these float64 arrays, worked out in rational arithmetic by
+    descend's tests, agrees with every certified value to within :math:`3 \cdot 10^{-15}`
+    relative: the certified fit is the fit of the arrays returned here.
+
+    References
+    ----------
+    Longley, J. W. (1967). An appraisal of least squares programs for the electronic computer
+    from the point of view of the user. *Journal of the American Statistical Association*,
+    62(319), 819-841.
+
+    Examples
+    --------
+    >>> from descend.datasets import least_squares, longley
+    >>> data = longley()
+    >>> data.X.shape, data.y.shape, data.feature_names[5]
+    ((16, 6), (16,), 'year')
+    >>> fit = least_squares(data.X, data.y, fit_intercept=True)
+    >>> bool(abs(fit.coef[5] / data.coef[5] - 1) < 1e-6)
+    True
+    """
+    rows = np.array(_LONGLEY_ROWS, dtype=float)
+    return Longley(
+        X=rows[:, 1:].copy(),
+        y=rows[:, 0].copy(),
+        intercept=_LONGLEY_ESTIMATES[0],
+        coef=np.array(_LONGLEY_ESTIMATES[1:]),
+        intercept_sd=_LONGLEY_SDS[0],
+        coef_sd=np.array(_LONGLEY_SDS[1:]),
+        residual_sd=_LONGLEY_RESIDUAL_SD,
+        r_squared=_LONGLEY_R_SQUARED,
+        feature_names=(
+            "GNP deflator",
+            "GNP",
+            "unemployed",
+            "armed forces",
+            "population",
+            "year",
+        ),
+    )
 
 
 # ----------------------------------------------------------------------------- least squares

@@ -13,6 +13,7 @@ the quickest dot product plain Python has.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import math
 import operator
@@ -28,8 +29,10 @@ __all__ = [
     "missing",
     "numpy_adam_epoch",
     "numpy_full_batch_epoch",
+    "one_thread",
     "python_sgd_epoch",
     "read_floors",
+    "sklearn_loss_passes",
     "sklearn_sgd_fit",
     "torch_adam_epoch",
     "torch_full_batch_epoch",
@@ -178,6 +181,80 @@ def sklearn_sgd_fit(X, y, loss: str, rate: float, shuffle: bool = False):
             return cls(**settings).fit(X, y)
 
     return fit
+
+
+# ------------------------------------------------------------------- scikit-learn's solvers
+
+#: The methods of scikit-learn's ``LinearModelLoss`` that go over every row of X: its
+#: logistic-regression solvers other than sag and saga work through them.
+LINEAR_LOSS_PASSES = (
+    "loss",
+    "loss_gradient",
+    "gradient",
+    "gradient_hessian",
+    "gradient_hessian_product",
+    "weight_intercept_raw",
+)
+
+
+def sklearn_loss_passes(fit: Callable[[], object]) -> tuple[object, int | None]:
+    """Run ``fit`` once and count the passes over the rows that scikit-learn's solvers make.
+
+    A pass is a call of one of :data:`LINEAR_LOSS_PASSES` on scikit-learn's
+    ``LinearModelLoss`` that no other such call made: the loss and gradient together (what
+    L-BFGS evaluates, line-search trials included), the gradient and Hessian of a Newton step,
+    or the scores ``X @ w`` alone. Each is one evaluation over all the rows, though scikit-learn
+    reads X twice for a loss and gradient (``X @ w``, then ``Xᵀ r``) where descend's fused
+    kernel reads it once, and a Hessian costs a product ``Xᵀ S X`` rather than a read. Returns
+    what ``fit`` returned and the count, or None in place of the count where scikit-learn has
+    no such class (then ``fit`` ran uncounted).
+    """
+    try:
+        from sklearn.linear_model._linear_loss import LinearModelLoss
+    except ImportError:
+        return fit(), None
+    originals = {
+        name: LinearModelLoss.__dict__[name]
+        for name in LINEAR_LOSS_PASSES
+        if name in LinearModelLoss.__dict__
+    }
+    count, depth = 0, 0
+
+    def counted(method):
+        @functools.wraps(method)
+        def wrapper(*args, **kwargs):
+            nonlocal count, depth
+            count += depth == 0
+            depth += 1
+            try:
+                return method(*args, **kwargs)
+            finally:
+                depth -= 1
+
+        return wrapper
+
+    for name, method in originals.items():
+        setattr(LinearModelLoss, name, counted(method))
+    try:
+        result = fit()
+    finally:
+        for name, method in originals.items():
+            setattr(LinearModelLoss, name, method)
+    return result, count
+
+
+def one_thread(fn: Callable[[], object]) -> Callable[[], object] | None:
+    """``fn`` with BLAS and OpenMP held to one thread while it runs (through threadpoolctl,
+    which scikit-learn brings), or None without threadpoolctl."""
+    threadpoolctl = import_peer("threadpoolctl")
+    if threadpoolctl is None:
+        return None
+
+    def run():
+        with threadpoolctl.threadpool_limits(1):
+            return fn()
+
+    return run
 
 
 def python_sgd_epoch(X, y, loss: str, rate: float, rows: int) -> Callable[[], list]:
