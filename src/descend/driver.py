@@ -52,7 +52,7 @@ from typing import Any
 
 import numpy as np
 
-from descend.stopping import AnyOf, GTol, Info, MaxIter, Patience, Target, Tol, XTol
+from descend.stopping import AnyOf, GTol, Info, MaxIter, Patience, RTol, Target, Tol, XTol
 
 __all__ = ["DIVERGENCE_FACTOR", "MAX_RECOVERIES", "RunState", "divergence_limit", "drive"]
 
@@ -188,7 +188,9 @@ def inline_checks(rules):
 
 
 #: The keyword rules and the name of their setting.
-_KEYWORD_RULES = {MaxIter: "max_iter", Tol: "tol", XTol: "xtol", GTol: "gtol", Target: "target"}
+_KEYWORD_RULES = {
+    MaxIter: "max_iter", Tol: "tol", RTol: "rtol", XTol: "xtol", GTol: "gtol", Target: "target",
+}  # fmt: skip
 
 
 def drive(

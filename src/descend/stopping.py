@@ -46,6 +46,7 @@ __all__ = [
     "Info",
     "MaxIter",
     "Patience",
+    "RTol",
     "Rule",
     "Target",
     "Tol",
@@ -63,6 +64,9 @@ __all__ = [
 MESSAGES: dict[str, str] = {
     "max_iter": "Stopped at the maximum number of iterations (max_iter = {max_iter}).",
     "tol": "The change in {watched} between {unit}s fell to tol = {tol:g} or below.",
+    "rtol": (
+        "The change in {watched} between {unit}s fell to rtol = {rtol:g} times its size or below."
+    ),
     "xtol": "The largest change in x between iterations fell to xtol = {xtol:g} or below.",
     "gtol": "The norm of the gradient fell to gtol = {gtol:g} or below.",
     "target": "f reached the target {target:g}.",
@@ -242,6 +246,34 @@ class Tol(Rule):
 
     def __call__(self, info):
         return self.hit(self.tol, info.nit, info.f, info.f_prev, info.grad_norm, info.step)
+
+
+@dataclass
+class RTol(Rule):
+    r"""Stop when f changes little for its size:
+    :math:`|f_k - f_{k-1}| \le \text{rtol} \cdot \max(|f_k|, |f_{k-1}|)`.
+
+    The test of a method that converges fast near the optimum (L-BFGS, conjugate gradients),
+    where a tiny relative change leaves a gap of the same order, whatever the scale of f. A
+    negative ``rtol`` never fires.
+
+    >>> RTol.hit(1e-3, 2, 1000.0, 1000.5, None, None), RTol.hit(1e-3, 2, 1.0, 1.5, None, None)
+    (True, False)
+    """
+
+    rtol: float
+    name = "rtol"
+
+    def __post_init__(self):
+        self.rtol = check_real(self.rtol, "rtol")
+
+    @staticmethod
+    def hit(rtol, nit, f, f_prev, grad_norm, step, maximize=False):
+        """The test on the numbers (see :meth:`Rule.hit`)."""
+        return f_prev is not None and abs(f - f_prev) <= rtol * max(abs(f), abs(f_prev))
+
+    def __call__(self, info):
+        return self.hit(self.rtol, info.nit, info.f, info.f_prev, info.grad_norm, info.step)
 
 
 @dataclass

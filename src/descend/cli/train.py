@@ -51,8 +51,8 @@ MOMENTUM = typer.Option(help="Momentum α.")
 BATCH = typer.Option("--batch-size", help="Rows per step (default: all; 1 is stochastic).")
 EPOCHS = typer.Option(help="Most epochs.")
 TOL = typer.Option(
-    help="Stop when the loss changes by at most this between epochs (default: 1e-4, or 1e-10 "
-    "times the starting loss for lbfgs and cg)."
+    help="Stop when the loss changes by at most this between epochs (default: 1e-4, or 1e-12 "
+    "times the loss for lbfgs and cg)."
 )
 PATIENCE = typer.Option(help="Stop after this many epochs without improving by tol.")
 PENALTY = typer.Option(help="l2, l1 or elasticnet, with a strength: l2:0.001.")

@@ -337,7 +337,7 @@ def _entries(loss: str, loss_names: tuple[str, ...], classifier: bool) -> list[P
         Parameter(
             "tol",
             "Stop when the loss changes by at most this between epochs; 'auto' is 1e-4, or "
-            "1e-10 times the starting loss for 'lbfgs' and 'cg'; None turns the rule off.",
+            "1e-12 times the loss for 'lbfgs' and 'cg'; None turns the rule off.",
             "auto", kinds=("none", "real"), choices=("auto",), ranges=_POSITIVE_OR_ZERO,
         ),
         Parameter(

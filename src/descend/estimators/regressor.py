@@ -72,9 +72,9 @@ class GDRegressor(RegressorMixin, GDBase):
     tol : "auto", float or None
         Stop when the loss changes by at most ``tol`` between epochs
         (:math:`|L_k - L_{k-1}| \le` ``tol``). ``"auto"`` (the default) is :math:`10^{-4}`,
-        or :math:`10^{-10}` times the starting loss for ``"lbfgs"`` and ``"cg"``, whose
-        steps converge fast enough near the optimum for such a change to leave a gap of the
-        same order. None turns the rule off.
+        or for ``"lbfgs"`` and ``"cg"`` a change of :math:`10^{-12}` times the loss
+        (:class:`descend.stopping.RTol`): their steps converge fast enough near the optimum
+        for such a change to leave a gap of the same order. None turns the rule off.
     n_iter_no_change : int or None
         Stop instead when the best loss has not improved by more than ``tol`` (or 0) for this
         many epochs in a row (the patience rule; ``tol`` is then its threshold, not a rule of

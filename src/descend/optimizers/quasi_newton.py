@@ -111,9 +111,10 @@ class LBFGS(Optimizer):
         count, pairs, s, y, rho = state.count, state.pairs, state.s, state.y, state.rho
         if count:
             s_new, y_new = x - state.x_prev, g - state.g_prev
-            sy = float(s_new @ y_new)
-            # (a pair whose 1 / s·y overflows, far below rounding, is no use either)
-            if sy > _CURVATURE * float(y_new @ y_new) and math.isfinite(1.0 / sy):
+            sy, yy = float(s_new @ y_new), float(y_new @ y_new)
+            # (a pair whose 1 / s·y or s·y / y·y overflows, far below rounding, is no use)
+            usable = yy > 0.0 and sy > _CURVATURE * yy
+            if usable and math.isfinite(1.0 / sy) and math.isfinite(sy / yy):
                 keep = min(pairs, self.memory - 1)  # the oldest pair leaves when full
                 s = np.concatenate([s[pairs - keep : pairs], s_new[None], s[pairs:]])
                 y = np.concatenate([y[pairs - keep : pairs], y_new[None], y[pairs:]])
