@@ -383,9 +383,9 @@ def _resolve_optimizer(optimizer, learning_rate, momentum) -> _optimizers.Optimi
             f"{optimizer.__name__}(learning_rate=0.01) or its name"
         )
     if type(learning_rate) is _Default:
-        own = getattr(_optimizers.OPTIMIZERS.get(str(optimizer).lower()), "learning_rate", None)
         # an optimizer made to run with a line search keeps it unless a rate is given
-        learning_rate = None if isinstance(own, str) else float(learning_rate)
+        searched = _optimizers.line_search_default(optimizer)
+        learning_rate = None if searched else float(learning_rate)
     return _optimizers.make(optimizer, learning_rate, momentum if momentum_given else None)
 
 

@@ -58,6 +58,12 @@ class Penalty:
         return self.kind is not None and self.alpha > 0.0
 
     @property
+    def l1_weight(self) -> float:
+        r"""The factor of the L1 part, :math:`\alpha` for l1, :math:`\alpha\rho` for the
+        elastic net (0 without one: the penalty is then smooth)."""
+        return self._weights[0]
+
+    @property
     def l2_weight(self) -> float:
         r"""The factor of the L2 part, :math:`\alpha` for l2, :math:`\alpha(1-\rho)` for
         the elastic net."""

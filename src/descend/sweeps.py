@@ -372,11 +372,7 @@ def sweep(
     start, scalar = _starting_point(x0)
     # the quasi-Newton directions are built from dot products over the whole point: a block
     # of runs stepped as one array would be one run of many coordinates
-    numeric_rates = all(
-        isinstance(o.learning_rate, float)
-        and not isinstance(o, _optimizers.LBFGS | _optimizers.ConjugateGradient)
-        for o in opts
-    )
+    numeric_rates = all(isinstance(o.learning_rate, float) and not o.one_objective for o in opts)
     # A numeric or checked gradient, like a schedule, is minimize's business: one at a time.
     analytic = grad if callable(grad) else None
     if grad is None and isinstance(fun, Objective):
@@ -409,8 +405,9 @@ def _is_number(value) -> bool:
 def _default_rate(name: str):
     """The learning rate of a sweep that gives none: an optimizer's own line search where it
     is made to run with one, else 0.01 (as :func:`descend.minimize` chooses)."""
-    own = getattr(_optimizers.OPTIMIZERS.get(name.lower()), "learning_rate", None)
-    return own if isinstance(own, str) else 0.01
+    if _optimizers.line_search_default(name):
+        return _optimizers.OPTIMIZERS[name.lower()].learning_rate
+    return 0.01
 
 
 def _values(value, name: str) -> list:

@@ -337,7 +337,7 @@ class GDBase(BaseEstimator):
             not partial
             and self.batch_size is None
             and loss.smooth
-            and penalty._weights[0] == 0.0
+            and penalty.l1_weight == 0.0
             and self.learning_rate in ("auto", "wolfe")
             and self.momentum is None
         )
@@ -743,7 +743,7 @@ class GDBase(BaseEstimator):
         which stop before the training optimum on purpose.
         """
         loss, penalty = settings.loss, settings.penalty
-        if not loss.smooth or penalty._weights[0] != 0.0 or self.early_stopping:
+        if not loss.smooth or penalty.l1_weight != 0.0 or self.early_stopping:
             return None
         X, _, w = train
         weights = np.ones(X.shape[0]) if w is None else w

@@ -69,6 +69,7 @@ __all__ = [
     "RMSProp",
     "RMSPropState",
     "check_learning_rate",
+    "line_search_default",
     "make",
 ]
 
@@ -77,6 +78,17 @@ OPTIMIZERS: dict[str, type[Optimizer]] = {
     for cls in (GD, Momentum, Nesterov, AdaGrad, RMSProp, Adam, AdamW, LBFGS, ConjugateGradient)
 }
 _WITH_MOMENTUM = ("momentum", "nesterov", "rmsprop")
+
+
+def line_search_default(name) -> bool:
+    """Whether the optimizer of this name is made to run with a line search (its own default
+    learning rate names one), so that a run given no rate keeps it.
+
+    >>> line_search_default("lbfgs"), line_search_default("gd"), line_search_default("x")
+    (True, False, False)
+    """
+    cls = OPTIMIZERS.get(str(name).lower())
+    return cls is not None and isinstance(cls.learning_rate, str)
 
 
 def make(name: str, learning_rate=None, momentum=None) -> Optimizer:
