@@ -310,6 +310,23 @@ ROUTED = (
 )
 
 
+def _assert_resume_is_the_fit(kind, params, stop, X, y, full, folder):
+    """A fit of ``kind(**params)`` checkpointed at epoch ``stop`` in ``folder`` and resumed
+    ends as ``full``, the same fit run whole: weights, epochs, reason and every column of
+    the record but time, bit for bit."""
+    kind(**{**params, "max_epochs": stop}).fit(X, y, checkpoint=folder)
+    rest = kind(**params).fit(X, y, resume=folder)
+    assert np.array_equal(rest.coef_, full.coef_) and np.array_equal(
+        rest.intercept_, full.intercept_
+    )
+    assert (rest.n_iter_, rest.stop_reason_) == (full.n_iter_, full.stop_reason_)
+    for column in full.history_.columns:
+        if column != "time":
+            assert np.array_equal(
+                getattr(rest.history_, column), getattr(full.history_, column), equal_nan=True
+            )
+
+
 @pytest.mark.parametrize(
     "route, name, kind, params, classes", ROUTED, ids=[f"{r[0]}-{r[1]}" for r in ROUTED]
 )
@@ -327,18 +344,7 @@ def test_fit_resumed_anywhere_is_the_uninterrupted_fit(
     base = dict(max_epochs=25, random_state=0, **params)
     full = kind(**base).fit(X, y)
     stop = data.draw(st.integers(1, full.n_iter_), label="stop")
-    folder = tmp_path_factory.mktemp("fit")
-    kind(**{**base, "max_epochs": stop}).fit(X, y, checkpoint=folder)
-    rest = kind(**base).fit(X, y, resume=folder)
-    assert np.array_equal(rest.coef_, full.coef_) and np.array_equal(
-        rest.intercept_, full.intercept_
-    )
-    assert (rest.n_iter_, rest.stop_reason_) == (full.n_iter_, full.stop_reason_)
-    for column in full.history_.columns:
-        if column != "time":
-            assert np.array_equal(
-                getattr(rest.history_, column), getattr(full.history_, column), equal_nan=True
-            )
+    _assert_resume_is_the_fit(kind, base, stop, X, y, full, tmp_path_factory.mktemp("fit"))
 
 
 def test_fit_checkpoint_of_other_data_is_refused(tmp_path):
@@ -520,16 +526,7 @@ def _resume_matches(tmp_path_factory, monkeypatch, case, stop_fraction):
     full = GDClassifier(**params).fit(X, y)
     stop = max(1, round(stop_fraction * full.n_iter_))
     folder = tmp_path_factory.mktemp("product")
-    GDClassifier(**{**params, "max_epochs": stop}).fit(X, y, checkpoint=folder)
-    rest = GDClassifier(**params).fit(X, y, resume=folder)
-    assert np.array_equal(rest.coef_, full.coef_) and np.array_equal(
-        rest.intercept_, full.intercept_
-    )
-    assert (rest.n_iter_, rest.stop_reason_) == (full.n_iter_, full.stop_reason_)
-    for column in ("loss", "sse", "accuracy", "learning_rate"):
-        assert np.array_equal(
-            getattr(rest.history_, column), getattr(full.history_, column), equal_nan=True
-        )
+    _assert_resume_is_the_fit(GDClassifier, params, stop, X, y, full, folder)
 
 
 @settings(
