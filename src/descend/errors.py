@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-__all__ = ["DivergenceError", "DivergenceWarning", "FitDivergedError", "GradientCheckError"]
+__all__ = [
+    "ClusterError",
+    "DivergenceError",
+    "DivergenceWarning",
+    "FitDivergedError",
+    "GradientCheckError",
+]
 
 
 class DivergenceWarning(RuntimeWarning):
@@ -57,3 +63,10 @@ class GradientCheckError(ValueError):
         self.analytic = analytic
         self.numeric = numeric
         self.error = error
+
+
+class ClusterError(RuntimeError):
+    """The Dask cluster a fit ran on went away (its scheduler, or the connection to it).
+
+    Nothing is lost of the data, which stay in their files or collections; a fit with a
+    checkpoint goes on from it when run again."""

@@ -22,13 +22,15 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from descend import checkpoint as _checkpoints
-from descend import kernels, losses, optimizers
+from descend import cluster, kernels, losses, optimizers
 from descend.batches import check_batch_size, full_batch
+from descend.chunks import Chunks, Prep, as_chunks
 from descend.driver import RunState, divergence_limit, drive
 from descend.errors import FitDivergedError
 from descend.estimators.history import TrainingHistory
 from descend.estimators.parameters import check_parameters
-from descend.kernels.stepsize import check_scale
+from descend.kernels.chunked import ChunkedTraining
+from descend.kernels.stepsize import _refuse_tiny, check_scale
 from descend.linesearch import Backtracking, Wolfe
 from descend.penalties import Penalty
 from descend.schedules import rate_at
@@ -506,12 +508,13 @@ class GDBase(BaseEstimator):
             return plan
         return rate_at(plan, epoch, "epoch")
 
-    def _prepared(self, train, val, model, settings, partial=False):
+    def _prepared(self, train, val, model, settings, partial=False, rows=None):
         """The :class:`~descend.kernels.Training` of the training rows and of the held-out
-        rows (None without them)."""
-        batch = check_batch_size(self.batch_size, train[0].shape[0])
+        rows (None without them). (``rows``: only check the settings for that many rows.)"""
+        n = train[0].shape[0] if rows is None else rows
+        batch = check_batch_size(self.batch_size, n)
         opt = settings.optimizer
-        if opt.one_objective and (partial or not full_batch(batch, train[0].shape[0])):
+        if opt.one_objective and (partial or not full_batch(batch, n)):
             what = "partial_fit, whose every call sees other rows" if partial else (
                 f"batch_size={self.batch_size} (mini-batches)"
             )  # fmt: skip
@@ -562,18 +565,26 @@ class GDBase(BaseEstimator):
         [0, 1), and stays so with :math:`L` underestimated by up to a quarter, so on a full
         batch it takes :math:`1/L` whole, and, with no momentum given, the accelerated
         sequence with the gradient restart. On mini-batches and chunks, where each step's
-        gradient is noisy, it keeps the momentum's share and its default momentum."""
+        gradient is noisy, it keeps the momentum's share and its default momentum.
+
+        ``X`` may be a :class:`~descend.kernels.chunked.ChunkedTraining` (data read a chunk
+        at a time), whose passes give the scale and the rate."""
+        chunked = isinstance(X, ChunkedTraining)
+        n = X.n_rows if chunked else X.shape[0]
         if not settings.auto_rate:
-            check_scale(X)
+            if chunked:
+                _refuse_tiny(X.largest())
+            else:
+                check_scale(X)
         else:
-            batch = check_batch_size(self.batch_size, X.shape[0])
-            rate = kernels.auto_learning_rate(
+            batch = check_batch_size(self.batch_size, n)
+            rate = X.auto_learning_rate() if chunked else kernels.auto_learning_rate(
                 X, model, settings.loss, settings.penalty, batch, sample_weight
-            )
+            )  # fmt: skip
             opt = settings.optimizer
             momentum = getattr(opt, "momentum", 0.0)
             if isinstance(opt, optimizers.Nesterov) and (
-                isinstance(momentum, str) or (full_batch(batch, X.shape[0]) and not chunk)
+                isinstance(momentum, str) or (full_batch(batch, n) and not chunk)
             ):
                 if self.momentum is None and not chunk:
                     opt = replace(opt, momentum="sequence", restart="gradient")
@@ -790,6 +801,9 @@ class GDBase(BaseEstimator):
     def _fit_epochs(self, X, y, coef_init, intercept_init, sample_weight, store=None):
         """The whole descent of ``fit``; returns the stop reason and, when tol or patience
         stopped it, :meth:`_proven_gap` (else None)."""
+        data = as_chunks(X, y, sample_weight)
+        if data is not None:
+            return self._fit_chunks(data, coef_init, intercept_init, store)
         settings = self._settings()
         X, y = self._validate_Xy(X, y, reset=True, check_finite=False)
         previous_classes = getattr(self, "classes_", None)
@@ -820,33 +834,107 @@ class GDBase(BaseEstimator):
         if not finite:
             _check_finite(X)
         settings = self._resolve_rate(settings, train[0], model, train[2])
+        fingerprint = self._fingerprint(X, y, w, coef_init, intercept_init, settings)
+        reason = self._descend(theta, prepared, model, settings, store, fingerprint)
+        gap = None
+        # the check runs a little L-BFGS from where the fit stopped: nothing it could show
+        # about a fit that was L-BFGS (or CG) itself, stopped where its steps stopped paying
+        if reason in ("tol", "n_iter_no_change") and not settings.optimizer.one_objective:
+            gap = self._proven_gap(self._theta, train, model, settings)
+        return reason, gap
+
+    def _descend(self, theta, prepared, model, settings, store, fingerprint) -> str:
+        """Descent from ``theta`` on the prepared rows (with ``settings`` resolved) until a
+        rule fires, resumed from ``store``'s checkpoint where it has one; the results are
+        kept on the estimator (:meth:`_finish`). Returns the stop reason."""
         self._resolve_tol(settings.optimizer)
+        validation = prepared[1] is not None
         state = RunState(
             nit=0, x=theta, f=math.nan, g=None, grad_norm=math.nan,
             opt_state=settings.optimizer.init(theta),
-            record=self._new_history(model, val is not None),
+            record=self._new_history(model, validation),
         )  # fmt: skip
         if store is not None:
-            store.describe(**self._fingerprint(X, y, w, coef_init, intercept_init, settings))
+            store.describe(**fingerprint)
             if store.resuming:
                 state = store.load(state)
-                rng.bit_generator.state = state.order
+                self._rng.bit_generator.state = state.order
         limit = state.extra.get("limit")  # a resumed fit's, else None
         state, best, reason = self._run(
             state, prepared, model, settings, self._rules(), store, limit
         )
         theta = state.x
-        if val is not None:
+        if validation:
             theta = best[1]  # keep the epoch that did best on the held-out rows
             state.x = theta
         self._state = state
         self._finish(theta, model, state.record, reason, state.nfev)
-        gap = None
-        # the check runs a little L-BFGS from where the fit stopped: nothing it could show
-        # about a fit that was L-BFGS (or CG) itself, stopped where its steps stopped paying
-        if reason in ("tol", "n_iter_no_change") and not settings.optimizer.one_objective:
-            gap = self._proven_gap(theta, train, model, settings)
-        return reason, gap
+        return reason
+
+    def _fit_chunks(self, data: Chunks, coef_init, intercept_init, store):
+        """``fit`` on data read a chunk at a time (files, Dask collections): the rows are
+        loaded where they live (:mod:`descend.cluster`) and each epoch's passes map over
+        them (:class:`descend.kernels.chunked.ChunkedTraining`)."""
+        settings = self._settings()
+        name = type(self).__name__
+        if self.early_stopping:
+            raise ValueError(
+                f"{name}: early_stopping holds rows out of the training data, which it "
+                f"cannot do for {data.description} read a chunk at a time; hold a validation "
+                "set out yourself and watch it with a callback, or fit arrays in memory"
+            )
+        if not data.has_targets:
+            raise ValueError(f"{name}.fit needs targets: y was not given for {data.description}")
+        self._set_features(data)
+        previous_classes = getattr(self, "classes_", None)
+        prep, n_outputs = self._chunk_targets(data)
+        same_targets = previous_classes is None or np.array_equal(previous_classes, self.classes_)
+        model = kernels.LinearModel(data.n_features, n_outputs, bool(self.fit_intercept))
+        rng = _rng(settings.seed)
+        init_rng, _ = _children(rng, 2)
+        theta = self._start(model, coef_init, intercept_init, init_rng, warm=same_targets)
+        self._rng, self._model = rng, model
+        batch = check_batch_size(self.batch_size, data.n_rows)
+        opt = settings.optimizer
+        if opt.one_objective and not full_batch(batch, data.n_rows):
+            self._prepared(((None,) * 3), None, model, settings, rows=data.n_rows)
+        run = cluster.executor(data, prep)
+        try:
+            rows = ChunkedTraining(
+                run, model=model, loss=settings.loss, penalty=settings.penalty,
+                batch_size=batch, shuffle=self.shuffle, classifier=self._is_classifier(),
+            )  # fmt: skip
+            with np.errstate(all="ignore"):
+                finite = rows.measure(theta).finite
+            if not finite and (found := rows.nonfinite()) is not None:
+                row, column, value = found
+                kind = "NaN" if math.isnan(value) else "infinity (inf)"
+                raise ValueError(
+                    f"Input X contains {kind} at row {row}, column {column}; every entry "
+                    "must be a finite number (drop or impute the missing values first)"
+                )
+            settings = self._resolve_rate(settings, rows, model, None)
+            fingerprint = self._fingerprint(
+                data.token, None, None, coef_init, intercept_init, settings
+            )  # fmt: skip
+            reason = self._descend(theta, (rows, None), model, settings, store, fingerprint)
+        finally:
+            run.close()
+        # the ConvergenceWarning's gap check reads X in ways a chunk at a time does not
+        return reason, None
+
+    def _set_features(self, data: Chunks) -> None:
+        """``n_features_in_`` and ``feature_names_in_`` from chunked data, as validation
+        sets them for arrays."""
+        self.n_features_in_ = data.n_features
+        if data.feature_names is not None:
+            self.feature_names_in_ = np.asarray(data.feature_names, dtype=object)
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+
+    def _chunk_targets(self, data: Chunks) -> tuple[Prep, int]:
+        """How the chunks' rows are prepared, and the model's outputs (a regressor: one)."""
+        return Prep(dtype=data.dtype.name), 1
 
     def _fingerprint(self, X, y, w, coef_init, intercept_init, settings) -> dict:
         """What a checkpoint of this fit must match to be resumed: the settings that shape

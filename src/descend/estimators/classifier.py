@@ -9,6 +9,7 @@ from sklearn.utils.multiclass import check_classification_targets
 
 from descend import losses
 from descend._validation import check_nonnegative
+from descend.chunks import Prep
 from descend.estimators.base import GDBase
 
 __all__ = ["GDClassifier"]
@@ -209,6 +210,18 @@ class GDClassifier(ClassifierMixin, GDBase):
             )
         k = len(self.classes_)
         return (index.astype(float) if k == 2 else index), (1 if k == 2 else k)
+
+    def _chunk_targets(self, data):
+        labels = data.labels()
+        check_classification_targets(labels)
+        if len(labels) < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs at least two classes in y; it has only one "
+                f"class: {labels.tolist()[0] if len(labels) else None!r}"
+            )
+        self.classes_ = labels
+        k = len(labels)
+        return Prep(dtype=data.dtype.name, classes=labels, binary=k == 2), (1 if k == 2 else k)
 
     def _sample_weight(self, sample_weight, X, y, partial=False):
         w = super()._sample_weight(sample_weight, X, y)

@@ -52,10 +52,13 @@ from descend.kernels.model import LinearModel
 from descend.penalties import Penalty
 
 __all__ = [
+    "CHUNK_PARTS",
     "Gradient",
     "available",
     "batches_epoch",
+    "chunk_sums",
     "epoch",
+    "finish",
     "full_gradient",
     "gram_product",
     "optimizer_form",
@@ -200,9 +203,10 @@ class Gradient(NamedTuple):
     finite: bool = True
 
 
-def _pass_call(theta, X, y, sw, model: LinearModel, loss, want_grad, want_stats):
+def _pass_call(theta, X, y, sw, model: LinearModel, loss, want_grad, want_stats, parts=None):
     """The kernel of one pass over all rows, its arguments (y and sw as the kernels read
-    them: see :func:`_targets`, :func:`_weights`) and its number of blocks."""
+    them: see :func:`_targets`, :func:`_weights`) and its number of blocks (``parts``, or
+    as :func:`_parts` finds)."""
     kern = _kernels()
     code = kern.LOSS_CODES[loss.name]
     param = float(getattr(loss, "delta", 0.0))
@@ -212,7 +216,7 @@ def _pass_call(theta, X, y, sw, model: LinearModel, loss, want_grad, want_stats)
     W = np.ascontiguousarray(np.reshape(coef, (d, k)), dtype=dtype if k == 1 else np.float64)
     bias = np.zeros(k) if not model.fit_intercept else np.array(b, dtype=float).reshape(k)
     threshold = float(loss.threshold)
-    parts = _parts(X)
+    parts = _parts(X) if parts is None else parts
     if hasattr(X, "format"):
         args = (
             X.data, X.indices, X.indptr, y, sw, W.astype(np.float64), bias, code, param,
@@ -228,9 +232,14 @@ def _pass_call(theta, X, y, sw, model: LinearModel, loss, want_grad, want_stats)
     return kern.dense_many, (X, y, sw, W, bias, code, parts, want_grad), parts
 
 
-def _pass(theta, X, y, sw, model: LinearModel, loss, want_grad: bool, want_stats: bool = True):
+def _pass(
+    theta, X, y, sw, model: LinearModel, loss, want_grad: bool, want_stats: bool = True,
+    parts=None,
+):  # fmt: skip
     """The raw sums of one compiled pass: ``G`` of shape ``(d + 1, k)`` and the stats."""
-    kernel, args, parts = _pass_call(theta, X, y, sw, model, loss, want_grad, want_stats)
+    kernel, args, parts = _pass_call(
+        theta, X, y, sw, model, loss, want_grad, want_stats, parts
+    )  # fmt: skip
     G, stats = _run(kernel, args, parts)
     return G.reshape(model.n_features + 1, model.n_outputs), stats
 
@@ -294,8 +303,17 @@ def full_gradient(
     G, stats = _pass(
         np.asarray(theta, dtype=float), X, y, sw, model, loss, want_grad, want_stats
     )  # fmt: skip
-    finite = bool(np.isfinite(stats[3]))
     divisor = _divisor(loss, sw, X.shape[0])
+    return finish(theta, G, stats, divisor, model=model, penalty=penalty, want_grad=want_grad,
+                  want_stats=want_stats)  # fmt: skip
+
+
+def finish(theta, G, stats, divisor, *, model, penalty: Penalty, want_grad=True,
+           want_stats=True) -> Gradient:  # fmt: skip
+    """The :class:`Gradient` from the raw sums of a pass (``G`` of shape ``(d + 1, k)``, the
+    four stats; see :func:`chunk_sums`): divided by the reduction's ``divisor``, with the
+    penalty added."""
+    finite = bool(np.isfinite(stats[3]))
     coef = model.split(theta)[0]
     if not want_stats:
         stats = np.full(3, np.nan)
@@ -312,6 +330,29 @@ def full_gradient(
         if model.fit_intercept:
             grad[model.n_coef :] = G[model.n_features] / divisor
     return Gradient(value, grad, float(stats[1]), float(stats[2]), finite)
+
+
+#: Most blocks a chunk's pass is split into (see :func:`chunk_sums`).
+CHUNK_PARTS = 16
+
+
+def chunk_sums(theta, X, y, sample_weight, *, model, loss, want_grad=True, want_stats=True):
+    """The raw sums of one pass over a chunk of rows: ``G`` of shape ``(d + 1, k)`` (the
+    gradient's sums before the divisor and the penalty) and the four stats (weighted loss,
+    squared error, right predictions, sum of the outputs), as :func:`finish` takes them.
+
+    The chunk is split into blocks by its size alone (one per
+    :data:`~descend.kernels.policy.BYTES_PER_THREAD` of X, at most :data:`CHUNK_PARTS`),
+    never by the threads at hand, and the blocks' sums are added in order: the same chunk
+    gives the same bits on any machine and any number of threads. Chunks' sums added in
+    their order are then the same whatever ran them.
+    """
+    size = X.data.nbytes if hasattr(X, "format") else X.nbytes
+    parts = max(1, min(CHUNK_PARTS, X.shape[0] // 4, size // policy.BYTES_PER_THREAD))
+    return _pass(
+        np.asarray(theta, dtype=float), X, _targets(y), _weights(sample_weight), model, loss,
+        want_grad, want_stats, parts,
+    )  # fmt: skip
 
 
 def total(X, prefetch: bool = False) -> float:
@@ -423,10 +464,15 @@ def batches_epoch(
     batch_size: int,
     rng: np.random.Generator,
     shuffle: bool = True,
+    whole: tuple[int, float] | None = None,
 ):
     """A mini-batch or stochastic epoch (``batch_size`` below the number of rows) as one
     compiled loop, the optimizer's steps included: :func:`epoch` for such batches. The loop
-    runs on the calling thread, so it takes no ``n_jobs``."""
+    runs on the calling thread, so it takes no ``n_jobs``.
+
+    ``whole`` = (rows, total weight) says that X is a chunk of a larger data set with those
+    totals, which size each batch's divisor and share of the penalty (see
+    :mod:`descend.kernels.reference`); the batches then never span two chunks."""
     n = X.shape[0]
     theta = np.asarray(theta, dtype=float)
     # rows in order need no list of them: the kernels count them
@@ -434,17 +480,26 @@ def batches_epoch(
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         return _batches(
             theta, state, X, y, sample_weight, order, not shuffle, model, loss, penalty,
-            optimizer_form(optimizer), float(rate), batch_size,
+            optimizer_form(optimizer), float(rate), batch_size, whole,
         )  # fmt: skip
 
 
-def _batches_call(theta, state, X, y, sw, order, in_order, model, loss, penalty, form, rate, size):
+def _batches_call(
+    theta, state, X, y, sw, order, in_order, model, loss, penalty, form, rate, size, whole=None
+):  # fmt: skip
     """The kernel of a mini-batch epoch with the optimizer of compiled form ``form``, its
     arguments, and three of them that it updates in place: the parameters, the optimizer's
-    state buffers and its step count."""
+    state buffers and its step count. With ``whole`` (see :func:`batches_epoch`) every row
+    carries a weight (1 where none was given), so that the kernel divides by the totals of
+    the whole data rather than of X."""
     kern = _kernels()
     n = X.shape[0]
-    total = float(sw.sum()) if sw.shape[0] else float(n)
+    if whole is not None:
+        if not sw.shape[0]:
+            sw = np.ones(n)
+        n, total = whole
+    else:
+        total = float(sw.sum()) if sw.shape[0] else float(n)
     mean = loss.reduction == "mean"
     # a weighted "mean" batch stands for all the rows: its size times their mean weight
     mean_weight = total / n if sw.shape[0] and mean and total > 0 else 0.0
@@ -465,11 +520,12 @@ def _batches_call(theta, state, X, y, sw, order, in_order, model, loss, penalty,
 
 
 def _batches(
-    theta, state, X, y, sample_weight, order, in_order, model, loss, penalty, form, rate, size
+    theta, state, X, y, sample_weight, order, in_order, model, loss, penalty, form, rate, size,
+    whole=None,
 ):  # fmt: skip
     kernel, args, (out, S, count) = _batches_call(
         theta, state, X, _targets(y), _weights(sample_weight), order, in_order, model, loss,
-        penalty, form, rate, size,
+        penalty, form, rate, size, whole,
     )  # fmt: skip
     ok = kernel(*args)
     # a batch whose gradient was not finite leaves the state of the batches before it

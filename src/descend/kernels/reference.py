@@ -129,6 +129,7 @@ def epoch(
     batch_size: int,
     rng: np.random.Generator,
     shuffle: bool = True,
+    whole: tuple[int, float] | None = None,
 ):
     """One pass over the rows in batches of ``batch_size``: an optimizer step per batch.
 
@@ -148,6 +149,10 @@ def epoch(
         This epoch's learning rate, or a line search run on each batch's objective.
     batch_size, rng, shuffle :
         How the rows are split and ordered (see :func:`descend.batches.batch_indices`).
+    whole : (int, float), optional
+        The rows and total weight of a larger data set that these rows are a chunk of: they
+        size each batch's divisor and share of the penalty, and the rows are taken in
+        batches even when one batch would hold them all.
 
     Returns
     -------
@@ -158,9 +163,15 @@ def epoch(
     n = X.shape[0]
     total = n if sample_weight is None else float(sample_weight.sum())
     full = full_batch(batch_size, n)
+    rows_all = n
+    if whole is not None:  # a chunk: every row weighed, against the totals of the whole
+        if sample_weight is None:
+            sample_weight = np.ones(n)
+        rows_all, total = whole
+        full = False
     # a weighted "mean" batch stands for all the rows: its size times their mean weight divides
     weighted_mean = sample_weight is not None and loss.reduction == "mean" and total > 0
-    mean_weight = total / n if weighted_mean and not full else None
+    mean_weight = total / rows_all if weighted_mean and not full else None
     search = rate if isinstance(rate, Backtracking | Wolfe) else None
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for rows in [slice(None)] if full else batch_indices(n, batch_size, rng, shuffle):
