@@ -644,6 +644,7 @@ class Prep:
     dtype: str = "float64"
     classes: Any = None  # sorted class labels of a classifier, else None (regression)
     binary: bool = False  # two classes: one output, targets 0.0 / 1.0
+    raw: bool = False  # hand the rows on as they are (for a user's objective)
 
 
 def _first_bad(values) -> int:
@@ -654,6 +655,8 @@ def prepare(part: Part, prep: Prep, first_row: int = 0) -> Part:
     """Check a chunk's rows and put them as the kernels read them: X C-ordered in the fit's
     dtype, class labels as indices (float 0/1 for two classes), weights float64.
     ``first_row`` (the chunk's first row in the whole data) numbers the rows of a message."""
+    if prep.raw:
+        return Part(*(None if a is None else np.asarray(a) for a in part))
     X, y, w = part
     X = np.asarray(X) if not hasattr(X, "format") else X
     if hasattr(X, "format"):

@@ -12,6 +12,7 @@ a step per batch of rows, then f (and the gradient, when a rule needs it) on all
 
 from __future__ import annotations
 
+import copy
 import math
 import sys
 import warnings
@@ -145,7 +146,14 @@ def minimize(
         array is a tuple of one. NumPy arrays and CSR, CSC or LIL sparse matrices are used as
         they are (not copied); other sparse formats become CSR, which can hand out rows;
         anything else goes through :func:`numpy.asarray`. Pass several arrays as a tuple: a
-        list is read as one array.
+        list is read as one array. Data read a chunk at a time go too
+        (:mod:`descend.chunks`): a :class:`~descend.chunks.Chunks`, a ``.npy`` path or a
+        memory-mapped array as the first array, or Dask collections ``(X, y)``; ``fun`` and
+        ``grad`` then run where each chunk is (on the workers of a Dask cluster when a
+        :class:`distributed.Client` is current), and their values over the chunks are
+        combined as the row-weighted mean, :math:`f(x) = \sum_k (n_k / n)\, f_k(x)`:
+        exact for an objective that is a mean over its rows, the convention that
+        mini-batches assume too. A batch then never spans two chunks.
     batch_size : int, optional
         Rows per step: ``None`` (or the number of rows or more) is full batch, exactly as if
         the arrays were passed in front of ``args``; 1 is stochastic gradient descent; k is
@@ -569,6 +577,29 @@ def _short_repr(value, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def _chunked(data):
+    """``data`` as :class:`~descend.chunks.Chunks` when it is read a chunk at a time (see
+    ``minimize``'s ``data``), else None."""
+    from descend import chunks
+
+    first = data[0] if isinstance(data, tuple) and data else data
+    if isinstance(first, chunks.Chunks):
+        return first
+    rest = data[1:] if isinstance(data, tuple) else ()
+    if len(rest) > 2:
+        return None
+    if chunks.is_dask(first) or isinstance(first, np.memmap) or (
+        isinstance(first, str) and first.lower().endswith(".npy")
+    ):  # fmt: skip
+        return chunks.as_chunks(first, *rest)
+    return None
+
+
+def _rows(data) -> int:
+    """The rows of checked data: a tuple of arrays or :class:`~descend.chunks.Chunks`."""
+    return data.n_rows if not isinstance(data, tuple) else data[0].shape[0]
+
+
 def _check_sampling(data, batch_size, shuffle, random_state):
     """The checked ``data``, batch size, ``shuffle`` and the run's generator. Without data, four
     Nones, once it is clear that no sampling setting was given without it."""
@@ -589,8 +620,9 @@ def _check_sampling(data, batch_size, shuffle, random_state):
                 "need data=(X, y, ...), the arrays whose rows the batches take"
             )
         return None, None, None, None
-    data = _check_data(data)
-    size = check_batch_size(batch_size, data[0].shape[0])
+    chunked = _chunked(data)
+    data = _check_data(data) if chunked is None else chunked
+    size = check_batch_size(batch_size, _rows(data))
     shuffle = check_bool(shuffle, "shuffle")
     if isinstance(random_state, bool | np.bool_):
         raise TypeError(
@@ -654,7 +686,7 @@ def _descend(
     max_iter = check_count(max_iter, "max_iter")
     record = check_bool(record, "record")
     data, batch_size, shuffle, rng = _check_sampling(data, batch_size, shuffle, random_state)
-    batched = data is not None and not full_batch(batch_size, data[0].shape[0])
+    batched = data is not None and not full_batch(batch_size, _rows(data))
     if batched and isinstance(opt, _optimizers.LBFGS | _optimizers.ConjugateGradient):
         raise ValueError(
             f"Invalid batch_size: {batch_size!r} with {type(opt).__name__}, which builds "
@@ -671,10 +703,28 @@ def _descend(
         gtol = None if named or batched else float(gtol)
     rules = _rules(max_iter, tol, xtol, gtol, target, patience, callback, stop)
     full_args = args
+    chunked = data is not None and not isinstance(data, tuple)
+    if chunked:
+        return _chunked_descent(
+            data, fun, grad, x, scalar, sense, opt, args, batch_size, batched, shuffle, rng,
+            rules, store, record, max_iter, on_divergence, gtol, callback, stop,
+        )  # fmt: skip
     if data is not None:
         args = (*data, *args)  # full batch: the data simply goes in front of args
     analytic = _resolve_grad(fun, grad, float(x[0]) if scalar else x, args)
     problem = _Counted(fun, analytic, args, scalar, sense, x.size)
+    return _run(
+        problem, x, scalar, sense, opt, data, full_args, batch_size, batched, shuffle, rng,
+        rules, store, record, max_iter, on_divergence, gtol, callback, stop, fun, analytic,
+    )  # fmt: skip
+
+
+def _run(
+    problem, x, scalar, sense, opt, data, full_args, batch_size, batched, shuffle, rng, rules,
+    store, record, max_iter, on_divergence, gtol, callback, stop, fun, analytic, run=None,
+) -> Result:  # fmt: skip
+    """The loop of :func:`minimize` on a prepared problem, and its :class:`Result`
+    (``run``: the executor of data in chunks, see :func:`_chunked_descent`)."""
     # With batches, the gradient on all the data costs an epoch's worth of calls: only the
     # rules that read it pay for it.
     needs_grad = not batched or gtol is not None or callback is not None or stop is not None
@@ -689,7 +739,11 @@ def _descend(
             raise ValueError(f"The gradient at x0 is not finite: {sense * g}")
     limit = divergence_limit(f)
 
-    if batched:
+    if batched and run is not None:
+        stepper = _ChunkEpochSteps(
+            problem, opt, limit, run[0], batch_size, shuffle, rng, full_args, needs_grad, run[1]
+        )
+    elif batched:
         stepper = _EpochSteps(
             problem, opt, limit, data, batch_size, shuffle, rng, full_args, needs_grad
         )
@@ -704,7 +758,8 @@ def _descend(
         store.describe(
             kind="maximize" if sense < 0 else "minimize", function=fun,
             gradient="numeric" if analytic is None else analytic, x0=x, args=full_args,
-            optimizer=opt, data=data, batch_size=batch_size if batched else None,
+            optimizer=opt, data=data if run is None else data.token,
+            batch_size=batch_size if batched else None,
             shuffle=shuffle if batched else None, on_divergence=on_divergence,
             record=record,
         )  # fmt: skip
@@ -930,7 +985,7 @@ class _EpochSteps(_Steps):
             yield (*take_rows(data, index), *args)
 
     def _epoch(self, x, f, g, state, nit, scale):
-        problem, opt, line_search = self.problem, self.opt, self.line_search
+        problem, line_search = self.problem, self.line_search
         if line_search is None:
             schedule = self.schedule
             rate = scale * (
@@ -938,33 +993,7 @@ class _EpochSteps(_Steps):
             )
         else:
             rate = scale * line_search.initial
-        full_args = problem.args
-        x_new, new_state, why, stepped = x, state, None, False
-        try:
-            for batch_args in self._batches():
-                problem.args = batch_args
-                g_batch = problem.gradient(x_new)
-                if not math.isfinite(_norm(g_batch)):
-                    why = "the gradient on a batch is not finite"
-                    break
-                if line_search is None:
-                    move, new_state = opt.update(g_batch, new_state, x_new, rate)
-                else:
-                    f_batch = problem.value(x_new)
-                    found = line_search.step(
-                        problem.value, x_new, f_batch, g_batch, opt, new_state, scale,
-                        gradient=problem.gradient,
-                    )  # fmt: skip
-                    if found is None:  # no decrease on this batch: it takes no step
-                        continue
-                    rate, move, new_state = found.rate, found.step, found.state
-                x_next = x_new + move
-                if not np.all(np.isfinite(x_next)):
-                    why = "x is not finite"
-                    break
-                x_new, stepped = _read_only(x_next), True
-        finally:
-            problem.args = full_args
+        x_new, new_state, rate, why, stepped = self._steps(x, state, rate, scale)
         if why is None and line_search is not None and not stepped:
             return None  # the line search found no step on any batch: reason "line_search"
         f_new, g_new, grad_norm = math.nan, None, math.nan
@@ -977,6 +1006,168 @@ class _EpochSteps(_Steps):
             if not math.isfinite(grad_norm):
                 why = "the gradient is not finite"
         return _read_only(x_new), f_new, g_new, grad_norm, new_state, rate, why
+
+    def _steps(self, x, state, rate, scale):
+        """The batches' steps of one epoch (see :func:`_batch_steps`)."""
+        return _batch_steps(
+            self.problem, self._batches(), x, state, self.opt, rate, self.line_search, scale
+        )  # fmt: skip
+
+
+def _batch_steps(problem, batches, x, state, opt, rate, line_search, scale):
+    """An optimizer step per batch of ``batches`` (each the arguments of ``fun`` and
+    ``grad``) from ``x``: ``(x, state, rate, why, stepped)``, ``why`` saying why the epoch
+    stopped early (None when it did not) and ``stepped`` whether any batch moved x."""
+    full_args = problem.args
+    x_new, new_state, why, stepped = x, state, None, False
+    try:
+        for batch_args in batches:
+            problem.args = batch_args
+            g_batch = problem.gradient(x_new)
+            if not math.isfinite(_norm(g_batch)):
+                why = "the gradient on a batch is not finite"
+                break
+            if line_search is None:
+                move, new_state = opt.update(g_batch, new_state, x_new, rate)
+            else:
+                f_batch = problem.value(x_new)
+                found = line_search.step(
+                    problem.value, x_new, f_batch, g_batch, opt, new_state, scale,
+                    gradient=problem.gradient,
+                )  # fmt: skip
+                if found is None:  # no decrease on this batch: it takes no step
+                    continue
+                rate, move, new_state = found.rate, found.step, found.state
+            x_next = x_new + move
+            if not np.all(np.isfinite(x_next)):
+                why = "x is not finite"
+                break
+            x_new, stepped = _read_only(x_next), True
+    finally:
+        problem.args = full_args
+    return x_new, new_state, rate, why, stepped
+
+
+# ------------------------------------------------------------------- data in chunks
+
+
+def _arrays(part) -> tuple:
+    """A chunk's arrays as ``fun`` takes them: X, then y and the weights where there are."""
+    return tuple(a for a in part if a is not None)
+
+
+def _chunk_value(part, first, fun, x, args) -> float:
+    return float(scalar_value(fun(x, *_arrays(part), *args)))
+
+
+def _chunk_grad(part, first, fun, grad, x, args) -> np.ndarray:
+    data_args = (*_arrays(part), *args)
+    if grad is None:
+        return np.asarray(numeric_grad(fun, x, data_args), dtype=float)
+    return np.asarray(grad(x, *data_args), dtype=float)
+
+
+class _Whole:
+    """``fun`` and ``grad`` over all the chunks: the row-weighted mean of their values on
+    each chunk, added up in the chunks' order (so the same bits wherever they ran)."""
+
+    def __init__(self, run, fun, grad, rows):
+        self.run, self.fun, self.grad = run, fun, grad
+        n = sum(rows)
+        self.weights = [r / n for r in rows]
+
+    def _mean(self, values):
+        total = self.weights[0] * values[0]
+        for w, v in zip(self.weights[1:], values[1:], strict=True):
+            total = total + w * v
+        return total
+
+    def value(self, x, *args):
+        return self._mean(self.run.map(_chunk_value, self.fun, x, args))
+
+    def gradient(self, x, *args):
+        return self._mean(self.run.map(_chunk_grad, self.fun, self.grad, x, args))
+
+
+def _chunk_steps(part, carry, spec):
+    """The batches' steps of an epoch over one chunk, run where the chunk is: ``carry`` is
+    ``(x, state, rate, why, stepped, nfev, ngev)`` in and out."""
+    x, state, rate, why, stepped, nfev, ngev = carry
+    if why is not None:
+        return carry
+    problem, opt, line_search, scale, size, shuffle, seed = spec
+    problem = copy.copy(problem)
+    problem.nfev = problem.ngev = 0
+    arrays, user_args = _arrays(part), problem.args
+    rng = np.random.default_rng(seed)
+    batches = (
+        (*take_rows(arrays, index), *user_args)
+        for index in batch_indices(arrays[0].shape[0], size, rng, shuffle)
+    )
+    x, state, rate, why, moved = _batch_steps(
+        problem, batches, x, state, opt, rate, line_search, scale
+    )  # fmt: skip
+    return x, state, rate, why, stepped or moved, nfev + problem.nfev, ngev + problem.ngev
+
+
+class _ChunkEpochSteps(_EpochSteps):
+    """:class:`_EpochSteps` over data in chunks: the chunks in an order drawn from the run's
+    generator, each chunk's rows in an order from a seed drawn alongside, the batches of a
+    chunk stepped where the chunk is (:func:`_chunk_steps`)."""
+
+    def __init__(self, problem, opt, limit, run, size, shuffle, rng, args, needs_grad, batch):
+        _Steps.__init__(self, problem, opt, limit)
+        self.run, self.size, self.shuffle, self.rng, self.args = run, size, shuffle, rng, args
+        self.batch_problem = batch
+        self.needs_grad = needs_grad
+        self.order = rng if shuffle else None
+        self.step = self._epoch
+
+    def _steps(self, x, state, rate, scale):
+        n = len(self.run.chunks)
+        order = self.rng.permutation(n) if self.shuffle else np.arange(n)
+        seeds = self.rng.integers(0, 2**63, size=n) if self.shuffle else np.zeros(n, np.int64)
+        specs = [
+            (self.batch_problem, self.opt, self.line_search, scale, self.size, self.shuffle,
+             int(seeds[i]))
+            for i in range(n)
+        ]  # fmt: skip
+        carry = (x, state, rate, None, False, 0, 0)
+        x, state, rate, why, stepped, nfev, ngev = self.run.chain(
+            _chunk_steps, [int(k) for k in order], carry, specs
+        )  # fmt: skip
+        self.problem.nfev += nfev
+        self.problem.ngev += ngev
+        return x, state, rate, why, stepped
+
+
+def _chunked_descent(
+    data, fun, grad, x, scalar, sense, opt, args, batch_size, batched, shuffle, rng, rules,
+    store, record, max_iter, on_divergence, gtol, callback, stop,
+) -> Result:  # fmt: skip
+    """:func:`minimize` over data read a chunk at a time (see its ``data``)."""
+    from descend import cluster
+    from descend.chunks import Prep
+
+    run = cluster.executor(data, Prep(raw=True))
+    try:
+        x_user = float(x[0]) if scalar else x
+        if isinstance(grad, str) and grad == "check":
+            # the check runs on the first chunk's rows, in this process
+            first = _arrays(data.sources[0].load())
+            analytic = _resolve_grad(fun, grad, x_user, (*first, *args))
+        else:
+            analytic = _resolve_grad(fun, grad, x_user, args)
+        whole = _Whole(run, fun, analytic, data.rows)
+        problem = _Counted(whole.value, whole.gradient, args, scalar, sense, x.size)
+        batch = _Counted(fun, analytic, args, scalar, sense, x.size)
+        return _run(
+            problem, x, scalar, sense, opt, data, args, batch_size, batched, shuffle, rng,
+            rules, store, record, max_iter, on_divergence, gtol, callback, stop, fun,
+            analytic, run=(run, batch),
+        )  # fmt: skip
+    finally:
+        run.close()
 
 
 def _read_only(array: np.ndarray) -> np.ndarray:
