@@ -9,6 +9,7 @@ per-epoch :class:`descend.stopping.Info`.
 from __future__ import annotations
 
 import copy
+import functools
 import math
 import numbers
 import warnings
@@ -24,7 +25,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from descend import checkpoint as _checkpoints
 from descend import cluster, kernels, losses, optimizers
 from descend.batches import check_batch_size, full_batch
-from descend.chunks import Chunks, Prep, as_chunks
+from descend.chunks import Chunks, Prep, as_chunks, is_dask
 from descend.driver import RunState, divergence_limit, drive
 from descend.errors import FitDivergedError
 from descend.estimators.history import TrainingHistory
@@ -119,6 +120,39 @@ def _children(rng: np.random.Generator, n: int) -> list[np.random.Generator]:
         return rng.spawn(n)
     except TypeError:
         return [np.random.default_rng(s) for s in rng.integers(2**63, size=n)]
+
+
+def by_blocks(method):
+    """Let a prediction method take a Dask array or DataFrame: the method runs on each block
+    of rows where the block is, and gives a lazy Dask array (one row out per row in)."""
+
+    @functools.wraps(method)
+    def wrapper(self, X):
+        if not is_dask(X):
+            return method(self, X)
+        check_is_fitted(self, "coef_")
+        frame = hasattr(X, "npartitions") and hasattr(X, "columns")
+        names = list(X.columns) if frame else None
+        blocks = X.to_dask_array(lengths=True) if frame else X
+        if len(blocks.chunks[1]) > 1:
+            blocks = blocks.rechunk({1: -1})
+
+        def run(block):
+            if names is not None:
+                import pandas as pd
+
+                block = pd.DataFrame(block, columns=names)
+            return method(self, block)
+
+        # one row of zeros says what comes out: its columns and its type
+        probe = run(np.zeros((1, blocks.shape[1]), dtype=blocks.dtype))
+        if probe.ndim == 1:
+            return blocks.map_blocks(run, drop_axis=1, dtype=probe.dtype)
+        return blocks.map_blocks(
+            run, chunks=(blocks.chunks[0], (probe.shape[1],)), dtype=probe.dtype
+        )  # fmt: skip
+
+    return wrapper
 
 
 class _Gap(NamedTuple):

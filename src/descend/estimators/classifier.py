@@ -10,7 +10,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from descend import losses
 from descend._validation import check_nonnegative
 from descend.chunks import Prep
-from descend.estimators.base import GDBase
+from descend.estimators.base import GDBase, by_blocks
 
 __all__ = ["GDClassifier"]
 
@@ -133,11 +133,13 @@ class GDClassifier(ClassifierMixin, GDBase):
         class there will be) is needed on the first call. Returns self."""
         return self._partial_fit(X, y, classes, sample_weight)
 
+    @by_blocks
     def decision_function(self, X) -> np.ndarray:
         """Scores: shape (n,) for two classes (positive means ``classes_[1]``), else (n, K)."""
         z = self._raw_output(X)
         return z if z.ndim == 2 else z - self._loss_threshold()
 
+    @by_blocks
     def predict(self, X) -> np.ndarray:
         """The class of each row."""
         scores = self.decision_function(X)
@@ -145,11 +147,13 @@ class GDClassifier(ClassifierMixin, GDBase):
         return self.classes_[index]
 
     @available_if(_probabilistic)
+    @by_blocks
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities, shape (n, n_classes), for ``loss="log_loss"``."""
         return self._loss_object().predict_proba(self._raw_output(X))
 
     @available_if(_probabilistic)
+    @by_blocks
     def predict_log_proba(self, X) -> np.ndarray:
         """The log of :meth:`predict_proba`."""
         with np.errstate(divide="ignore"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import RegressorMixin
 
-from descend.estimators.base import GDBase
+from descend.estimators.base import GDBase, by_blocks
 
 __all__ = ["GDRegressor"]
 
@@ -206,6 +206,7 @@ class GDRegressor(RegressorMixin, GDBase):
         never raise it. ``fit`` starts afresh. Returns self."""
         return self._partial_fit(X, y, None, sample_weight)
 
+    @by_blocks
     def predict(self, X) -> np.ndarray:
         """:math:`X w + b`."""
         return self._raw_output(X)
