@@ -31,7 +31,7 @@ from descend.errors import FitDivergedError
 from descend.estimators.history import TrainingHistory
 from descend.estimators.parameters import check_parameters
 from descend.kernels.chunked import ChunkedTraining
-from descend.kernels.stepsize import _refuse_tiny, check_scale
+from descend.kernels.stepsize import check_scale
 from descend.linesearch import Backtracking, Wolfe
 from descend.penalties import Penalty
 from descend.schedules import rate_at
@@ -607,7 +607,7 @@ class GDBase(BaseEstimator):
         n = X.n_rows if chunked else X.shape[0]
         if not settings.auto_rate:
             if chunked:
-                _refuse_tiny(X.largest())
+                X.check_scale()
             else:
                 check_scale(X)
         else:

@@ -257,6 +257,12 @@ class ChunkedTraining:
         """max |x| over all the rows."""
         return max(self.run.map(_largest), default=0.0)
 
+    def check_scale(self) -> None:
+        """:func:`descend.kernels.stepsize.check_scale` for these rows (one pass)."""
+        from descend.kernels.stepsize import _refuse_tiny
+
+        _refuse_tiny(self.largest())
+
     def auto_learning_rate(self) -> float:
         """:func:`descend.kernels.auto_learning_rate` for these rows, from one pass: the
         weighted second-moment matrix is summed over the chunks (its size is the columns'
