@@ -13,6 +13,11 @@ scikit-learn estimators built on :mod:`descend.losses`, :mod:`descend.penalties`
 kernel of :mod:`descend.kernels`; :mod:`descend.datasets` holds the tutorials' data and NIST's
 Longley data with its certified fit.
 
+Beyond memory and beyond one machine: ``fit`` and ``minimize(data=...)`` also take data read
+a chunk at a time (:mod:`descend.chunks`: memory-mapped and ``.npy`` files, Parquet files,
+Dask arrays and DataFrames), in this process or on the workers of a Dask cluster
+(:mod:`descend.cluster`), with the same result either way.
+
 Seeing descent: :mod:`descend.plot` draws curves, contour maps, surfaces, loss curves,
 parameter paths, decision boundaries and fitted lines from the records runs keep, and
 :mod:`descend.animate` (:mod:`descend.plot.animate`) replays them frame by frame as GIF or
@@ -37,6 +42,7 @@ from descend import (
 )
 from descend.descent import maximize, minimize
 from descend.errors import (
+    ClusterError,
     DivergenceError,
     DivergenceWarning,
     FitDivergedError,
@@ -57,6 +63,9 @@ _LAZY = {
     "TrainingHistory": "descend.estimators",
     "estimators": None,
     "datasets": None,
+    # data read a chunk at a time, and where its chunks live
+    "chunks": None,
+    "cluster": None,
     # Matplotlib, too: the pictures load on first use.
     "plot": None,
     # The replays live in the plot package; descend.animate is that module, not a copy.
@@ -83,6 +92,7 @@ def __dir__():
 
 
 __all__ = [
+    "ClusterError",
     "DivergenceError",
     "DivergenceWarning",
     "FitDivergedError",
@@ -98,6 +108,8 @@ __all__ = [
     "animate",
     "batches",
     "check_grad",
+    "chunks",
+    "cluster",
     "datasets",
     "estimators",
     "functions",
