@@ -991,6 +991,12 @@ class GDBase(BaseEstimator):
         )  # fmt: skip
 
     def _partial_fit(self, X, y, classes, sample_weight):
+        if is_dask(X) or isinstance(X, Chunks | str):
+            raise TypeError(
+                f"{type(self).__name__}.partial_fit takes rows in memory (one chunk per call); "
+                f"got {type(X).__name__}. Pass data read a chunk at a time (files, Dask "
+                "collections) to fit, which streams every chunk each epoch"
+            )
         with self._unchanged_on_error():
             self._partial_epoch(X, y, classes, sample_weight)
         return self
