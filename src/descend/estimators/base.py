@@ -680,7 +680,16 @@ class GDBase(BaseEstimator):
         interrupted; ``resume=PATH`` (or True, for ``checkpoint``'s folder) goes on from the
         checkpoint there, and gives the very fit an uninterrupted run gives. Resuming needs
         the same data and settings (the stopping rules may change); anything else is refused
-        with what differs. See :mod:`descend.checkpoint`."""
+        with what differs. See :mod:`descend.checkpoint`.
+
+        ``X`` may also be data read a chunk at a time (:func:`descend.chunks.as_chunks`): a
+        :class:`numpy.memmap` or a ``.npy`` path (``y`` and ``sample_weight`` arrays), Parquet
+        files (a path, a glob or a list; ``y`` and ``sample_weight`` name columns), a Dask
+        array or DataFrame (``y``, ``sample_weight`` Dask collections split alike, or
+        arrays), or a :class:`descend.chunks.Chunks`. Its chunks are loaded where they live,
+        in this process or, when a :class:`distributed.Client` is current, on the Dask
+        cluster's workers (:mod:`descend.cluster`), and the fit is the same either way, bit
+        for bit. ``early_stopping`` is refused there (hold rows out yourself)."""
         return self._fit(
             X, y, coef_init, intercept_init, sample_weight, checkpoint, checkpoint_every, resume
         )
