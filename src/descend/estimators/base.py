@@ -669,7 +669,7 @@ class GDBase(BaseEstimator):
             raise
 
     def fit(
-        self, X, y, coef_init=None, intercept_init=None, sample_weight=None, *,
+        self, X, y=None, coef_init=None, intercept_init=None, sample_weight=None, *,
         checkpoint=None, checkpoint_every=None, resume=None,
     ):  # fmt: skip
         """Fit by descent from ``coef_init``/``intercept_init`` (or ``init``) until a
