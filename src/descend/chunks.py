@@ -33,6 +33,7 @@ Examples
 from __future__ import annotations
 
 import glob as _glob
+import hashlib
 import itertools
 import mmap
 import os
@@ -274,8 +275,8 @@ class Chunks:
     feature_names : list of str or None
         The columns' names, where the data have them.
     token : str
-        A fingerprint of the data (their files and sizes, or Dask's name of the graph), what
-        a checkpoint must match to be resumed.
+        What names the data cheaply (their files, sizes and times, or Dask's name of the
+        graph); :meth:`fingerprint` adds the arrays held in memory and the chunks' rows.
     description : str
         Where the rows come from, for messages and progress.
     """
@@ -290,6 +291,19 @@ class Chunks:
     has_weights: bool = False
     #: The targets as a Dask collection, where they are one (for :meth:`labels`).
     target_collection: Any = None
+    #: Arrays in memory that are part of the data (targets, weights; X itself for
+    #: :func:`from_arrays`), for :meth:`fingerprint`.
+    in_memory: tuple = ()
+
+    def fingerprint(self) -> str:
+        """A digest of the data and its chunking, what a checkpoint must match to be
+        resumed: :attr:`token`, the rows of every chunk and the bytes of the arrays held in
+        memory (hashed when asked, not before)."""
+        digest = hashlib.sha256(f"{self.token}|{self.rows}|{self.n_features}".encode())
+        for array in self.in_memory:
+            for piece in _pieces(array):
+                digest.update(piece)
+        return digest.hexdigest()
 
     def labels(self) -> np.ndarray:
         """The distinct targets, sorted (a classifier's classes): from the Dask collection
@@ -323,6 +337,23 @@ class Chunks:
 
     def __len__(self) -> int:
         return len(self.sources)
+
+
+def _pieces(array):
+    """The bytes that say what ``array`` holds (None, dense, CSR or labels)."""
+    if array is None:
+        yield b"none"
+        return
+    if hasattr(array, "format"):
+        for part in (array.data, array.indices, array.indptr):
+            yield from _pieces(part)
+        return
+    array = np.asarray(array)
+    yield f"{array.dtype.str}{array.shape}".encode()
+    if array.dtype.kind == "O":
+        yield "\x1f".join(map(repr, array.ravel().tolist())).encode()
+    else:
+        yield np.ascontiguousarray(array).view(np.uint8).reshape(-1).data
 
 
 def _chunk_rows(rows: int | None, chunk_bytes: int | None, row_bytes: int, n: int) -> int:
@@ -364,8 +395,8 @@ def from_arrays(X, y=None, sample_weight=None, *, rows: int | None = None,
     sources = [ArrayRows(X, y, w, a, min(n, a + step)) for a in range(0, n, step)]
     return Chunks(
         sources, X.shape[1], _dtype_of(X.data if hasattr(X, "format") else X),
-        token=f"arrays:{id(X)}", description=f"{n} rows in memory", has_targets=y is not None,
-        has_weights=w is not None,
+        token="arrays", description=f"{n} rows in memory", has_targets=y is not None,
+        has_weights=w is not None, in_memory=(X, y, w),
     )  # fmt: skip
 
 
@@ -410,9 +441,12 @@ def from_npy(X, y=None, sample_weight=None, *, rows: int | None = None,
             for a in range(0, n, step)
         ]  # fmt: skip
     stat = os.stat(path) if os.path.exists(str(path)) else None
-    token = f"npy:{path}:{stat.st_size if stat else 0}:{stat.st_mtime_ns if stat else 0}:{X.shape}"
+    stamp = f"{stat.st_size}:{stat.st_mtime_ns}" if stat else "in memory"
+    token = f"npy:{path}:{stamp}:{where[1] if where else 'view'}:{X.shape}:{X.dtype.str}"
     return Chunks(
         sources, X.shape[1], _dtype_of(X), token=token,
+        # rows the file cannot give by offset are hashed themselves
+        in_memory=(y, w) if where is not None else (X, y, w),
         description=f"{n} rows of {path}", has_targets=y is not None, has_weights=w is not None,
     )  # fmt: skip
 
@@ -499,7 +533,7 @@ def from_parquet(files, target: str | None, sample_weight: str | None = None, *,
     n = sum(s.n_rows for s in sources)
     return Chunks(
         sources, len(features), np.dtype(np.float64), feature_names=list(features),
-        token="parquet:" + ";".join(stamps),
+        token=f"parquet:{target}:{sample_weight}:" + ";".join(stamps),
         description=f"{n} rows in {len(paths)} Parquet file{'s' * (len(paths) > 1)}",
         has_targets=target is not None, has_weights=sample_weight is not None,
     )  # fmt: skip

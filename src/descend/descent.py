@@ -758,7 +758,7 @@ def _run(
         store.describe(
             kind="maximize" if sense < 0 else "minimize", function=fun,
             gradient="numeric" if analytic is None else analytic, x0=x, args=full_args,
-            optimizer=opt, data=data if run is None else data.token,
+            optimizer=opt, data=data if run is None else data.fingerprint(),
             batch_size=batch_size if batched else None,
             shuffle=shuffle if batched else None, on_divergence=on_divergence,
             record=record,

@@ -958,7 +958,7 @@ class GDBase(BaseEstimator):
                 )
             settings = self._resolve_rate(settings, rows, model, None)
             fingerprint = self._fingerprint(
-                data.token, None, None, coef_init, intercept_init, settings
+                data.fingerprint(), None, None, coef_init, intercept_init, settings
             )  # fmt: skip
             reason = self._descend(theta, (rows, None), model, settings, store, fingerprint)
         finally:
