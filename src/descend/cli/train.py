@@ -36,7 +36,7 @@ DATA = typer.Argument(
     metavar="DATA",
     help="Training data: CSV with a header row, NPY (the last column is the target), NPZ "
     "(arrays X and y) or Parquet (with pyarrow), read whole. Several Parquet files, a folder "
-    "of them or a quoted glob ('data/*.parquet') are read a chunk at a time, never whole; so "
+    "of them or a quoted glob ('data/*.parquet') are read a chunk at a time, not whole; so "
     "is a .npy file of features with --target-file, and any Parquet file with --chunk-mb, "
     "--workers or --scheduler.",
     show_default=False,
@@ -147,7 +147,7 @@ def train(
     """Fit a linear model to a data file by gradient descent and save it as JSON.
 
     Several Parquet files (or one .npy file of features with --target-file) are read a
-    chunk at a time, never whole, here or on the workers of a Dask cluster (--workers,
+    chunk at a time, not whole, here or on the workers of a Dask cluster (--workers,
     --scheduler); every pass sums the chunks in their order, so where they run changes no
     number.
 
@@ -324,7 +324,8 @@ def _train_chunked(
     chunk_mb, workers, scheduler, scheduler_timeout,
 ) -> _Trained:  # fmt: skip
     """Data read a chunk at a time (Parquet files, a .npy file with --target-file), here or
-    on a Dask cluster: the rows are never all in memory, here or anywhere."""
+    on a Dask cluster: the rows need never be all in memory at once (this process keeps
+    them in memory only where they fit: see :func:`descend.cluster.memory_budget`)."""
     from descend.cli import _chunked
     from descend.cli._common import shown
 
