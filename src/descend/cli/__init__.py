@@ -8,7 +8,8 @@ command                        does
 ``descend maximize EXPR``      gradient ascent, the same way
 ``descend functions``          the built-in test functions and their minima
 ``descend sweep EXPR``         every learning rate × momentum, as a table and a grid
-``descend train DATA``         fit a model to a CSV / NPY / NPZ / Parquet file
+``descend train DATA...``      fit a model to a CSV / NPY / NPZ / Parquet file, or to Parquet
+                               files read a chunk at a time, here or on a Dask cluster
 ``descend predict MODEL DATA`` predictions of a saved model
 ``descend bench``              the benchmark suite: descend against its peers, side by side
 =============================  ===========================================================
