@@ -119,6 +119,9 @@ class FileRows:
     y: Any = None
     w: Any = None
 
+    #: Mapping the rows again each pass costs no more than holding them: never held.
+    streamed = True
+
     @property
     def n_rows(self) -> int:
         return self.stop - self.start

@@ -109,8 +109,9 @@ class Local:
         How each chunk's rows are prepared (:func:`descend.chunks.prepare`).
     resident : bool, optional
         Keep every prepared chunk in memory (default: when they are views of arrays in
-        memory, or when X's bytes fit in :func:`memory_budget`; a memory-mapped file is
-        always read chunk by chunk, which costs no more than holding it).
+        memory, or when X's bytes fit in :func:`memory_budget`; sources marked
+        ``streamed``, such as a memory-mapped file's, are always read chunk by chunk, which
+        costs them no more than holding them).
     """
 
     where = "this process"
@@ -121,7 +122,7 @@ class Local:
         if resident is None:
             sources = chunks.sources
             views = all(isinstance(s, ArrayRows) for s in sources)
-            files = any(type(s).__name__ == "FileRows" for s in sources)
+            files = any(getattr(s, "streamed", False) for s in sources)
             size = chunks.n_rows * chunks.n_features * chunks.dtype.itemsize
             resident = views or (not files and size <= memory_budget())
         self._parts = None

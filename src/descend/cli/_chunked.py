@@ -250,6 +250,11 @@ class Rows:
     def n_rows(self) -> int:
         return self.source.n_rows
 
+    @property
+    def streamed(self) -> bool:
+        """Read each pass, as the source it wraps (see :class:`descend.cluster.Local`)."""
+        return getattr(self.source, "streamed", False)
+
     def load(self):
         from descend.chunks import Part
 
