@@ -93,11 +93,19 @@ class ArrayRows:
 
     def load(self) -> Part:
         s = slice(self.start, self.stop)
-        return Part(self.X[s], None if self.y is None else self.y[s],
-                    None if self.w is None else self.w[s])  # fmt: skip
+        return Part(self.X[s], _rows(self.y, s), _rows(self.w, s))
+
+    def __reduce__(self):
+        # pickled (to a Dask worker) as its own rows, never the whole arrays
+        s = slice(self.start, self.stop)
+        return ArrayRows, (self.X[s], _rows(self.y, s), _rows(self.w, s), 0, self.n_rows)
 
     def targets(self):
-        return None if self.y is None else self.y[self.start : self.stop]
+        return _rows(self.y, slice(self.start, self.stop))
+
+
+def _rows(values, rows: slice):
+    return None if values is None else values[rows]
 
 
 @dataclass(frozen=True, eq=False)
@@ -118,6 +126,8 @@ class FileRows:
     stop: int
     y: Any = None
     w: Any = None
+    #: The file's row that ``y[0]`` and ``w[0]`` belong to.
+    held_from: int = 0
 
     #: Mapping the rows again each pass costs no more than holding them: never held.
     streamed = True
@@ -140,13 +150,19 @@ class FileRows:
                                  prot=mmap.PROT_READ, offset=aligned)  # fmt: skip
             X = np.frombuffer(view, self.dtype, self.n_rows * self.n_columns, begin - aligned)
             X = X.reshape(self.n_rows, self.n_columns)
-        s = slice(self.start, self.stop)
-        return Part(
-            X, None if self.y is None else self.y[s], None if self.w is None else self.w[s]
-        )
+        s = slice(self.start - self.held_from, self.stop - self.held_from)
+        return Part(X, _rows(self.y, s), _rows(self.w, s))
+
+    def __reduce__(self):
+        # pickled with its own targets and weights only (the file's rows travel as numbers)
+        s = slice(self.start - self.held_from, self.stop - self.held_from)
+        return FileRows, (
+            self.path, self.offset, self.dtype, self.n_columns, self.start, self.stop,
+            _rows(self.y, s), _rows(self.w, s), self.start,
+        )  # fmt: skip
 
     def targets(self):
-        return None if self.y is None else self.y[self.start : self.stop]
+        return _rows(self.y, slice(self.start - self.held_from, self.stop - self.held_from))
 
 
 @dataclass(frozen=True, eq=False)
