@@ -319,6 +319,28 @@ class Chunks:
         found = [np.unique(source.targets()) for source in self.sources]
         return np.unique(np.concatenate(found)) if found else np.array([])
 
+    def class_counts(self, classes) -> np.ndarray:
+        """The rows of each of ``classes`` (the sorted labels of :meth:`labels`): from the
+        Dask collection where there is one, else from each chunk's targets."""
+        classes = np.asarray(classes)
+        y = self.target_collection
+        if y is not None:
+            if hasattr(y, "value_counts"):
+                found = y.value_counts().compute()
+                seen = dict(zip(found.index.tolist(), found.tolist(), strict=True))
+            else:
+                import dask
+                import dask.array as da
+
+                labels, counts = dask.compute(*da.unique(y, return_counts=True))
+                seen = dict(zip(labels.tolist(), counts.tolist(), strict=True))
+            return np.array([seen.get(c, 0) for c in classes.tolist()], dtype=np.int64)
+        total = np.zeros(len(classes), dtype=np.int64)
+        for source in self.sources:
+            index = np.searchsorted(classes, np.asarray(source.targets()))
+            total += np.bincount(index, minlength=len(classes))[: len(classes)]
+        return total
+
     @property
     def rows(self) -> list[int]:
         return [source.n_rows for source in self.sources]
@@ -656,6 +678,7 @@ class Prep:
     dtype: str = "float64"
     classes: Any = None  # sorted class labels of a classifier, else None (regression)
     binary: bool = False  # two classes: one output, targets 0.0 / 1.0
+    class_weight: Any = None  # the weight of each class (by index) from class_weight, or None
 
 
 def _first_bad(values) -> int:
@@ -711,6 +734,9 @@ def prepare(part: Part, prep: Prep, first_row: int = 0) -> Part:
                 f"Invalid sample_weight: row {first_row + i} is {float(w[i])!r}; must be "
                 "finite and >= 0"
             )  # fmt: skip
+    if prep.class_weight is not None and y is not None:  # each row's class's weight too
+        cw = np.asarray(prep.class_weight, dtype=np.float64)[y.astype(np.intp)]
+        w = cw if w is None else w * cw
     return Part(X, y, w)
 
 
