@@ -168,8 +168,8 @@ class FileRows:
 @dataclass(frozen=True, eq=False)
 class ParquetRows:
     """Row groups ``groups`` of one Parquet file: the features, the ``target`` column and
-    the ``weight`` column (if named). ``first`` is the file's row the groups start at, for
-    the messages."""
+    the ``weight`` column (if named). ``first`` is the file's row the groups start at, and
+    ``columns`` the file's columns in order, for the messages."""
 
     path: str
     groups: tuple[int, ...]
@@ -178,6 +178,12 @@ class ParquetRows:
     weight: str | None
     first: int
     n_rows: int
+    columns: tuple[str, ...] = ()
+
+    def _number(self, name) -> tuple[list, int]:
+        """The names and the index that give ``name``'s number in the file, for a message."""
+        order = list(self.columns) or [*self.features, self.target, self.weight]
+        return order, order.index(name)
 
     def _table(self, columns):
         import pyarrow.parquet as pq
@@ -192,14 +198,19 @@ class ParquetRows:
 
         wanted = [*self.features, *(c for c in (self.target, self.weight) if c is not None)]
         table = self._table(wanted)
-        names = list(self.features)
         with _rows_from(self.path, self.first):
             columns = [
-                datafiles._parquet_column(self.path, table.column(name), names, j, pa)
-                for j, name in enumerate(names)
+                datafiles._parquet_column(self.path, table.column(name), *self._number(name), pa)
+                for name in self.features
             ]
             y = self._column(table, self.target, pa, target=True)
             w = self._column(table, self.weight, pa)
+            if w is not None and np.any(w < 0):  # named by the file's row, as a NaN is
+                i = int(np.flatnonzero(w < 0)[0])
+                raise datafiles.DataFileError(
+                    self.path, f"is negative: {w[i]}; sample weights must be >= 0", row=i + 1,
+                    column=self.weight, column_number=self._number(self.weight)[1] + 1,
+                )  # fmt: skip
         X = np.column_stack(columns) if columns else np.empty((self.n_rows, 0))
         return Part(X, y, w)
 
@@ -210,7 +221,7 @@ class ParquetRows:
             return None
         read = datafiles._parquet_target if target else datafiles._parquet_column
         extra = (False, pa) if target else (pa,)
-        return read(self.path, table.column(name), [name], 0, *extra)
+        return read(self.path, table.column(name), *self._number(name), *extra)
 
     def targets(self):
         import pyarrow as pa
@@ -340,6 +351,28 @@ class Chunks:
             return np.unique(found)
         found = [np.unique(source.targets()) for source in self.sources]
         return np.unique(np.concatenate(found)) if found else np.array([])
+
+    def class_counts(self, classes) -> np.ndarray:
+        """The rows of each of ``classes`` (the sorted labels of :meth:`labels`): from the
+        Dask collection where there is one, else from each chunk's targets."""
+        classes = np.asarray(classes)
+        y = self.target_collection
+        if y is not None:
+            if hasattr(y, "value_counts"):
+                found = y.value_counts().compute()
+                seen = dict(zip(found.index.tolist(), found.tolist(), strict=True))
+            else:
+                import dask
+                import dask.array as da
+
+                labels, counts = dask.compute(*da.unique(y, return_counts=True))
+                seen = dict(zip(labels.tolist(), counts.tolist(), strict=True))
+            return np.array([seen.get(c, 0) for c in classes.tolist()], dtype=np.int64)
+        total = np.zeros(len(classes), dtype=np.int64)
+        for source in self.sources:
+            index = np.searchsorted(classes, np.asarray(source.targets()))
+            total += np.bincount(index, minlength=len(classes))[: len(classes)]
+        return total
 
     @property
     def rows(self) -> list[int]:
@@ -540,13 +573,14 @@ def from_parquet(files, target: str | None, sample_weight: str | None = None, *,
             rows = meta.row_group(g).num_rows
             if groups and (run_rows + rows) * row_bytes > size:
                 sources.append(ParquetRows(path, tuple(groups), tuple(features), target,
-                                           sample_weight, first, run_rows))  # fmt: skip
+                                           sample_weight, first, run_rows,
+                                           tuple(names)))  # fmt: skip
                 first, groups, run_rows = first + run_rows, [], 0
             groups.append(g)
             run_rows += rows
         if run_rows:
             sources.append(ParquetRows(path, tuple(groups), tuple(features), target,
-                                       sample_weight, first, run_rows))  # fmt: skip
+                                       sample_weight, first, run_rows, tuple(names)))  # fmt: skip
     if not sources:
         raise ValueError(f"the Parquet files {paths} hold no rows")
     n = sum(s.n_rows for s in sources)
@@ -697,6 +731,7 @@ class Prep:
     dtype: str = "float64"
     classes: Any = None  # sorted class labels of a classifier, else None (regression)
     binary: bool = False  # two classes: one output, targets 0.0 / 1.0
+    class_weight: Any = None  # the weight of each class (by index) from class_weight, or None
     raw: bool = False  # hand the rows on as they are (for a user's objective)
 
 
@@ -729,9 +764,11 @@ def prepare(part: Part, prep: Prep, first_row: int = 0) -> Part:
             try:
                 y = np.ascontiguousarray(y, dtype=np.float64)
             except (TypeError, ValueError):
+                i = _first_not_number(y)
+                value = y[i].item() if isinstance(y[i], np.generic) else y[i]
                 raise ValueError(
-                    f"Invalid y: the target at row {first_row} is {y[0]!r}; a regressor needs "
-                    "numbers"
+                    f"Invalid y: the target at row {first_row + i} is {value!r}; a regressor "
+                    "needs numbers"
                 ) from None
             if not np.all(np.isfinite(y)):
                 i = _first_bad(y)
@@ -753,7 +790,20 @@ def prepare(part: Part, prep: Prep, first_row: int = 0) -> Part:
                 f"Invalid sample_weight: row {first_row + i} is {float(w[i])!r}; must be "
                 "finite and >= 0"
             )  # fmt: skip
+    if prep.class_weight is not None and y is not None:  # each row's class's weight too
+        cw = np.asarray(prep.class_weight, dtype=np.float64)[y.astype(np.intp)]
+        w = cw if w is None else w * cw
     return Part(X, y, w)
+
+
+def _first_not_number(values) -> int:
+    """The index of the first of ``values`` that is not a number (0 if all are)."""
+    for i, value in enumerate(values):
+        try:
+            float(value)
+        except (TypeError, ValueError):
+            return i
+    return 0
 
 
 def _class_index(y, prep: Prep, first_row: int):

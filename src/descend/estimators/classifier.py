@@ -225,13 +225,28 @@ class GDClassifier(ClassifierMixin, GDBase):
             )
         self.classes_ = labels
         k = len(labels)
-        return Prep(dtype=data.dtype.name, classes=labels, binary=k == 2), (1 if k == 2 else k)
+        per_class = self._class_weights(lambda: data.class_counts(labels))
+        prep = Prep(
+            dtype=data.dtype.name, classes=labels, binary=k == 2,
+            class_weight=None if per_class is None else tuple(per_class.tolist()),
+        )  # fmt: skip
+        return prep, (1 if k == 2 else k)
 
     def _sample_weight(self, sample_weight, X, y, partial=False):
         w = super()._sample_weight(sample_weight, X, y)
         if self.class_weight is None:
             return w
         index = y.astype(np.intp)
+        k = len(self.classes_)
+        per_class = self._class_weights(lambda: np.bincount(index, minlength=k), partial)
+        cw = per_class[index]
+        return cw if w is None else w * cw
+
+    def _class_weights(self, counts, partial=False):
+        """The weight of each class of ``classes_`` by ``class_weight`` (None for none);
+        ``counts()`` gives the rows of each class, which 'balanced' needs."""
+        if self.class_weight is None:
+            return None
         if isinstance(self.class_weight, dict):
             missing = set(self.class_weight) - set(self.classes_.tolist())
             if missing:
@@ -254,17 +269,14 @@ class GDClassifier(ClassifierMixin, GDBase):
         if self.class_weight == "balanced":
             # n / (k * count) per class; a class with no rows here (a partial_fit batch
             # may lack one) weighs nothing in these rows, so its weight does not matter
-            counts = np.bincount(index, minlength=k)
-            per_class = len(index) / (k * np.maximum(counts, 1.0))
-        else:
-            per_class = np.array(
-                [
-                    check_nonnegative(self.class_weight.get(c, 1.0), f"class_weight[{c!r}]")
-                    for c in self.classes_.tolist()
-                ]
-            )
-        cw = per_class[index]
-        return cw if w is None else w * cw
+            counts = counts()
+            return counts.sum() / (k * np.maximum(counts, 1.0))
+        return np.array(
+            [
+                check_nonnegative(self.class_weight.get(c, 1.0), f"class_weight[{c!r}]")
+                for c in self.classes_.tolist()
+            ]
+        )
 
     @staticmethod
     def _coef_shape(model):

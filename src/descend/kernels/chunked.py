@@ -89,7 +89,8 @@ def sums_numpy(theta, X, y, w, *, model: LinearModel, loss: losses.Loss, want_gr
         d = summed.dloss(z, y, w).reshape(len(z), k)
         G[:-1] = np.asarray(X.T @ (d.astype(np.float32) if X.dtype == np.float32 else d))
         G[-1] = d.sum(axis=0)
-    target = losses.class_targets(z, y) if loss.classification else y
+    # one score per class is a classifier's, whatever the loss (squared_error serves both)
+    target = losses.class_targets(z, y) if loss.classification or z.ndim == 2 else y
     r = loss.activation(z) - target
     picked = np.argmax(z, axis=1) if z.ndim == 2 else (z > loss.threshold)
     stats = np.array([
