@@ -539,7 +539,9 @@ def from_parquet(files, target: str | None, sample_weight: str | None = None, *,
     from descend import datafiles
 
     paths = _parquet_paths(files)
-    size = CHUNK_BYTES if chunk_bytes is None else int(chunk_bytes)
+    size = CHUNK_BYTES if chunk_bytes is None else chunk_bytes
+    if isinstance(size, bool) or not isinstance(size, int | np.integer) or size < 1:
+        raise ValueError(f"Invalid chunk_bytes: {size!r}; expected a whole number >= 1")
     sources, features, stamps = [], None, []
     for path in paths:
         try:
