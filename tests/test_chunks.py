@@ -11,6 +11,7 @@ the fit of the whole arrays in memory (to rounding, the sums being added in anot
 from __future__ import annotations
 
 import itertools
+import math
 import warnings
 
 import numpy as np
@@ -394,9 +395,42 @@ def test_warm_start_goes_on_from_the_last_chunked_fit(rows, mapped):
     assert_same_fit(*fits)
 
 
-def test_early_stopping_is_refused_on_chunks(rows, mapped):
-    with pytest.raises(ValueError, match="early_stopping.*read a chunk at a time"):
-        GDRegressor(early_stopping=True).fit(chunks.from_npy(mapped, rows["y"]), None)
+EARLY = dict(early_stopping=True, n_iter_no_change=3, random_state=5)
+
+
+@pytest.mark.parametrize(
+    "kind, target, params",
+    [
+        (GDRegressor, "y", dict()),
+        (GDClassifier, "three", dict(batch_size=16, optimizer="adam")),
+    ],
+    ids=["regressor-lbfgs", "classifier-adam"],
+)
+def test_early_stopping_holds_each_chunks_share_out(rows, kind, target, params):
+    X, labels = rows["X"], rows[target]
+    data = split_at(X, labels, sizes=[50, 70, N - 120])
+    got = fit(kind, data, **EARLY, **params)
+    assert "val_loss" in got.history_.columns
+    assert got.stop_reason_ in ("n_iter_no_change", "max_epochs")
+    assert_same_fit(fit(kind, data, **EARLY, **params), got)  # the same seed, the same split
+    # the held-out rows: a tenth of each chunk (of each class's rows in it), rounded
+    prep = chunks.Prep(classes=got.classes_ if kind is GDClassifier else None, held_out=0.1)
+    first = data.sources[1].load()
+    index = np.searchsorted(got.classes_, first.y) if kind is GDClassifier else None
+    part = chunks.Part(first.X, first.y if index is None else index, None)
+    split = chunks.hold_out(part, prep, 50)
+    assert len(split.held.X) + len(split.train.X) == 70
+    if kind is GDClassifier:
+        for c in range(3):
+            assert (split.held.y == c).sum() == math.floor(0.1 * (index == c).sum() + 0.5)
+    else:
+        assert len(split.held.X) == 7
+
+
+def test_early_stopping_with_a_share_that_rounds_to_nothing_says_so(rows):
+    data = split_at(rows["X"], rows["y"], sizes=[4] * (N // 4))
+    with pytest.raises(ValueError, match="0 validation rows"):
+        GDRegressor(early_stopping=True, validation_fraction=0.1).fit(data)
 
 
 @pytest.mark.parametrize(
@@ -595,6 +629,7 @@ def on_cluster(dask_cluster, monkeypatch):
 
 CLUSTER_FITS = {
     "regressor-lbfgs": (GDRegressor, "y", dict()),
+    "regressor-early-stopping": (GDRegressor, "y", dict(early_stopping=True, random_state=2)),
     "regressor-adam": (GDRegressor, "y", dict(batch_size=32, optimizer="adam")),
     "classifier-lbfgs": (GDClassifier, "three", dict(class_weight="balanced")),
     "classifier-gd": (GDClassifier, "two", dict(batch_size=16, optimizer="gd")),

@@ -35,6 +35,7 @@ from __future__ import annotations
 import glob as _glob
 import hashlib
 import itertools
+import math
 import mmap
 import os
 from dataclasses import dataclass, field
@@ -49,6 +50,7 @@ __all__ = [
     "Chunks",
     "DaskRows",
     "FileRows",
+    "Held",
     "ParquetRows",
     "Part",
     "Prep",
@@ -57,6 +59,7 @@ __all__ = [
     "from_dask",
     "from_npy",
     "from_parquet",
+    "hold_out",
     "prepare",
 ]
 
@@ -735,15 +738,48 @@ class Prep:
     binary: bool = False  # two classes: one output, targets 0.0 / 1.0
     class_weight: Any = None  # the weight of each class (by index) from class_weight, or None
     raw: bool = False  # hand the rows on as they are (for a user's objective)
+    #: The share of each chunk's rows held out for validation (early stopping), and the
+    #: seed that picks them: see :func:`hold_out`.
+    held_out: float = 0.0
+    seed: int = 0
+
+
+class Held(NamedTuple):
+    """A chunk's rows split for early stopping: the training rows and the held-out ones."""
+
+    train: Part
+    held: Part
+
+
+def hold_out(part: Part, prep: Prep, first_row: int) -> Held:
+    """Split a prepared chunk into training and held-out rows: a share ``prep.held_out`` of
+    its rows (of each class's rows, for a classifier), rounded, picked by a generator seeded
+    with ``prep.seed`` and the chunk's first row, so that the same chunk is split alike
+    wherever it is loaded. The rows keep their order within each side."""
+    X, y, w = part
+    n = X.shape[0]
+    rng = np.random.default_rng([prep.seed, first_row])
+    order = rng.permutation(n)
+    held = np.zeros(n, bool)
+    groups = [order[y[order] == c] for c in np.unique(y)] if prep.classes is not None else [order]
+    for rows in groups:
+        held[rows[: math.floor(prep.held_out * len(rows) + 0.5)]] = True
+
+    def side(mask):
+        index = np.flatnonzero(mask)
+        return Part(X[index], None if y is None else y[index], None if w is None else w[index])
+
+    return Held(side(~held), side(held))
 
 
 def _first_bad(values) -> int:
     return int(np.flatnonzero(~np.isfinite(values))[0])
 
 
-def prepare(part: Part, prep: Prep, first_row: int = 0) -> Part:
+def prepare(part: Part, prep: Prep, first_row: int = 0) -> Part | Held:
     """Check a chunk's rows and put them as the kernels read them: X C-ordered in the fit's
-    dtype, class labels as indices (float 0/1 for two classes), weights float64.
+    dtype, class labels as indices (float 0/1 for two classes), weights float64 (times the
+    class weights, if any); with ``prep.held_out``, split by :func:`hold_out`.
     ``first_row`` (the chunk's first row in the whole data) numbers the rows of a message."""
     if prep.raw:
         return Part(*(None if a is None else np.asarray(a) for a in part))
@@ -795,6 +831,8 @@ def prepare(part: Part, prep: Prep, first_row: int = 0) -> Part:
     if prep.class_weight is not None and y is not None:  # each row's class's weight too
         cw = np.asarray(prep.class_weight, dtype=np.float64)[y.astype(np.intp)]
         w = cw if w is None else w * cw
+    if prep.held_out:
+        return hold_out(Part(X, y, w), prep, first_row)
     return Part(X, y, w)
 
 

@@ -372,7 +372,8 @@ def _prepare_raw(raw, prep: Prep, first: int):
 
 
 def _rows_of(part) -> int:
-    return part.X.shape[0]
+    """A loaded chunk's rows (both sides of a held-out split)."""
+    return part.X.shape[0] if hasattr(part, "X") else sum(side.X.shape[0] for side in part)
 
 
 _WORKER_LOCK = threading.Lock()

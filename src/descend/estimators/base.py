@@ -689,7 +689,8 @@ class GDBase(BaseEstimator):
         arrays), or a :class:`descend.chunks.Chunks`. Its chunks are loaded where they live,
         in this process or, when a :class:`distributed.Client` is current, on the Dask
         cluster's workers (:mod:`descend.cluster`), and the fit is the same either way, bit
-        for bit. ``early_stopping`` is refused there (hold rows out yourself)."""
+        for bit. With ``early_stopping``, each chunk holds ``validation_fraction`` of its rows
+        out (of each class's, for a classifier), picked by the seed and the chunk's place."""
         return self._fit(
             X, y, coef_init, intercept_init, sample_weight, checkpoint, checkpoint_every, resume
         )
@@ -920,12 +921,6 @@ class GDBase(BaseEstimator):
         them (:class:`descend.kernels.chunked.ChunkedTraining`)."""
         settings = self._settings()
         name = type(self).__name__
-        if self.early_stopping:
-            raise ValueError(
-                f"{name}: early_stopping holds rows out of the training data, which it "
-                f"cannot do for {data.description} read a chunk at a time; hold a validation "
-                "set out yourself and watch it with a callback, or fit arrays in memory"
-            )
         if not data.has_targets:
             raise ValueError(f"{name}.fit needs targets: y was not given for {data.description}")
         self._set_features(data)
@@ -934,21 +929,39 @@ class GDBase(BaseEstimator):
         same_targets = previous_classes is None or np.array_equal(previous_classes, self.classes_)
         model = kernels.LinearModel(data.n_features, n_outputs, bool(self.fit_intercept))
         rng = _rng(settings.seed)
-        init_rng, _ = _children(rng, 2)
+        init_rng, split_rng = _children(rng, 2)
         theta = self._start(model, coef_init, intercept_init, init_rng, warm=same_targets)
         self._rng, self._model = rng, model
+        if self.early_stopping:  # each chunk holds its share out, wherever it is loaded
+            seed = int(split_rng.integers(2**63))
+            prep = replace(prep, held_out=float(self.validation_fraction), seed=seed)
         batch = check_batch_size(self.batch_size, data.n_rows)
         opt = settings.optimizer
         if opt.one_objective and not full_batch(batch, data.n_rows):
             self._prepared(((None,) * 3), None, model, settings, rows=data.n_rows)
         run = cluster.executor(data, prep)
         try:
-            rows = ChunkedTraining(
-                run, model=model, loss=settings.loss, penalty=settings.penalty,
-                batch_size=batch, shuffle=self.shuffle, classifier=self._is_classifier(),
-            )  # fmt: skip
+
+            def rows_of(side):
+                return ChunkedTraining(
+                    run, model=model, loss=settings.loss, penalty=settings.penalty,
+                    batch_size=batch, shuffle=self.shuffle, classifier=self._is_classifier(),
+                    side=side,
+                )  # fmt: skip
+
+            rows = rows_of("train" if self.early_stopping else None)
+            held = rows_of("held") if self.early_stopping else None
+            if held is not None and not (held.n_rows and rows.n_rows):
+                raise ValueError(
+                    f"early_stopping with validation_fraction={self.validation_fraction} "
+                    f"leaves {rows.n_rows} training and {held.n_rows} validation rows of "
+                    f"{data.n_rows} (each chunk holds its share out, rounded); use another "
+                    "fraction or larger chunks"
+                )
             with np.errstate(all="ignore"):
-                finite = rows.measure(theta).finite
+                finite = rows.measure(theta).finite and (
+                    held is None or held.measure(theta).finite
+                )
             if not finite and (found := rows.nonfinite()) is not None:
                 row, column, value = found
                 kind = "NaN" if math.isnan(value) else "infinity (inf)"
@@ -960,7 +973,7 @@ class GDBase(BaseEstimator):
             fingerprint = self._fingerprint(
                 data.fingerprint(), None, None, coef_init, intercept_init, settings
             )  # fmt: skip
-            reason = self._descend(theta, (rows, None), model, settings, store, fingerprint)
+            reason = self._descend(theta, (rows, held), model, settings, store, fingerprint)
         finally:
             run.close()
         # the ConvergenceWarning's gap check reads X in ways a chunk at a time does not

@@ -62,6 +62,13 @@ class _Pass(NamedTuple):
     loss: losses.Loss
     want_grad: bool
     want_stats: bool
+    side: str | None = None
+
+
+def _rows(part, side):
+    """The rows of a chunk a pass reads: all of them, or one side of a
+    :class:`~descend.chunks.Held` split ("train" or "held")."""
+    return part if side is None else getattr(part, side)
 
 
 class _Batches(NamedTuple):
@@ -76,6 +83,7 @@ class _Batches(NamedTuple):
     batch_size: int
     shuffle: bool
     whole: tuple[int, float]
+    side: str | None = None
 
 
 def sums_numpy(theta, X, y, w, *, model: LinearModel, loss: losses.Loss, want_grad=True):
@@ -105,7 +113,7 @@ def sums_numpy(theta, X, y, w, *, model: LinearModel, loss: losses.Loss, want_gr
 def chunk_sums(part, first: int, theta, spec: _Pass):
     """The raw sums of one chunk (run where the chunk is): compiled where the kernels take
     the chunk, else :func:`sums_numpy`."""
-    X, y, w = part
+    X, y, w = _rows(part, spec.side)
     with np.errstate(all="ignore"):
         if compiled.takes(X, spec.loss):
             return compiled.chunk_sums(
@@ -122,7 +130,7 @@ def chunk_epoch(part, carry, spec: _Batches):
     theta, state = carry
     if not np.all(np.isfinite(theta)):
         return carry
-    X, y, w = part
+    X, y, w = _rows(part, spec.side)
     rng = np.random.default_rng(spec.seed)
     terms = dict(
         model=spec.model, loss=spec.loss, penalty=spec.penalty, optimizer=spec.optimizer,
@@ -134,23 +142,27 @@ def chunk_epoch(part, carry, spec: _Batches):
     return reference.epoch(theta, state, X, y, w, **terms)
 
 
-def _totals(part, first):
+def _totals(part, first, side):
     """A chunk's rows and the sum of its weights."""
+    part = _rows(part, side)
     n = part.X.shape[0]
     return n, (float(n) if part.w is None else float(part.w.sum()))
 
 
-def _largest(part, first):
+def _largest(part, first, side):
     """max |x| over a chunk's entries."""
-    X = part.X
+    X = _rows(part, side).X
     values = X.data if hasattr(X, "format") else X
     return float(np.max(np.abs(values), initial=0.0)) if values.size else 0.0
 
 
 def _nonfinite(part, first):
-    """The (row, column, value) of a chunk's first entry that is not finite, or None."""
-    from descend.chunks import first_nonfinite
+    """The (row, column, value) of a chunk's first entry that is not finite, or None (of
+    all its rows, a held-out split put back in order)."""
+    from descend.chunks import Held, first_nonfinite
 
+    if isinstance(part, Held):
+        return _nonfinite(part.train, first) or _nonfinite(part.held, first)
     found = first_nonfinite(part.X)
     if found is None:
         return None
@@ -158,10 +170,10 @@ def _nonfinite(part, first):
     return first + i, j, float(part.X[i, j])
 
 
-def _moments(part, first, one, m):
+def _moments(part, first, one, m, side):
     """A chunk's part of :math:`\\tilde X^\\top W \\tilde X` (with a column of ``one``), and
     its ``m`` largest weighted row norms and weights (for the mini-batch bound)."""
-    X, _, w = part
+    X, _, w = _rows(part, side)
     dense = X.toarray() if hasattr(X, "format") else np.asarray(X, dtype=np.float64)
     n = dense.shape[0]
     weights = np.ones(n) if w is None else w
@@ -184,16 +196,19 @@ class ChunkedTraining:
         Holds the chunks and runs the work on them.
     model, loss, penalty, batch_size, shuffle, classifier :
         As for :class:`~descend.kernels.Training`.
+    side : {None, "train", "held"}
+        Which rows of chunks split by :func:`descend.chunks.hold_out` these are (None: the
+        chunks were not split).
     """
 
     def __init__(
         self, run, *, model: LinearModel, loss: losses.Loss, penalty: Penalty,
-        batch_size: int, shuffle: bool = True, classifier: bool = False,
+        batch_size: int, shuffle: bool = True, classifier: bool = False, side=None,
     ):  # fmt: skip
-        self.run = run
+        self.run, self.side = run, side
         self.model, self.loss, self.penalty = model, loss, penalty
         self.batch_size, self.shuffle, self.classifier = batch_size, shuffle, classifier
-        totals = run.map(_totals)
+        totals = run.map(_totals, side)
         self.chunk_rows = [n for n, _ in totals]
         self.n_rows = sum(self.chunk_rows)
         self.total_weight = math.fsum(t for _, t in totals)
@@ -225,7 +240,8 @@ class ChunkedTraining:
             return last[1]
         self.passes += 1
         theta = np.array(theta, dtype=float)
-        found = self.run.map(chunk_sums, theta, _Pass(self.model, self.loss, want_grad, True))
+        spec = _Pass(self.model, self.loss, want_grad, True, self.side)
+        found = self.run.map(chunk_sums, theta, spec)
         G, stats = found[0]
         G, stats = np.array(G, copy=True), np.array(stats, copy=True)
         for more_G, more_stats in found[1:]:  # in the chunks' order, whoever computed them
@@ -256,7 +272,7 @@ class ChunkedTraining:
 
     def largest(self) -> float:
         """max |x| over all the rows."""
-        return max(self.run.map(_largest), default=0.0)
+        return max(self.run.map(_largest, self.side), default=0.0)
 
     def check_scale(self) -> None:
         """:func:`descend.kernels.stepsize.check_scale` for these rows (one pass)."""
@@ -275,7 +291,7 @@ class ChunkedTraining:
         _refuse_tiny(s_max)
         one = float(model.fit_intercept)
         m = min(self.batch_size, n)
-        found = self.run.map(_moments, one, m)
+        found = self.run.map(_moments, one, m, self.side)
         gram = found[0][0].copy()
         for more, _, _ in found[1:]:
             gram += more
@@ -321,7 +337,7 @@ class ChunkedTraining:
         whole = (self.n_rows, self.total_weight)
         specs = [
             _Batches(int(seeds[i]), self.model, self.loss, self.penalty, optimizer, rate,
-                     self.batch_size, self.shuffle, whole)
+                     self.batch_size, self.shuffle, whole, self.side)
             for i in range(n_chunks)
         ]  # fmt: skip
         return self.run.chain(chunk_epoch, [int(k) for k in order], (theta, state), specs)
