@@ -135,12 +135,13 @@ class Local:
     def resident(self) -> bool:
         return self._parts is not None
 
-    def _parts_in(self, order):
-        """The prepared chunks of ``order``, in it: held ones, or each loaded while the one
-        before it is worked on (two in memory at most)."""
+    def _each(self, order, use) -> None:
+        """``use(i, k, part)`` for the i-th prepared chunk k of ``order``: held ones, or each
+        loaded while the one before it is worked on. Two chunks are in memory at most: the
+        next one is read only once the last one is let go (``use`` must not keep it)."""
         if self._parts is not None:
-            for k in order:
-                yield k, self._parts[k]
+            for i, k in enumerate(order):
+                use(i, k, self._parts[k])
             return
         sources, prep, firsts = self.chunks.sources, self.prep, self.firsts
         order = list(order)
@@ -154,24 +155,32 @@ class Local:
                 if i + 1 < len(order):
                     nxt = order[i + 1]
                     ahead = reader.submit(_load, sources[nxt], prep, firsts[nxt])
-                yield k, part
-                del part
+                use(i, k, part)
+                del part  # before the next read: a generator here would leave the caller
+                # holding this chunk while the one after next is read (three at once)
 
     def map(self, fn, *args) -> list:
         """``[fn(part, first_row, *args) for each chunk]``, in the chunks' order."""
+        found: list = []
+
+        def one(i, k, part):
+            found.append(fn(part, self.firsts[k], *args))
+
         with self._lock:
-            return [
-                fn(part, self.firsts[k], *args)
-                for k, part in self._parts_in(range(len(self.chunks)))
-            ]
+            self._each(range(len(self.chunks)), one)
+        return found
 
     def chain(self, fn, order, carry, extras):
         """``carry = fn(part_k, carry, extras[i])`` for the i-th chunk k of ``order``; the
         last ``carry``."""
+        state = [carry]
+
+        def step(i, k, part):
+            state[0] = fn(part, state[0], extras[i])
+
         with self._lock:
-            for i, (_k, part) in enumerate(self._parts_in(order)):
-                carry = fn(part, carry, extras[i])
-        return carry
+            self._each(order, step)
+        return state[0]
 
     def close(self) -> None:
         self._parts = None
