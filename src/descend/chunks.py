@@ -308,8 +308,9 @@ class Chunks:
     feature_names : list of str or None
         The columns' names, where the data have them.
     token : str
-        What names the data cheaply (their files, sizes and times, or Dask's name of the
-        graph); :meth:`fingerprint` adds the arrays held in memory and the chunks' rows.
+        What names the data cheaply (their files, sizes and times; for Dask collections,
+        their chunks' sizes, columns and types and their first and last rows);
+        :meth:`fingerprint` adds the arrays held in memory and the chunks' rows.
     description : str
         Where the rows come from, for messages and progress.
     """
@@ -609,7 +610,6 @@ def from_dask(X, y=None, sample_weight=None) -> Chunks:
     like it, or arrays in memory): one chunk per block of rows or partition. Unknown sizes
     are worked out (one pass over the collection), empty partitions left out."""
     import dask
-    from dask.base import tokenize
 
     frame = hasattr(X, "npartitions") and hasattr(X, "columns")
     names = [str(c) for c in X.columns] if frame else None
@@ -652,10 +652,42 @@ def from_dask(X, y=None, sample_weight=None) -> Chunks:
     kind = "DataFrame" if frame else "array"
     return Chunks(
         sources, n_features, dtype, feature_names=names,
-        token="dask:" + tokenize(X, y, sample_weight),
+        token=_dask_token(sources, n_features, names, dtypes, lengths),
         description=f"{n} rows in a Dask {kind} of {len(lengths)} chunks",
         has_targets=y is not None, has_weights=sample_weight is not None,
         target_collection=y if is_dask(y) else None,
+    )  # fmt: skip
+
+
+def _dask_token(sources, n_features, names, dtypes, lengths) -> str:
+    """A fingerprint of Dask collections that another process gives too: their chunks'
+    sizes, the columns and their types, and the first rows of the first chunk and the last
+    of the last (X, y and the weights), computed. Dask's own name of a collection will not
+    do: ``read_parquet``'s, for one, differs from process to process, so that a fit could
+    never resume from its checkpoint after a restart. Like the digest of arrays in memory
+    (:mod:`descend.checkpoint`), it tells other data or another preprocessing from the data
+    of a checkpoint, not a value changed in between."""
+    import dask
+    from dask.base import tokenize
+
+    ends = ()
+    if sources:
+        head = dask.delayed(_rows_at)(sources[0].value, slice(0, _END_ROWS))
+        tail = dask.delayed(_rows_at)(sources[-1].value, slice(-_END_ROWS, None))
+        ends = dask.compute(head, tail)
+    kinds = sorted(str(t) for t in dtypes)
+    return "dask:" + tokenize(n_features, names, kinds, lengths, ends)
+
+
+#: Rows at each end of Dask collections that their fingerprint reads (see _dask_token).
+_END_ROWS = 4
+
+
+def _rows_at(raw, rows: slice) -> tuple:
+    """The rows ``rows`` of a block computed from Dask collections, as arrays."""
+    return tuple(
+        None if v is None else v[rows].toarray() if hasattr(v, "toarray") else np.asarray(v[rows])
+        for v in _as_part(raw)
     )  # fmt: skip
 
 

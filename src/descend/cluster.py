@@ -136,12 +136,13 @@ class Local:
     def resident(self) -> bool:
         return self._parts is not None
 
-    def _parts_in(self, order):
-        """The prepared chunks of ``order``, in it: held ones, or each loaded while the one
-        before it is worked on (two in memory at most)."""
+    def _each(self, order, use) -> None:
+        """``use(i, k, part)`` for the i-th prepared chunk k of ``order``: held ones, or each
+        loaded while the one before it is worked on. Two chunks are in memory at most: the
+        next one is read only once the last one is let go (``use`` must not keep it)."""
         if self._parts is not None:
-            for k in order:
-                yield k, self._parts[k]
+            for i, k in enumerate(order):
+                use(i, k, self._parts[k])
             return
         sources, prep, firsts = self.chunks.sources, self.prep, self.firsts
         order = list(order)
@@ -155,30 +156,45 @@ class Local:
                 if i + 1 < len(order):
                     nxt = order[i + 1]
                     ahead = reader.submit(_load, sources[nxt], prep, firsts[nxt])
-                yield k, part
-                del part
+                use(i, k, part)
+                del part  # before the next read: a generator here would leave the caller
+                # holding this chunk while the one after next is read (three at once)
 
     def map(self, fn, *args) -> list:
         """``[fn(part, first_row, *args) for each chunk]``, in the chunks' order."""
+        found: list = []
+
+        def one(i, k, part):
+            found.append(fn(part, self.firsts[k], *args))
+
         with self._lock:
-            return [
-                fn(part, self.firsts[k], *args)
-                for k, part in self._parts_in(range(len(self.chunks)))
-            ]
+            self._each(range(len(self.chunks)), one)
+        return found
 
     def chain(self, fn, order, carry, extras):
         """``carry = fn(part_k, carry, extras[i])`` for the i-th chunk k of ``order``; the
         last ``carry``."""
+        state = [carry]
+
+        def step(i, k, part):
+            state[0] = fn(part, state[0], extras[i])
+
         with self._lock:
-            for i, (_k, part) in enumerate(self._parts_in(order)):
-                carry = fn(part, carry, extras[i])
-        return carry
+            self._each(order, step)
+        return state[0]
 
     def close(self) -> None:
         self._parts = None
 
 
 # ------------------------------------------------------------------------------ on Dask
+
+
+#: Seconds between two looks at the client's status while a call to the cluster is under way.
+_WATCH_SECONDS = 0.05
+
+#: Seconds the scheduler has to answer, after a call failed, for it to count as still there.
+_PROBE_SECONDS = 5.0
 
 
 def _cluster_errors() -> tuple:
@@ -200,11 +216,16 @@ class Dask:
     """The chunks on the workers of a Dask cluster (see the module notes).
 
     Each chunk is a task's result held by a worker (loaded and prepared there). A pass asks
-    every worker, in one broadcast, to run the work on the chunks it holds and send back the
-    results, which costs a couple of milliseconds where a task per chunk through the
-    scheduler costs ten or more. Any chunk no worker had (its worker died, say) then runs as
-    a task of the scheduler, which loads it again from its source first: the fit never
-    depends on a worker staying up.
+    the scheduler where the chunks are, then every worker holding some, in one broadcast,
+    to run the work on them and send back the results, which costs a couple of milliseconds
+    where a task per chunk through the scheduler costs ten or more. Any chunk no worker had
+    (its worker died, say) then runs as a task of the scheduler, which loads it again from
+    its source first: the fit never depends on a worker staying up.
+
+    A scheduler that goes away (or a client that lost it) raises
+    :class:`~descend.errors.ClusterError` as soon as the client notices, in milliseconds
+    where the process died, rather than after ``distributed.comm.timeouts.connect`` of
+    trying to reach it.
 
     Parameters
     ----------
@@ -217,7 +238,6 @@ class Dask:
         self.client, self.chunks, self.prep = client, chunks, prep
         self.firsts = chunks.offsets
         self.where = f"the Dask cluster at {self._address()}"
-        self._holders: dict[str, list[int]] | None = None
         self._parts = self._guard(self._load)
         #: Chunks run as scheduler tasks because no worker held them (see the class notes).
         self.reloaded = 0
@@ -229,24 +249,79 @@ class Dask:
             return "(in process)"
 
     def _guard(self, work, *args):
-        """``work(*args)``, with a lost scheduler said as a :class:`ClusterError`."""
+        """``work(*args)``, with a lost scheduler said as a :class:`ClusterError` as soon as
+        the client knows of it (see :meth:`_watched`)."""
+        if self._lost():
+            raise self._gone(None)
         try:
-            return work(*args)
+            return self._watched(work, *args)
         except ClusterError:
             raise
         except _cluster_errors() as error:
-            if isinstance(error, OSError) and not self._lost():
+            if isinstance(error, OSError) and not self._unreachable():
                 raise  # a file a task could not read, say: the task's own error
-            raise ClusterError(
-                f"the connection to {self.where} was lost during the fit "
-                f"({type(error).__name__}: {error}). The data stay where they are; run the fit "
-                "again when the scheduler is back (with checkpoint=..., it goes on from its "
-                "last checkpoint)."
-            ) from error
+            raise self._gone(error) from error
+
+    def _watched(self, work, *args):
+        """``work(*args)`` in a thread of its own, given up as soon as the client has lost
+        its scheduler. A call under way when the scheduler dies may otherwise go on trying
+        to reach it for ``distributed.comm.timeouts.connect`` (30 s by default), where the
+        client notices the loss in milliseconds (its stream from the scheduler closes)."""
+        done = threading.Event()
+        outcome: list = []
+
+        def target():
+            try:
+                outcome.append((True, work(*args)))
+            except BaseException as error:  # handed to the caller's thread
+                outcome.append((False, error))
+            finally:
+                done.set()
+
+        threading.Thread(target=target, name="descend-dask-call", daemon=True).start()
+        while not done.wait(_WATCH_SECONDS):
+            if self._lost():
+                raise self._gone(None)
+        ok, value = outcome[0]
+        if ok:
+            return value
+        raise value
+
+    def _unreachable(self) -> bool:
+        """After a call failed with an OSError: whether it is the scheduler that is gone
+        (the client says so, or the scheduler does not answer a new connection within
+        five seconds) rather than something a task did."""
+        if self._lost():
+            return True
+        client = self.client
+
+        async def probe():
+            from distributed.core import rpc
+
+            async with rpc(client.scheduler.address, timeout=_PROBE_SECONDS,
+                           connection_args=client.connection_args) as scheduler:  # fmt: skip
+                await scheduler.identity()
+
+        try:
+            self._watched(client.sync, probe)
+        except Exception:
+            return True
+        return self._lost()
+
+    def _gone(self, error) -> ClusterError:
+        why = "" if error is None else f" ({type(error).__name__}: {error})"
+        return ClusterError(
+            f"the scheduler of {self.where} went away during the fit{why}, and the chunks "
+            "its workers held with it. The data stay where they are: run the fit again on a "
+            "running cluster; a fit with checkpoint=... goes on from its last checkpoint "
+            "with resume=True."
+        )
 
     def _lost(self) -> bool:
-        status = getattr(self.client, "status", "running")
-        return status not in ("running", "connecting")
+        """Whether the client lost its scheduler: a client that lost the connection (it
+        tries to reconnect, status "connecting") has dropped every future, our chunks'
+        too, even if the scheduler comes back."""
+        return getattr(self.client, "status", "running") != "running"
 
     def _load(self):
         client, prep = self.client, self.prep
@@ -262,22 +337,23 @@ class Dask:
         client.gather(client.map(_rows_of, parts, pure=False))
         return parts
 
-    def _placement(self) -> dict[str, list[int]]:
-        """Which worker runs which chunks: each chunk on one worker that holds it."""
-        if self._holders is None:
-            who = self.client.who_has(self._parts)
-            holders: dict[str, list[int]] = {}
-            for i, part in enumerate(self._parts):
-                found = who.get(part.key) or ()
-                if found:
-                    holders.setdefault(sorted(found)[0], []).append(i)
-            self._holders = holders
-        return self._holders
+    def _placement(self, indices) -> dict[str, list[int]]:
+        """Which worker runs which of the chunks ``indices``: each on one worker that the
+        scheduler says holds it now. Asked before every broadcast (a fraction of a
+        millisecond): a worker that died since the last one is not asked, which would wait
+        out the connect timeout (30 s by default) before giving up on it."""
+        who = self.client.who_has([self._parts[i] for i in indices])
+        holders: dict[str, list[int]] = {}
+        for i in indices:
+            found = who.get(self._parts[i].key) or ()
+            if found:
+                holders.setdefault(sorted(found)[0], []).append(i)
+        return holders
 
     def _broadcast(self, work, *args) -> dict[int, object]:
         """``work`` on every worker that holds chunks: the results by chunk, those of chunks
         no worker could run (gone with their worker) left out."""
-        holders = self._placement()
+        holders = self._placement(range(len(self._parts)))
         if not holders:
             return {}
         keys = [part.key for part in self._parts]
@@ -291,8 +367,6 @@ class Dask:
                     continue  # a worker gone or its chunk moved: run as tasks below
                 raise reply
             found.update(reply)
-        if len(found) < len(keys) or len(replies) < len(holders):
-            self._holders = None  # look again next time
         return found
 
     def map(self, fn, *args) -> list:
@@ -323,7 +397,7 @@ class Dask:
     def _one(self, fn, k: int, carry, extra):
         """``fn(part_k, carry, extra)`` on the worker holding chunk k (as a task of the
         scheduler if none does)."""
-        holder = next((w for w, held in self._placement().items() if k in held), None)
+        holder = next(iter(self._placement([k])), None)
         if holder is not None:
             keys = [part.key for part in self._parts]
             reply = self.client.run(
@@ -333,7 +407,6 @@ class Dask:
                 return reply
             if isinstance(reply, BaseException) and not isinstance(reply, _Missing | OSError):
                 raise reply
-            self._holders = None
         self.reloaded += 1
         return self.client.submit(
             _on_worker, fn, self._parts[k], carry, extra, pure=False
