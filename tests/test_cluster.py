@@ -7,8 +7,7 @@
   cluster, from fresh Dask collections of the same data, to the bits of an uninterrupted fit.
 - A ``.npy`` file read a chunk at a time, in a process whose memory limit could not hold the
   file, gives the bits of the same chunks in memory and holds the two chunks it reads at a
-  time (and, for now, a copy of one at the start: see ``TWO_CHUNKS``); a Parquet file read
-  chunk by chunk gives the bits of the same chunks held in memory.
+  time; a Parquet file read chunk by chunk gives the bits of the same chunks held in memory.
 - A pass on a warm cluster is one broadcast to the workers holding the chunks: no task.
 
 The reference of every cluster fit is the same fit of the same chunks in this process
@@ -382,7 +381,7 @@ def _out_of_core(where: Path, n_rows: int, chunk_bytes: int | None) -> dict:
     np.save(target, y)
     step = chunks.from_npy(path, y, chunk_bytes=chunk_bytes).rows[0]
     chunk = step * D * 8
-    headroom = 3 * chunk + (32 << 20)
+    headroom = 2 * chunk + (32 << 20)
     assert os.path.getsize(path) > headroom  # the limit leaves no room for the whole file
     # a fixed threshold: every large block is mapped and given back when freed, so that one
     # made again shows in the peak (malloc's own threshold rises after the warm-up, keeping
@@ -415,18 +414,9 @@ def big_file_fit(tmp_path_factory):
 
 MODEL = (D + 1) * 8 * 16  # theta, its gradient and L-BFGS's pairs of them, generously
 
-# kernels.chunked._largest (the start's pass for the largest |x|) takes np.abs of a whole
-# chunk: a third chunk while it runs (measured 3.0 chunks; 2.0 with it reading the chunk's
-# max and min instead). Until it does, the bound of two chunks, which also holds the reader
-# of cluster.Local to two chunks (it once held three while reading ahead), fails:
-TWO_CHUNKS = pytest.mark.xfail(
-    strict=True, reason="kernels.chunked._largest makes np.abs of a whole chunk"
-)
-
 
 def test_a_file_bigger_than_the_memory_limit_fits_out_of_core(file_fit):
-    """The fit that np.load could not make: the bits of the same chunks in memory, with
-    the two chunks read at a time and the start's copy of one (see TWO_CHUNKS)."""
+    """The fit that np.load could not make: the bits of the same chunks in memory."""
     found = file_fit
     X = np.load(found["path"])
     reference = GDRegressor(max_epochs=5).fit(
@@ -435,10 +425,8 @@ def test_a_file_bigger_than_the_memory_limit_fits_out_of_core(file_fit):
     assert found["n_iter"] == reference.n_iter_ == 5
     assert np.array_equal(found["coef"], reference.coef_)
     assert found["intercept"] == reference.intercept_[0]
-    assert found["growth"] <= 3 * found["chunk"] + MODEL + ALLOWANCE, found
 
 
-@TWO_CHUNKS
 def test_a_file_fit_holds_two_chunks_at_most(file_fit):
     assert file_fit["growth"] <= 2 * file_fit["chunk"] + MODEL + ALLOWANCE, file_fit
 
@@ -447,11 +435,9 @@ def test_a_file_fit_holds_two_chunks_at_most(file_fit):
 def test_a_400_mb_file_given_by_its_path_fits_out_of_core(big_file_fit):
     found = big_file_fit
     assert found["chunk"] <= chunks.CHUNK_BYTES and found["n_iter"] == 5
-    assert found["growth"] <= 3 * found["chunk"] + MODEL + ALLOWANCE, found
 
 
 @pytest.mark.slow
-@TWO_CHUNKS
 def test_a_400_mb_file_fit_holds_two_chunks_at_most(big_file_fit):
     assert big_file_fit["growth"] <= 2 * big_file_fit["chunk"] + MODEL + ALLOWANCE, big_file_fit
 

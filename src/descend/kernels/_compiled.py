@@ -38,11 +38,11 @@ from numba.extending import intrinsic, overload
 
 # Reassociation lets sums over a row vectorise; no-NaN / no-inf assumptions are left off, so
 # a diverging fit still shows up as NaN or inf for the caller to report. Contraction into
-# fused multiply-adds is left off too: with both, a kernel compiled in this process and the
-# same kernel loaded from the disk cache gave sums differing in the last bit (8 of 2 040
-# numbers of a test over every loss, dtype and layout), which would make a fit's bits depend
-# on which process compiled what, on a cluster's workers as after a resume; with
-# reassociation alone they agree, at a cost within the noise of the benchmarks.
+# fused multiply-adds is left off too: with it, a kernel compiled in this process and the
+# same kernel loaded from the disk cache could sum in other orders (some multi-output sums
+# differed in their last bit); without it, a kernel on one thread gives the same bits
+# wherever it was compiled, which the passes over data in chunks need (see the kernels
+# "alone" below), at a cost within the noise of the benchmarks.
 _FAST = {"reassoc", "nsz"}
 _no_cache_said = False
 
@@ -502,6 +502,62 @@ def dense_one_log(X, y, sw, w, b, code, param, threshold, parts, want_grad, want
 
 
 _FULL_PASSES = {SQUARED: dense_one_squared, LOG: dense_one_log}
+
+
+# The same passes on the calling thread alone, for data in chunks (see
+# descend.kernels.compiled.chunk_sums), which runs blocks of rows side by side itself. A
+# parallel loop compiled with reassociation, loaded from Numba's disk cache, sums in an
+# order other than the same loop compiled in the process (a few numbers in ten differ in
+# their last bits, whatever the data's alignment; a loop on one thread does not): a cluster
+# whose workers loaded a pass while this process compiled it would not add up alike.
+
+
+@_jit
+def dense_one_alone(X, y, sw, w, b, code, param, threshold, parts, want_grad, want_stats):
+    """:func:`dense_one` on the calling thread alone (``parts`` is read as one)."""
+    return _full_pass(
+        X, y, sw, w, b, code, param, threshold, 1, want_grad, want_stats,
+        np.zeros(1, np.uint8),
+    )  # fmt: skip
+
+
+@_jit
+def dense_one_squared_alone(X, y, sw, w, b, code, param, threshold, parts, want_grad, want_stats):
+    """:func:`dense_one_squared` on the calling thread alone."""
+    return _full_pass(
+        X, y, sw, w, b, SQUARED, param, threshold, 1, want_grad, want_stats,
+        np.zeros(1, np.uint16),
+    )  # fmt: skip
+
+
+@_jit
+def dense_one_log_alone(X, y, sw, w, b, code, param, threshold, parts, want_grad, want_stats):
+    """:func:`dense_one_log` on the calling thread alone."""
+    return _full_pass(
+        X, y, sw, w, b, LOG, param, threshold, 1, want_grad, want_stats,
+        np.zeros(1, np.uint32),
+    )  # fmt: skip
+
+
+_PASSES_ALONE = {SQUARED: dense_one_squared_alone, LOG: dense_one_log_alone}
+
+
+def full_pass_alone(code):
+    """:func:`full_pass` on the calling thread alone."""
+    return _PASSES_ALONE.get(code, dense_one_alone)
+
+
+@_jit
+def dense_many_alone(X, y, sw, W, b, code, parts, want_grad):
+    """:func:`dense_many` on the calling thread alone."""
+    return _pass_many(X, y, sw, W, b, code, 0.0, 0.0, 1, want_grad)
+
+
+@_jit
+def sparse_pass_alone(data, indices, indptr, y, sw, W, b, code, param, threshold, parts,
+                      want_grad):  # fmt: skip
+    """:func:`sparse_pass` on the calling thread alone."""
+    return _pass_many((data, indices, indptr), y, sw, W, b, code, param, threshold, 1, want_grad)
 
 
 def full_pass(code):

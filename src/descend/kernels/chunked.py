@@ -150,10 +150,12 @@ def _totals(part, first, side):
 
 
 def _largest(part, first, side):
-    """max |x| over a chunk's entries."""
+    """max |x| over a chunk's entries (read twice, never copied)."""
     X = _rows(part, side).X
     values = X.data if hasattr(X, "format") else X
-    return float(np.max(np.abs(values), initial=0.0)) if values.size else 0.0
+    if not values.size:
+        return 0.0
+    return max(float(np.max(values)), -float(np.min(values)), 0.0)
 
 
 def _nonfinite(part, first):
@@ -170,17 +172,29 @@ def _nonfinite(part, first):
     return first + i, j, float(part.X[i, j])
 
 
+#: Rows at a time in :func:`_moments`: its copies stay a few megabytes, whatever the chunk.
+_MOMENT_ROWS = 4096
+
+
 def _moments(part, first, one, m, side):
     """A chunk's part of :math:`\\tilde X^\\top W \\tilde X` (with a column of ``one``), and
-    its ``m`` largest weighted row norms and weights (for the mini-batch bound)."""
+    its ``m`` largest weighted row norms and weights (for the mini-batch bound), summed a few
+    thousand rows at a time so that no copy of the chunk is made."""
     X, _, w = _rows(part, side)
-    dense = X.toarray() if hasattr(X, "format") else np.asarray(X, dtype=np.float64)
-    n = dense.shape[0]
+    n, d = X.shape
     weights = np.ones(n) if w is None else w
-    tilde = np.hstack([dense, np.full((n, 1), one)])
+    gram = np.zeros((d + 1, d + 1))
+    norms = np.empty(n)
     with np.errstate(over="ignore", invalid="ignore"):
-        gram = tilde.T @ (tilde * weights[:, None])
-        norms = np.einsum("ij,ij->i", tilde, tilde) * weights
+        for a in range(0, n, _MOMENT_ROWS):
+            block = X[a : a + _MOMENT_ROWS]
+            block = block.toarray() if hasattr(block, "format") else block
+            tilde = np.empty((block.shape[0], d + 1))
+            tilde[:, :d] = block
+            tilde[:, d] = one
+            wb = weights[a : a + _MOMENT_ROWS]
+            gram += tilde.T @ (tilde * wb[:, None])
+            norms[a : a + _MOMENT_ROWS] = np.einsum("ij,ij->i", tilde, tilde) * wb
     top = np.sort(norms)[::-1][:m]
     heavy = np.sort(weights)[::-1][:m]
     return gram, top, heavy

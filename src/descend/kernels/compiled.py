@@ -39,6 +39,7 @@ array([2., 1.])
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import NamedTuple
@@ -203,10 +204,12 @@ class Gradient(NamedTuple):
     finite: bool = True
 
 
-def _pass_call(theta, X, y, sw, model: LinearModel, loss, want_grad, want_stats, parts=None):
+def _pass_call(
+    theta, X, y, sw, model: LinearModel, loss, want_grad, want_stats, parts=None, alone=False
+):  # fmt: skip
     """The kernel of one pass over all rows, its arguments (y and sw as the kernels read
     them: see :func:`_targets`, :func:`_weights`) and its number of blocks (``parts``, or
-    as :func:`_parts` finds)."""
+    as :func:`_parts` finds; one for the kernels that run on this thread ``alone``)."""
     kern = _kernels()
     code = kern.LOSS_CODES[loss.name]
     param = float(getattr(loss, "delta", 0.0))
@@ -217,19 +220,22 @@ def _pass_call(theta, X, y, sw, model: LinearModel, loss, want_grad, want_stats,
     bias = np.zeros(k) if not model.fit_intercept else np.array(b, dtype=float).reshape(k)
     threshold = float(loss.threshold)
     parts = _parts(X) if parts is None else parts
+    if alone:
+        parts = 1
     if hasattr(X, "format"):
         args = (
             X.data, X.indices, X.indptr, y, sw, W.astype(np.float64), bias, code, param,
             threshold, parts, want_grad,
         )  # fmt: skip
-        return kern.sparse_pass, args, parts
+        return (kern.sparse_pass_alone if alone else kern.sparse_pass), args, parts
     if k == 1:
         args = (
             X, y, sw, W[:, 0].copy(), float(bias[0]), code, param, threshold, parts,
             want_grad, want_stats,
         )  # fmt: skip
-        return kern.full_pass(code), args, parts
-    return kern.dense_many, (X, y, sw, W, bias, code, parts, want_grad), parts
+        return (kern.full_pass_alone if alone else kern.full_pass)(code), args, parts
+    many = kern.dense_many_alone if alone else kern.dense_many
+    return many, (X, y, sw, W, bias, code, parts, want_grad), parts
 
 
 def _pass(
@@ -343,16 +349,42 @@ def chunk_sums(theta, X, y, sample_weight, *, model, loss, want_grad=True, want_
 
     The chunk is split into blocks by its size alone (one per
     :data:`~descend.kernels.policy.BYTES_PER_THREAD` of X, at most :data:`CHUNK_PARTS`),
-    never by the threads at hand, and the blocks' sums are added in order: the same chunk
-    gives the same bits on any machine and any number of threads. Chunks' sums added in
+    never by the threads at hand; each block is summed on one thread by a kernel without a
+    parallel loop (so the same machine code sums it whether this process compiled the
+    kernel or loaded it from the disk cache), the blocks side by side on as many threads as
+    Numba may use here, and their sums are added in order. The same chunk gives the same
+    bits on any machine, in any process, on any number of threads; chunks' sums added in
     their order are then the same whatever ran them.
     """
+    n = X.shape[0]
     size = X.data.nbytes if hasattr(X, "format") else X.nbytes
-    parts = max(1, min(CHUNK_PARTS, X.shape[0] // 4, size // policy.BYTES_PER_THREAD))
-    return _pass(
-        np.asarray(theta, dtype=float), X, _targets(y), _weights(sample_weight), model, loss,
-        want_grad, want_stats, parts,
-    )  # fmt: skip
+    parts = max(1, min(CHUNK_PARTS, n // 4, size // policy.BYTES_PER_THREAD))
+    theta = np.asarray(theta, dtype=float)
+    y, sw = _targets(y), _weights(sample_weight)
+    bounds = [n * p // parts for p in range(parts + 1)]
+
+    def block(p):
+        rows = slice(bounds[p], bounds[p + 1])
+        kernel, args, _ = _pass_call(
+            theta, X[rows], y[rows], sw[rows] if sw.shape[0] else sw, model, loss,
+            want_grad, want_stats, alone=True,
+        )  # fmt: skip
+        G, stats = kernel(*args)
+        return G.reshape(model.n_features + 1, model.n_outputs), stats
+
+    import numba
+
+    threads = min(parts, numba.get_num_threads())
+    if threads == 1:
+        found = [block(p) for p in range(parts)]
+    else:
+        with ThreadPoolExecutor(threads) as pool:
+            found = list(pool.map(block, range(parts)))
+    G, stats = found[0][0].copy(), found[0][1].copy()
+    for more_G, more_stats in found[1:]:
+        G += more_G
+        stats += more_stats
+    return G, stats
 
 
 def total(X, prefetch: bool = False) -> float:
