@@ -51,18 +51,6 @@ def split_at(X, y=None, w=None, sizes=None, names=None) -> chunks.Chunks:
     )  # fmt: skip
 
 
-def read_only(X):
-    """A read-only copy of X, as the chunks of a memory-mapped file are read.
-
-    Numba compiles a kernel apart for read-only arrays, and the loss sums of a compiled full
-    pass can differ in the last bit between a kernel compiled in this process and the same
-    kernel loaded from Numba's disk cache. A fit of a file is therefore compared with one of
-    read-only arrays, which runs the very same machine code whatever the cache holds."""
-    X = np.array(X)
-    X.flags.writeable = False
-    return X
-
-
 def fit(kind, X, y=None, **params):
     """``kind(**QUICK, **params).fit(X, y)``, quiet about stopping at max_epochs."""
     sample_weight = params.pop("sample_weight", None)
@@ -106,7 +94,7 @@ def test_a_memmap_fits_as_its_rows_in_memory(tmp_path, rows, dtype):
     data = chunks.from_npy(mapped, y, w, rows=70)
     assert data.rows == [70, 70, 70, 30] and data.dtype == np.dtype(dtype)
     assert all(isinstance(s, chunks.FileRows) for s in data.sources)
-    X = read_only(X.astype(dtype))
+    X = X.astype(dtype)
     want = fit(GDRegressor, split_at(X, y, w, data.rows))
     assert_same_fit(fit(GDRegressor, data), want)
     # the memmap itself (one chunk by default), weights as an array
@@ -122,7 +110,7 @@ def test_a_npy_path_and_targets_from_npy_paths(tmp_path, rows):
     data = chunks.from_npy(tmp_path / "X.npy", str(tmp_path / "y.npy"), tmp_path / "w.npy",
                            rows=100)  # fmt: skip
     assert data.rows == [100, 100, 40]
-    X = read_only(X)
+    X = X
     assert_same_fit(fit(GDRegressor, data), fit(GDRegressor, split_at(X, y, w, data.rows)))
     by_path = fit(GDRegressor, str(tmp_path / "X.npy"), y, sample_weight=str(tmp_path / "w.npy"))
     assert_same_fit(by_path, fit(GDRegressor, split_at(X, y, w, [N])))
@@ -147,7 +135,7 @@ def test_a_view_of_a_memmap_fits_as_its_rows(tmp_path, rows, view):
     loaded = [chunks.prepare(s.load(), chunks.Prep()).X for s in data.sources]
     assert np.array_equal(np.concatenate(loaded), expected)
     if not loaded[0].flags.writeable:  # rows of the file, not a copy
-        expected = read_only(expected)
+        expected = expected
     want = fit(GDRegressor, split_at(expected, target, None, data.rows))
     assert_same_fit(fit(GDRegressor, data), want)
 
@@ -313,7 +301,7 @@ STEPS = {
 
 @pytest.mark.parametrize("steps", STEPS)
 def test_a_regressor_on_chunks_is_the_fit_of_the_same_chunks_in_memory(rows, mapped, steps):
-    X, y, w = read_only(rows["X"]), rows["y"], rows["w"]
+    X, y, w = rows["X"], rows["y"], rows["w"]
     got = fit(GDRegressor, chunks.from_npy(mapped, y, w, rows=64), **STEPS[steps])
     want = fit(GDRegressor, chunks.from_arrays(X, y, w, rows=64), **STEPS[steps])
     assert_same_fit(got, want)
@@ -328,7 +316,7 @@ def test_a_regressor_on_chunks_is_the_fit_of_the_same_chunks_in_memory(rows, map
 def test_a_classifier_on_chunks_is_the_fit_of_the_same_chunks_in_memory(
     rows, mapped, steps, target
 ):
-    X, labels, w = read_only(rows["X"]), rows[target], rows["w"]
+    X, labels, w = rows["X"], rows[target], rows["w"]
     got = fit(GDClassifier, chunks.from_npy(mapped, labels, w, rows=64), **STEPS[steps])
     want = fit(GDClassifier, chunks.from_arrays(X, labels, w, rows=64), **STEPS[steps])
     assert_same_fit(got, want)
@@ -380,7 +368,7 @@ def test_a_callback_stops_a_chunked_fit(rows, mapped):
 
 
 def test_warm_start_goes_on_from_the_last_chunked_fit(rows, mapped):
-    X, labels = read_only(rows["X"]), rows["three"]
+    X, labels = rows["X"], rows["three"]
     fits = []
     for data in (chunks.from_npy(mapped, labels, rows=64), chunks.from_arrays(X, labels, rows=64)):
         clf = GDClassifier(warm_start=True, max_epochs=3, tol=None, random_state=0)
@@ -449,7 +437,7 @@ def test_the_default_chunked_fit_reaches_the_optimum_in_memory(rows, mapped, kin
 def test_class_weight_weighs_the_rows_of_chunks(rows, mapped, class_weight):
     from sklearn.utils.class_weight import compute_class_weight
 
-    X, labels, w = read_only(rows["X"]), rows["three"], rows["w"]
+    X, labels, w = rows["X"], rows["three"], rows["w"]
     classes = np.array(["ant", "bee", "cat"])
     per_class = compute_class_weight(class_weight, classes=classes, y=labels)
     as_weights = w * per_class[np.searchsorted(classes, labels)]
@@ -658,7 +646,7 @@ def test_files_fit_on_a_dask_cluster_as_in_this_process(rows, parquet, mapped, o
     want = fit(GDRegressor, split_at(X, y, w, [80, 80, 80]), batch_size=32, optimizer="adam")
     assert_same_fit(got, want)
     got = run(GDRegressor, chunks.from_npy(mapped, y, w, rows=64), None)
-    assert_same_fit(got, fit(GDRegressor, chunks.from_arrays(read_only(X), y, w, rows=64)))
+    assert_same_fit(got, fit(GDRegressor, chunks.from_arrays(X, y, w, rows=64)))
     assert len(made) == 2 and made[0].reloaded == made[1].reloaded == 0
 
 
