@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
 import warnings
 
 import numpy as np
@@ -736,3 +737,39 @@ def test_a_chunks_sums_do_not_depend_on_the_threads(layout, k):
         numba.set_num_threads(before)
     for G, stats in found[1:]:
         assert np.array_equal(G, found[0][0]) and np.array_equal(stats, found[0][1])
+
+
+_SUMS_SCRIPT = """
+import sys
+import numpy as np
+from descend import kernels, losses
+from descend.kernels import compiled
+rng = np.random.default_rng(0)
+out = []
+for dtype in (np.float64, np.float32):
+    X = rng.normal(size=(20_000, 40)).astype(dtype)
+    for name, k in (("log_loss", 1), ("squared_error", 1), ("log_loss", 3)):
+        y = rng.integers(0, 2 if k == 1 else k, 20_000)
+        y = y.astype(float) if k == 1 else y
+        model = kernels.LinearModel(40, k, True)
+        G, s = compiled.chunk_sums(rng.normal(size=model.size), X, y, None, model=model,
+                                   loss=losses.get(name))
+        out.append(np.concatenate([G.ravel(), s]))
+np.save(sys.argv[1], np.concatenate(out))
+"""
+
+
+@pytest.mark.slow
+def test_a_chunks_sums_are_the_same_compiled_here_or_loaded_from_the_cache(tmp_path):
+    """The first process compiles the kernels into an empty cache, the second loads them:
+    their sums agree bit for bit (a cluster's workers load what another process compiled)."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache")}
+    found = []
+    for run in ("compiled", "loaded"):
+        out = tmp_path / f"{run}.npy"
+        subprocess.run([sys.executable, "-c", _SUMS_SCRIPT, str(out)], env=env, check=True)
+        found.append(np.load(out))
+    assert np.array_equal(found[0], found[1])
