@@ -167,7 +167,10 @@ def lone_scheduler(tmp_path):
 
 @pytest.mark.parametrize(
     ("Estimator", "settings", "classes"),
-    [(GDRegressor, FULL, False), (GDClassifier, MINI, True)],
+    [
+        (GDRegressor, FULL, False),
+        pytest.param(GDClassifier, MINI, True, marks=pytest.mark.slow),
+    ],
     ids=["lbfgs-regressor", "adam-classifier"],
 )
 def test_a_worker_killed_mid_fit_changes_nothing(
@@ -415,6 +418,7 @@ def big_file_fit(tmp_path_factory):
 MODEL = (D + 1) * 8 * 16  # theta, its gradient and L-BFGS's pairs of them, generously
 
 
+@pytest.mark.slow
 def test_a_file_bigger_than_the_memory_limit_fits_out_of_core(file_fit):
     """The fit that np.load could not make: the bits of the same chunks in memory."""
     found = file_fit
@@ -427,6 +431,7 @@ def test_a_file_bigger_than_the_memory_limit_fits_out_of_core(file_fit):
     assert found["intercept"] == reference.intercept_[0]
 
 
+@pytest.mark.slow
 def test_a_file_fit_holds_two_chunks_at_most(file_fit):
     assert file_fit["growth"] <= 2 * file_fit["chunk"] + MODEL + ALLOWANCE, file_fit
 
