@@ -247,13 +247,10 @@ class ChunkedTraining:
             return 1.0
         return self.total_weight if self.total_weight > 0 else 1.0
 
-    def _pass(self, theta, want_grad: bool) -> compiled.Gradient:
-        last = self._last
-        usable = last is not None and (last[1].grad is not None or not want_grad)
-        if usable and np.array_equal(last[0], theta):
-            return last[1]
-        self.passes += 1
-        theta = np.array(theta, dtype=float)
+    #: The last pass again where it was made at the same point (see Training._pass).
+    _pass = Training._pass
+
+    def _new_pass(self, theta, want_grad: bool) -> compiled.Gradient:
         spec = _Pass(self.model, self.loss, want_grad, True, self.side)
         found = self.run.map(chunk_sums, theta, spec)
         G, stats = found[0]
@@ -262,12 +259,10 @@ class ChunkedTraining:
             G += more_G
             stats += more_stats
         with np.errstate(all="ignore"):
-            result = compiled.finish(
+            return compiled.finish(
                 theta, G, stats, self._divisor(), model=self.model, penalty=self.penalty,
                 want_grad=want_grad,
             )  # fmt: skip
-        self._last = (theta, result)
-        return result
 
     def measure(self, theta: np.ndarray) -> Measure:
         """Loss, squared error and accuracy of ``theta`` on all the rows, in one pass."""

@@ -166,18 +166,24 @@ class Training:
         return found.value, found.grad
 
     def _pass(self, theta, want_grad: bool) -> compiled.Gradient:
+        """The compiled pass at ``theta``: the last one again when it was made there (and
+        has the gradient, if that is wanted), else a new one (counted in :attr:`passes`)."""
         last = self._last
         usable = last is not None and (last[1].grad is not None or not want_grad)
         if usable and np.array_equal(last[0], theta):
             return last[1]
         self.passes += 1
+        theta = np.array(theta, dtype=float)
+        found = self._new_pass(theta, want_grad)
+        self._last = (theta, found)
+        return found
+
+    def _new_pass(self, theta, want_grad: bool) -> compiled.Gradient:
         with compiled.threads(self.n_jobs), np.errstate(all="ignore"):
-            found = compiled.full_gradient(
+            return compiled.full_gradient(
                 theta, self.X, self.y, self.sample_weight, model=self.model, loss=self.loss,
                 penalty=self.penalty, want_grad=want_grad,
             )  # fmt: skip
-        self._last = (np.array(theta, dtype=float), found)
-        return found
 
     def _measure_numpy(self, theta) -> Measure:
         model, loss = self.model, self.loss
