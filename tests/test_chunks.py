@@ -690,8 +690,12 @@ SUM_CASES = [(name, 1) for name in sorted(losses.LOSSES)] + [
 ]
 
 
+# float64 runs in the quick suite; the other layouts compile kernels of their own
+LAYOUTS = ["float64", *(pytest.param(v, marks=pytest.mark.slow) for v in ("float32", "csr"))]
+
+
 @pytest.mark.parametrize("name, k", SUM_CASES, ids=[f"{n}-k{k}" for n, k in SUM_CASES])
-@pytest.mark.parametrize("layout", ["float64", "float32", "csr"])
+@pytest.mark.parametrize("layout", LAYOUTS)
 def test_the_numpy_twin_of_a_chunks_sums(name, k, layout):
     loss = losses.get(name)
     X, rng = _chunk(layout, 53, 5, seed=len(name) + k)
@@ -712,8 +716,8 @@ def test_the_numpy_twin_of_a_chunks_sums(name, k, layout):
     np.testing.assert_allclose(stats_np[seen], stats[seen], **tol)
 
 
-@pytest.mark.parametrize("k", [1, 3])
-@pytest.mark.parametrize("layout", ["float64", "float32", "csr"])
+@pytest.mark.parametrize("k", [1, pytest.param(3, marks=pytest.mark.slow)])
+@pytest.mark.parametrize("layout", LAYOUTS)
 def test_a_chunks_sums_do_not_depend_on_the_threads(layout, k):
     numba = pytest.importorskip("numba")
     if numba.config.NUMBA_NUM_THREADS < 2:
