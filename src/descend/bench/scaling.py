@@ -94,8 +94,9 @@ SOLVERS = {
     "admm": ("admm", {"solver_kwargs": {"abstol": 0.0, "reltol": 0.0}}, 64),
     "proximal_grad": ("proximal_grad", {"tol": 0.0}, 512),
 }
-#: Seconds of fits a doubling search of a dask-ml solver may spend before it gives up.
-SEARCH_S = 45.0
+#: Seconds of fits a doubling search of a dask-ml solver may spend: it gives up before a fit
+#: that would take it past them (each fit runs twice the iterations of the last).
+SEARCH_S = 30.0
 
 
 def _size(n: int, d: int) -> str:
@@ -243,13 +244,50 @@ def _training(client, X, Y, model, loss, penalty):
 
 
 def _timed_sums(part, first, theta, spec):
-    """:func:`descend.kernels.chunked.chunk_sums` with its own time and the process that ran
-    it (for row 1)."""
+    """:func:`descend.kernels.chunked.chunk_sums` with its own time, the process that ran it
+    and the Numba threads it had (for row 1)."""
     from descend.kernels.chunked import chunk_sums
 
     start = time.perf_counter()
     found = chunk_sums(part, first, theta, spec)
-    return time.perf_counter() - start, os.getpid(), found
+    return time.perf_counter() - start, os.getpid(), _numba_threads(), found
+
+
+def _numba_threads() -> int | None:
+    try:
+        import numba
+    except ImportError:
+        return None
+    return int(numba.get_num_threads())
+
+
+def _in_one_thread(part, first, fn, *args):
+    """``fn(part, first, *args)`` with Numba held to one thread (where it runs)."""
+    try:
+        import numba
+    except ImportError:
+        return fn(part, first, *args)
+    before = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        return fn(part, first, *args)
+    finally:
+        numba.set_num_threads(before)
+
+
+class _OneThread:
+    """An executor's passes with each chunk's kernel held to one Numba thread on its worker:
+    what :func:`descend.cluster._on_worker` sets up for a worker of one thread where it can
+    find the worker (row 2 times it beside the executor as it is)."""
+
+    def __init__(self, run):
+        self.run = run
+
+    def map(self, fn, *args) -> list:
+        return self.run.map(_in_one_thread, fn, *args)
+
+    def close(self) -> None:
+        """The executor stays with its own :class:`ChunkedTraining`, which closes it."""
 
 
 # ------------------------------------------------------------------------------ workload
@@ -438,10 +476,12 @@ def _overhead(ctx, out: Outcome, problem: _Problem, rows, client) -> Row:
         found = rows.run.map(_timed_sums, theta, spec)
         wall = time.perf_counter() - start
         busy: dict[int, float] = {}
-        for seconds, pid, _ in found:
+        for seconds, pid, threads, _ in found:
             busy[pid] = busy.get(pid, 0.0) + seconds
+            seen.add(threads)
         return wall, busy
 
+    seen: set = set()
     repeats = max(3, 4 * ctx.repeat)
     for _ in range(2):  # warm-up: the workers load their kernels
         plain()
@@ -483,11 +523,14 @@ def _overhead(ctx, out: Outcome, problem: _Problem, rows, client) -> Row:
         "compute_median_s": statistics.median(computes),
         "worker_spread_median_s": statistics.median(spreads),
         "tiny_pass_median_s": tiny_times.median, "passes": repeats,
+        "worker_numba_threads": sorted(t for t in seen if t is not None),
     }  # fmt: skip
     fmt = timing.format_seconds
+    threads = "/".join(str(t) for t in sorted(t for t in seen if t is not None)) or "no"
     out.notes.append(
         f"Row 1: {repeats} passes, each timed from the client while every chunk's kernel call "
-        "(compiled.chunk_sums, one thread) was timed on its worker; overhead = the pass's wall "
+        f"(compiled.chunk_sums, as the worker runs it: on {threads} Numba thread(s), in "
+        "workers of one thread) was timed on its worker; overhead = the pass's wall "
         "time − the busier worker's summed kernel time, median over the passes "
         f"({fmt(overhead)}; wall {fmt(statistics.median(walls))}, compute "
         f"{fmt(statistics.median(computes))}; the other worker finished "
@@ -524,6 +567,7 @@ def _tiny_training(client, data, problem: _Problem):
 def _two_against_one(ctx, out: Outcome, problem: _Problem, trainings: dict) -> Row:
     from descend import optimizers
     from descend.kernels import compiled
+    from descend.kernels.chunked import ChunkedTraining
 
     rate = 1e-7
     opt = optimizers.GD(rate)
@@ -539,10 +583,38 @@ def _two_against_one(ctx, out: Outcome, problem: _Problem, trainings: dict) -> R
 
         return run
 
-    timings = race({name: epochs(rows) for name, rows in trainings.items()}, ctx.repeat)
+    contenders = {name: epochs(rows) for name, rows in trainings.items()}
+    # Where the workers' kernels ran on more Numba threads than the workers have (row 1 saw
+    # it), the same epochs with each kernel held to one thread, beside them: what the
+    # executor means to do (cluster._on_worker), for the notes.
+    threads = out.details.get("overhead", {}).get("worker_numba_threads", [])
+    held = {}
+    if any(t > 1 for t in threads):
+        for name, rows in trainings.items():
+            held[name] = ChunkedTraining(
+                _OneThread(rows.run), model=rows.model, loss=rows.loss, penalty=rows.penalty,
+                batch_size=rows.n_rows, classifier=True,
+            )  # fmt: skip
+            contenders[f"{name}, kernels on 1 thread"] = epochs(held[name])
+    timings = race(contenders, ctx.repeat)
     for name, t in timings.items():
         out.timings[f"{EPOCHS} epochs, {name}"] = t
     one, two = timings["1 worker"].median / EPOCHS, timings["2 workers"].median / EPOCHS
+    if held:
+        one_1 = timings["1 worker, kernels on 1 thread"].median / EPOCHS
+        two_1 = timings["2 workers, kernels on 1 thread"].median / EPOCHS
+        out.details["two_against_one_kernels_on_1_thread"] = {
+            "epoch_s": {"1 worker": one_1, "2 workers": two_1}, "speedup": one_1 / two_1,
+        }  # fmt: skip
+        out.notes.append(
+            f"Row 2: the workers' kernels ran on {'/'.join(map(str, threads))} Numba threads "
+            "in workers of one thread: cluster._on_worker holds them to the worker's threads "
+            "only where distributed.get_worker() finds the worker, which it does not inside "
+            "Client.run, the broadcast a pass uses. The same epochs with each kernel held to "
+            f"one thread (a wrapper around the pass's function, timed in the same race): "
+            f"{timing.format_seconds(one_1)} on 1 worker, {timing.format_seconds(two_1)} on 2, "
+            f"{one_1 / two_1:.2f}×."
+        )
     # what this machine gives two threads over one at reading X, in one process
     reads = {}
     if compiled.available():
@@ -680,7 +752,7 @@ def _against_dask_ml(ctx, out: Outcome, problem: _Problem, X, Y) -> list[Row]:
             "dask-ml's lbfgs (with and without normalize) is searched along its path: one run "
             "records every iterate, the fewest iterations that get there are confirmed by a "
             "fit with that max_iter; admm and proximal_grad by doubling max_iter for at most "
-            f"{SEARCH_S:g} s of fits each."
+            f"{SEARCH_S:g} s of fits each (stopping before a fit that would pass them)."
             if not ctx.quick
             else "dask-ml's lbfgs alone (quick mode)."
         )
@@ -871,7 +943,8 @@ def _doubling(name: str, fit_with, limit: int, gap_of, level: float, tried=None)
     low, high = 0, 1
     value = gap(high)
     while value > level:
-        if high >= limit or spent() > SEARCH_S:
+        # the next fit runs twice the iterations: give up before it would pass the budget
+        if high >= limit or spent() + 2 * tried[high][1] > SEARCH_S:
             return _Fit(_label(name, high), None, value, high), tried
         low, high = high, min(2 * high, limit)
         value = gap(high)
@@ -909,6 +982,12 @@ def _memmap(ctx, out: Outcome, problem: _Problem) -> list[Row]:
     file_rows = ChunkedTraining(cluster.Local(mapped, prep), **terms)
     views = chunks.from_arrays(X, y, rows=rows_per_chunk)
     view_rows = ChunkedTraining(cluster.Local(views, prep), **terms)
+    # the same chunks as views of one mapping of the file, kept from pass to pass (arrays
+    # for from_arrays, so Local holds them): the file's pages without mapping them again
+    whole = np.load(problem.path, mmap_mode="r")
+    held_rows = ChunkedTraining(
+        cluster.Local(chunks.from_arrays(whole, y, rows=rows_per_chunk), prep), **terms
+    )
     memory = kernels.Training(X, y, None, shuffle=False, **terms)
 
     def passes(rows):
@@ -922,6 +1001,7 @@ def _memmap(ctx, out: Outcome, problem: _Problem) -> list[Row]:
         "memory-mapped file (from_npy, Local)": passes(file_rows),
         "in memory (kernels.Training)": passes(memory),
         "in memory, the same chunks (from_arrays, Local)": passes(view_rows),
+        "the file mapped once, the same chunks its views (from_arrays, Local)": passes(held_rows),
     }
     if compiled.available():
         contenders["floor: one read of X (compiled.total)"] = lambda: compiled.total(X)
@@ -931,6 +1011,7 @@ def _memmap(ctx, out: Outcome, problem: _Problem) -> list[Row]:
     mine = timings["memory-mapped file (from_npy, Local)"].median
     ref = timings["in memory (kernels.Training)"].median
     same = timings["in memory, the same chunks (from_arrays, Local)"].median
+    held = timings["the file mapped once, the same chunks its views (from_arrays, Local)"].median
     parts = _pass_parts(mapped, prep, problem, theta)
     sizes = _chunk_sizes(ctx, out, problem, prep, theta, terms) if not ctx.quick else {}
     out.details["memmap"] = {
@@ -946,7 +1027,10 @@ def _memmap(ctx, out: Outcome, problem: _Problem) -> list[Row]:
         f"{fmt(ref)}, the same chunks as views of X in memory {fmt(same)} "
         f"({mine / same:.2f}× for the file)"
         + (f", one read of X {fmt(floor.median)}" if floor else "")
-        + f". Timed one by one, chunk after chunk: mapping a chunk with MAP_POPULATE "
+        + f"; the file mapped once (np.load(path, mmap_mode='r')) and the same chunks as views "
+        f"of that one mapping, kept from pass to pass (from_arrays, Local): {fmt(held)}, "
+        f"{held / ref:.2f}× the in-memory pass. Timed one by one, chunk after chunk: mapping "
+        "a chunk with MAP_POPULATE "
         f"{fmt(parts['map_s'])} a chunk ({parts['map_GBps']:.3g} GB/s), unmapping it "
         f"{fmt(parts['unmap_s'])}, the kernel on the mapped rows {fmt(parts['mapped_kernel_s'])} "
         f"against {fmt(parts['memory_kernel_s'])} on the same rows in memory."
@@ -959,6 +1043,8 @@ def _memmap(ctx, out: Outcome, problem: _Problem) -> list[Row]:
         )
     file_rows.close()
     view_rows.close()
+    held_rows.close()
+    del whole
     return [
         Row(8, "full-batch pass, the file in the page cache", "from_npy memmap, Local", mine,
             "in memory (kernels.Training)", ref, "at_most", 1.2)
