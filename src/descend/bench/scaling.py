@@ -471,14 +471,18 @@ def _overhead(ctx, out: Outcome, problem: _Problem, rows, client) -> Row:
         rows._last = None  # no reuse of the last pass: each call reads every chunk
         return rows.gradient(theta)
 
-    def instrumented():
+    def instrumented(one_thread=False):
         start = time.perf_counter()
-        found = rows.run.map(_timed_sums, theta, spec)
+        if one_thread:  # each kernel held to one thread, as cluster._on_worker means to
+            found = rows.run.map(_in_one_thread, _timed_sums, theta, spec)
+        else:
+            found = rows.run.map(_timed_sums, theta, spec)
         wall = time.perf_counter() - start
         busy: dict[int, float] = {}
         for seconds, pid, threads, _ in found:
             busy[pid] = busy.get(pid, 0.0) + seconds
-            seen.add(threads)
+            if not one_thread:
+                seen.add(threads)
         return wall, busy
 
     seen: set = set()
@@ -486,7 +490,8 @@ def _overhead(ctx, out: Outcome, problem: _Problem, rows, client) -> Row:
     for _ in range(2):  # warm-up: the workers load their kernels
         plain()
         instrumented()
-    passes, walls, computes, spreads = [], [], [], []
+        instrumented(one_thread=True)
+    passes, walls, computes, spreads, held = [], [], [], [], []
     for _ in range(repeats):
         if timing.SETTLE_S:
             time.sleep(timing.SETTLE_S)
@@ -497,7 +502,12 @@ def _overhead(ctx, out: Outcome, problem: _Problem, rows, client) -> Row:
         walls.append(wall)
         computes.append(max(busy.values()))
         spreads.append(max(busy.values()) - min(busy.values()))
+        if timing.SETTLE_S:
+            time.sleep(timing.SETTLE_S)
+        wall, busy = instrumented(one_thread=True)
+        held.append((wall, max(busy.values())))
     overheads = [w - c for w, c in zip(walls, computes, strict=True)]
+    held_overheads = [w - c for w, c in held]
     # tiny chunks on the same cluster: a pass of almost no compute
     small = problem.X[: 64 * CHUNKS]
     tiny_rows = chunks.from_arrays(small, problem.y[: len(small)], rows=64)
@@ -524,6 +534,11 @@ def _overhead(ctx, out: Outcome, problem: _Problem, rows, client) -> Row:
         "worker_spread_median_s": statistics.median(spreads),
         "tiny_pass_median_s": tiny_times.median, "passes": repeats,
         "worker_numba_threads": sorted(t for t in seen if t is not None),
+        "kernels_on_1_thread": {
+            "median_s": statistics.median(held_overheads),
+            "wall_median_s": statistics.median(w for w, _ in held),
+            "compute_median_s": statistics.median(c for _, c in held),
+        },
     }  # fmt: skip
     fmt = timing.format_seconds
     threads = "/".join(str(t) for t in sorted(t for t in seen if t is not None)) or "no"
@@ -537,7 +552,11 @@ def _overhead(ctx, out: Outcome, problem: _Problem, rows, client) -> Row:
         f"{fmt(statistics.median(spreads))} earlier, which is not counted as overhead). "
         f"ChunkedTraining.gradient itself took {fmt(statistics.median(passes))} a pass "
         f"(median, timed in turn with them). A pass over {CHUNKS} chunks of 64 rows on the "
-        f"same workers, almost no compute, took {fmt(tiny_times.median)}."
+        f"same workers, almost no compute, took {fmt(tiny_times.median)}. The same "
+        "instrumented passes with each kernel held to one thread (a wrapper, in turn with "
+        f"the others): overhead {fmt(statistics.median(held_overheads))}, wall "
+        f"{fmt(statistics.median(w for w, _ in held))}, compute "
+        f"{fmt(statistics.median(c for _, c in held))}."
     )
     return Row(
         8, _CLUSTER_ROWS[0][0], _CLUSTER_ROWS[0][1], overhead, _CLUSTER_ROWS[0][2], BUDGET_S,
