@@ -91,6 +91,43 @@ def test_a_missing_peer_is_skipped_with_a_note(monkeypatch, tmp_path):
     assert any(row["status"] != "SKIPPED" for row in rows)  # the NumPy row still ran
 
 
+def test_scaling_out_without_dask_skips_its_cluster_rows_with_the_install_hint(
+    monkeypatch, tmp_path
+):
+    real = peers.import_peer
+
+    def without_dask(module):
+        return None if module.split(".")[0] in ("distributed", "dask_ml") else real(module)
+
+    monkeypatch.setattr(peers, "import_peer", without_dask)
+    path = tmp_path / "out.json"
+    result = runner.invoke(
+        app, ["bench", "--quick", "--only", "8", "--repeat", "1", "--json", str(path)]
+    )
+    assert result.exit_code == 0, result.output
+    assert 'pip install "descend[dask]"' in result.stdout
+    rows = json.loads(path.read_text(encoding="utf-8"))["rows"]
+    skipped = [row for row in rows if row["status"] == "SKIPPED"]
+    assert len(skipped) == 3 and all("descend[dask]" in row["note"] for row in skipped)
+    ran = [row for row in rows if row["status"] != "SKIPPED"]
+    assert len(ran) == 1 and "memmap" in ran[0]["descend"]  # the file's row needs no Dask
+
+
+def test_scaling_out_rows_in_quick_mode(quick_run):
+    _, path, _ = quick_run
+    data = json.loads(path.read_text(encoding="utf-8"))
+    eight = next(w for w in data["workloads"] if w["number"] == 8)
+    cases = [row["case"] for row in eight["rows"]]
+    assert cases[0].startswith("full-batch pass on 2 workers")
+    assert cases[1].startswith("full-batch epoch")
+    assert any(case.startswith("dask-glm's objective within 1e-6") for case in cases)
+    assert cases[-1].startswith("full-batch pass, the file")
+    details = eight["details"]
+    assert details["placement"]["2 workers"].count(details["placement"]["2 workers"][0]) == 4
+    assert len(set(details["placement"]["1 worker"])) == 1
+    assert details["dask_ml"]["optimum_bound"] < 1e-8  # the reference optimum is certified
+
+
 def test_unwritable_json_path_is_a_one_line_usage_error(tmp_path):
     result = runner.invoke(app, ["bench", "--quick", "--json", str(tmp_path / "no" / "r.json")])
     assert result.exit_code == 2
@@ -98,7 +135,7 @@ def test_unwritable_json_path_is_a_one_line_usage_error(tmp_path):
     assert len(result.output.strip().splitlines()) == 1
 
 
-@pytest.mark.parametrize("only", ["0", "8", "x", "3-9", ""])
+@pytest.mark.parametrize("only", ["0", str(max(WORKLOADS) + 1), "x", "3-99", ""])
 def test_bad_workload_numbers_are_usage_errors(only):
     result = runner.invoke(app, ["bench", "--only", only])
     assert result.exit_code == 2 and "Traceback" not in result.output

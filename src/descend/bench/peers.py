@@ -42,7 +42,16 @@ __all__ = [
 INSTALL_HINT = 'pip install "descend[bench]"'
 
 #: The peers that may be missing, by the module they import, with their display names.
-OPTIONAL = {"torch": "PyTorch", "sklearn": "scikit-learn", "numba": "Numba"}
+OPTIONAL = {
+    "torch": "PyTorch",
+    "sklearn": "scikit-learn",
+    "numba": "Numba",
+    "distributed": "Dask's distributed",
+    "dask_ml": "dask-ml",
+}
+#: What installs a missing module, where not :data:`INSTALL_HINT`: Dask and its cluster come
+#: with descend's own dask extra.
+HINTS = {"distributed": 'pip install "descend[dask]"', "dask": 'pip install "descend[dask]"'}
 
 
 def import_peer(module: str):
@@ -56,7 +65,7 @@ def import_peer(module: str):
 def missing(module: str) -> str:
     """The note shown in place of a peer that is not installed."""
     name = OPTIONAL.get(module, module)
-    return f"{name} is not installed, so its rows are skipped: {INSTALL_HINT}"
+    return f"{name} is not installed, so its rows are skipped: {HINTS.get(module, INSTALL_HINT)}"
 
 
 # ------------------------------------------------------------------------------ the floor

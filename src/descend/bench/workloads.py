@@ -1,4 +1,4 @@
-"""The seven workloads of ``descend bench``, each a function of a :class:`Context`.
+"""The eight workloads of ``descend bench``, each a function of a :class:`Context`.
 
 === ====================================================== =====================================
 #   workload                                               targets
@@ -16,6 +16,10 @@
     500 000 × 50, ridge 200 000 × 50, 10-class softmax     newton-cholesky, sag, saga; > Ridge;
     100 000 × 50                                           ≥ 2× lbfgs on 10 classes
 7   peak memory of a full-batch fit                        ≤ 1.1 × the size of X
+8   scaling out (:mod:`descend.bench.scaling`): 800 000    a Dask pass ≤ 5 ms beyond compute; 2
+    × 64 on local Dask clusters and in a ``.npy`` file     workers ≥ 1.6× 1; ≥ dask-ml's fastest
+                                                           LogisticRegression to 1e-6; the file
+                                                           ≤ 1.2× memory
 === ====================================================== =====================================
 
 Quick mode runs every workload on tiny data, only to check that the suite works.
@@ -1076,6 +1080,13 @@ def peak_memory(ctx: Context) -> Outcome:
     return out
 
 
+def scaling_out(ctx: Context) -> Outcome:
+    """Workload 8 (:func:`descend.bench.scaling.scaling_out`, which see)."""
+    from descend.bench import scaling
+
+    return scaling.scaling_out(ctx)
+
+
 #: The workloads by number.
 WORKLOADS: dict[int, tuple[str, Callable[[Context], Outcome]]] = {
     1: ("full-batch epoch", full_batch),
@@ -1085,6 +1096,7 @@ WORKLOADS: dict[int, tuple[str, Callable[[Context], Outcome]]] = {
     5: ("sweep", sweep),
     6: ("time to accuracy", time_to_accuracy),
     7: ("peak memory", peak_memory),
+    8: ("scaling out", scaling_out),
 }
 
 
