@@ -433,11 +433,16 @@ def _held(worker, key):
 def _map_here(holders, keys, fn, firsts, args, dask_worker=None):
     """On a worker (by ``Client.run``): ``fn`` on each chunk this worker was given."""
     mine = holders.get(dask_worker.address, ())
-    return {i: _on_worker(fn, _held(dask_worker, keys[i]), firsts[i], *args) for i in mine}
+    threads = dask_worker.state.nthreads
+    return {
+        i: _on_worker(fn, _held(dask_worker, keys[i]), firsts[i], *args, threads=threads)
+        for i in mine
+    }
 
 
 def _one_here(key, fn, carry, extra, dask_worker=None):
-    return _on_worker(fn, _held(dask_worker, key), carry, extra)
+    threads = dask_worker.state.nthreads
+    return _on_worker(fn, _held(dask_worker, key), carry, extra, threads=threads)
 
 
 def _prepare_raw(raw, prep: Prep, first: int):
@@ -452,16 +457,18 @@ def _rows_of(part) -> int:
 _WORKER_LOCK = threading.Lock()
 
 
-def _on_worker(fn, part, *args):
+def _on_worker(fn, part, *args, threads=None):
     """``fn(part, *args)`` on a Dask worker: the compiled kernels use the worker's threads
     (so that two workers on one machine share its cores rather than each taking all of
-    them), and one kernel runs at a time in the process."""
-    try:
-        from distributed import get_worker
+    them), and one kernel runs at a time in the process. ``threads``: the worker's, where
+    the caller knows them (``Client.run`` hands the worker over; a task asks for it)."""
+    if threads is None:
+        try:
+            from distributed import get_worker
 
-        threads = get_worker().state.nthreads
-    except (ImportError, ValueError, AttributeError):
-        threads = None
+            threads = get_worker().state.nthreads
+        except (ImportError, ValueError, AttributeError):
+            threads = None
     with _WORKER_LOCK:
         if threads is None:
             return fn(part, *args)
