@@ -232,7 +232,9 @@ def _training(client, X, Y, model, loss, penalty):
     from descend.kernels.chunked import ChunkedTraining
 
     prep = chunks.Prep(dtype="float64", classes=np.array([0.0, 1.0]), binary=True)
-    run = cluster.Dask(client, chunks.from_dask(X, Y), prep)
+    with client.as_current():  # the blocks' fingerprint reads rows of the persisted arrays
+        data = chunks.from_dask(X, Y)
+    run = cluster.Dask(client, data, prep)
     try:
         return ChunkedTraining(
             run, model=model, loss=loss, penalty=penalty, batch_size=X.shape[0],
