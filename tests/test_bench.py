@@ -4,6 +4,7 @@ No timing is asserted: the numbers depend on the machine, and quick mode's tiny 
 nothing; these tests only check that every workload runs and is reported honestly.
 """
 
+import importlib.util
 import json
 
 import pytest
@@ -125,7 +126,8 @@ def test_scaling_out_rows_in_quick_mode(quick_run):
     details = eight["details"]
     assert details["placement"]["2 workers"].count(details["placement"]["2 workers"][0]) == 4
     assert len(set(details["placement"]["1 worker"])) == 1
-    assert details["dask_ml"]["optimum_bound"] < 1e-8  # the reference optimum is certified
+    if importlib.util.find_spec("dask_ml") is not None:  # else its rows say SKIPPED
+        assert details["dask_ml"]["optimum_bound"] < 1e-8  # the reference optimum is certified
 
 
 def test_unwritable_json_path_is_a_one_line_usage_error(tmp_path):

@@ -464,10 +464,10 @@ def _overhead(ctx, out: Outcome, problem: _Problem, rows, client) -> Row:
     chunk's kernel timed where it ran; also the plain ``gradient`` pass timed alone, and the
     pass over tiny chunks, whose time is all overhead."""
     from descend import chunks
-    from descend.kernels.chunked import _Pass
+    from descend.kernels.chunked import PassSpec
 
     theta = problem.theta()
-    spec = _Pass(problem.model, problem.loss, True, True)
+    spec = PassSpec(problem.model, problem.loss, True, True)
 
     def plain():
         rows._last = None  # no reuse of the last pass: each call reads every chunk
@@ -1077,9 +1077,9 @@ def _pass_parts(mapped, prep, problem: _Problem, theta) -> dict:
     its page-table population, the kernel on the mapped rows, the unmapping; and the kernel
     on the same rows in memory (the median chunk of each)."""
     from descend import chunks
-    from descend.kernels.chunked import _Pass, chunk_sums
+    from descend.kernels.chunked import PassSpec, chunk_sums
 
-    spec = _Pass(problem.model, problem.loss, True, True)
+    spec = PassSpec(problem.model, problem.loss, True, True)
     maps, unmaps, kernel_mapped, kernel_memory = [], [], [], []
     for _ in range(3):
         for source, first in zip(mapped.sources, mapped.offsets, strict=True):

@@ -52,10 +52,10 @@ from descend.kernels.training import Measure, Training
 from descend.linesearch import Backtracking
 from descend.penalties import Penalty
 
-__all__ = ["ChunkedTraining", "chunk_epoch", "chunk_sums", "sums_numpy"]
+__all__ = ["ChunkedTraining", "PassSpec", "chunk_epoch", "chunk_sums", "sums_numpy"]
 
 
-class _Pass(NamedTuple):
+class PassSpec(NamedTuple):
     """What a full pass over a chunk needs besides its rows (pickled to the workers)."""
 
     model: LinearModel
@@ -110,7 +110,7 @@ def sums_numpy(theta, X, y, w, *, model: LinearModel, loss: losses.Loss, want_gr
     return G, stats
 
 
-def chunk_sums(part, first: int, theta, spec: _Pass):
+def chunk_sums(part, first: int, theta, spec: PassSpec):
     """The raw sums of one chunk (run where the chunk is): compiled where the kernels take
     the chunk, else :func:`sums_numpy`."""
     X, y, w = _rows(part, spec.side)
@@ -251,7 +251,7 @@ class ChunkedTraining:
     _pass = Training._pass
 
     def _new_pass(self, theta, want_grad: bool) -> compiled.Gradient:
-        spec = _Pass(self.model, self.loss, want_grad, True, self.side)
+        spec = PassSpec(self.model, self.loss, want_grad, True, self.side)
         found = self.run.map(chunk_sums, theta, spec)
         G, stats = found[0]
         G, stats = np.array(G, copy=True), np.array(stats, copy=True)
