@@ -674,7 +674,10 @@ def _dask_token(sources, n_features, names, dtypes, lengths) -> str:
     if sources:
         head = dask.delayed(_rows_at)(sources[0].value, slice(0, _END_ROWS))
         tail = dask.delayed(_rows_at)(sources[-1].value, slice(-_END_ROWS, None))
-        ends = dask.compute(head, tail)
+        try:  # in this process: two blocks, no round trip to a cluster
+            ends = dask.compute(head, tail, scheduler="sync")
+        except Exception:  # blocks held by a cluster (persisted): read them there
+            ends = dask.compute(head, tail)
     kinds = sorted(str(t) for t in dtypes)
     return "dask:" + tokenize(n_features, names, kinds, lengths, ends)
 
