@@ -359,12 +359,7 @@ class ChunkedTraining:
             if found is None:
                 return theta, state
             return theta + found.step, found.state
-        grad = self._pass(theta, want_grad=True).grad
-        if not np.all(np.isfinite(grad)):
-            return theta + np.nan, state
-        with np.errstate(all="ignore"):
-            step, state = optimizer.update(grad, state, theta, float(rate))
-            return theta + step, state
+        return Training._full_step(self, theta, state, optimizer, rate, None)
 
     #: One step along a Wolfe line search, each trial one pass (as for arrays in memory).
     searched_step = Training.searched_step
