@@ -4,6 +4,7 @@ Build it with ``python -m sphinx -W --keep-going -b html docs docs/_build/html``
 extra installs what it needs). The build reads nothing from the network.
 """
 
+import inspect
 import os
 import re
 import sys
@@ -69,7 +70,6 @@ def _api_context(modules: list[str]) -> dict[str, dict[str, str]]:
     ``"module.name"`` to a full name.
     """
     import importlib
-    import inspect
 
     first: dict[int, str] = {}
     elsewhere: dict[str, str] = {}
@@ -89,12 +89,20 @@ def _api_context(modules: list[str]) -> dict[str, dict[str, str]]:
 
 
 def _skip_foreign_members(app, what, name, obj, skip, options):
-    """Leave out the members a base class from another library adds to ours (the
-    ``set_*_request`` methods scikit-learn writes into every estimator class): their
-    docstrings refer to that library's documentation, which is not part of this one."""
-    module = getattr(obj, "__module__", None) or ""
-    if what == "class" and callable(obj) and module and not module.startswith("descend"):
+    """Leave out of a class's page the methods it gets from outside descend: those of
+    scikit-learn's base classes (``get_params``, the ``set_*_request`` methods), of tuples
+    and of exceptions. Their own documentation covers them, and refers to pages that are not
+    part of this one. A named tuple's fields go too: their docstrings only say
+    "Alias for field number 0", and the class's own docstring describes them."""
+    if what != "class":
+        return None
+    if (getattr(obj, "__doc__", None) or "").startswith("Alias for field number"):
         return True
+    function = obj.fget if isinstance(obj, property) else obj
+    if inspect.isroutine(function):
+        module = getattr(function, "__module__", None) or ""
+        if not module.startswith("descend"):
+            return True
     return None
 
 
