@@ -67,13 +67,15 @@ def _api_context(modules: list[str]) -> dict[str, dict[str, str]]:
     (``descend.History`` is ``descend.history.History``) is documented under the first of
     them; the others link to it. ``submodules``: the names in ``__all__`` that are modules,
     with the module each one is (``descend.animate`` is ``descend.plot.animate``). Both map
-    ``"module.name"`` to a full name.
+    ``"module.name"`` to a full name. ``long_values``: the constants whose value takes more
+    than a few lines to print (tables of names), shown without it.
     """
     import importlib
 
     first: dict[int, str] = {}
     elsewhere: dict[str, str] = {}
     submodules: dict[str, str] = {}
+    long_values: list[str] = []
     for module_name in modules:
         module = importlib.import_module(module_name)
         for name in getattr(module, "__all__", ()):
@@ -85,7 +87,25 @@ def _api_context(modules: list[str]) -> dict[str, dict[str, str]]:
                 home = first.setdefault(id(obj), here)
                 if home != here:
                     elsewhere[here] = home
-    return {"elsewhere": elsewhere, "submodules": submodules}
+            elif len(repr(obj)) > LONG_VALUE:
+                long_values.append(here)
+    return {"elsewhere": elsewhere, "submodules": submodules, "long_values": long_values}
+
+
+#: Characters of a constant's repr beyond which its page leaves the value out.
+LONG_VALUE = 200
+
+
+def _instance_docstring(app, what, name, obj, options, lines):
+    """A constant with no comment of its own would show its type's docstring: a tuple's or a
+    string's (left out), or that of a class of descend's (``descend.functions.rosenbrock``
+    is a :class:`~descend.functions.TestFunction`: it says so instead)."""
+    if what != "data" or inspect.isclass(obj) or inspect.isroutine(obj) or not lines:
+        return
+    cls = type(obj)
+    if cls.__doc__ and "\n".join(lines).strip() == inspect.cleandoc(cls.__doc__).strip():
+        ours = cls.__module__.startswith("descend")
+        lines[:] = [f"A :class:`~{cls.__module__}.{cls.__qualname__}`."] if ours else []
 
 
 def _skip_foreign_members(app, what, name, obj, skip, options):
@@ -108,6 +128,8 @@ def _skip_foreign_members(app, what, name, obj, skip, options):
 
 def setup(app):
     app.connect("autodoc-skip-member", _skip_foreign_members)
+    # before numpydoc (priority 500) turns the docstring into its sections
+    app.connect("autodoc-process-docstring", _instance_docstring, priority=400)
 
 
 API_MODULES = _api_modules()

@@ -78,6 +78,7 @@ __all__ = [
     "squared_hinge",
 ]
 
+#: How a loss adds up its rows: their mean, or their sum.
 REDUCTIONS = ("mean", "sum")
 
 
@@ -407,6 +408,7 @@ class SigmoidSquaredError(Loss):
 
 
 # Classification use of squared error is a property of the estimator, not the loss class.
+#: Every loss class, by the name ``loss=`` takes.
 LOSSES: dict[str, type[Loss]] = {
     cls.name: cls
     for cls in (

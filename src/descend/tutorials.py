@@ -433,6 +433,7 @@ def t7() -> Report:
     return report
 
 
+#: Every experiment's function, by its key, in the order the demo runs them.
 EXPERIMENTS: dict[str, Callable[[], Report]] = {
     "T1": t1,
     "T2": t2,

@@ -73,6 +73,7 @@ __all__ = [
     "make",
 ]
 
+#: Every optimizer class, by the name ``optimizer=`` takes.
 OPTIMIZERS: dict[str, type[Optimizer]] = {
     cls.name: cls
     for cls in (GD, Momentum, Nesterov, AdaGrad, RMSProp, Adam, AdamW, LBFGS, ConjugateGradient)
