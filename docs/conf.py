@@ -14,7 +14,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 # The sources of this checkout come first, then the gallery's scraper beside this file.
 sys.path[:0] = [str(ROOT / "src"), str(HERE)]
-# The examples draw into files, never into a window, and so does any plot a docstring makes.
+# Matplotlib never opens a window while the gallery's scripts run.
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 import descend  # noqa: E402
@@ -34,7 +34,7 @@ extensions = [
 ]
 
 templates_path = ["_templates"]
-exclude_patterns = ["_build", "auto_examples/*.ipynb", "auto_examples/*.py"]
+exclude_patterns = ["_build"]
 root_doc = "index"
 default_role = "py:obj"
 
@@ -50,8 +50,6 @@ add_module_names = False
 
 numpydoc_show_class_members = False  # the class template lists the members itself
 numpydoc_class_members_toctree = False
-numpydoc_xref_param_type = False
-numpydoc_validation_checks: set[str] = set()
 
 
 def _api_modules() -> list[str]:
@@ -60,7 +58,11 @@ def _api_modules() -> list[str]:
     return re.findall(r"^ {3}(descend(?:\.\w+)*)\s*$", text, flags=re.MULTILINE)
 
 
-def _api_context(modules: list[str]) -> dict[str, dict[str, str]]:
+#: Characters of a constant's repr beyond which its page leaves the value out.
+LONG_VALUE = 200
+
+
+def _api_context(modules: list[str]) -> dict:
     """What the module template needs to know beyond autosummary's own lists.
 
     ``elsewhere``: a class or function in the ``__all__`` of several listed modules
@@ -90,10 +92,6 @@ def _api_context(modules: list[str]) -> dict[str, dict[str, str]]:
             elif len(repr(obj)) > LONG_VALUE:
                 long_values.append(here)
     return {"elsewhere": elsewhere, "submodules": submodules, "long_values": long_values}
-
-
-#: Characters of a constant's repr beyond which its page leaves the value out.
-LONG_VALUE = 200
 
 
 def _instance_docstring(app, what, name, obj, options, lines):
@@ -139,16 +137,13 @@ autosummary_context = _api_context(API_MODULES)
 sphinx_gallery_conf = {
     "examples_dirs": str(ROOT / "examples"),
     "gallery_dirs": "auto_examples",
-    "filename_pattern": r"/t\d_",  # run every tutorial script
+    "filename_pattern": r"t\d_\w+\.py$",  # run every tutorial script
     "within_subsection_order": "FileNameSortKey",
     # Each script writes its pictures into the folder named by its first argument; the
-    # scraper shows those very files (PNG and GIF) below the script.
+    # scraper shows those very files (PNG and GIF) on the script's page.
     "reset_argv": "gallery_files.output_folder",
     "image_scrapers": ("gallery_files.written_pictures",),
     "download_all_examples": False,
-    "show_memory": False,
-    "remove_config_comments": True,
-    "plot_gallery": "True",
 }
 
 # -- HTML ----------------------------------------------------------------------------------
