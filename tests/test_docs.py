@@ -24,8 +24,9 @@ PAGES = sorted(
     and ">>> " in p.read_text(encoding="utf-8")
 )
 FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
-#: Pages whose examples take more than a moment (a Dask cluster, compiled chunk passes).
-SLOW = {"guide/data.rst"}
+#: Pages whose examples take more than a moment: a Dask cluster and compiled chunk passes; the
+#: command-line page's examples (run again by its slow test below).
+SLOW = {"guide/data.rst", "guide/cli.rst"}
 
 
 def test_the_pages_are_found():

@@ -39,8 +39,9 @@ PRINTS = {
     ],
     "t7_dummy_trap": ["rank of XᵀX: 2", "have no unique solution"],
 }
-#: The notebooks whose runs take longer (the estimators' fits): `pytest -m slow` runs them.
-SLOW = {"t4_line_fit", "t5_blobs_classifier", "t6_digits_batch_vs_stochastic"}
+#: The quick suite runs one notebook (a kernel takes a second or two to start); `pytest -m
+#: slow` runs the others.
+QUICK = {"t1_parabola"}
 
 
 def test_every_notebook_is_listed():
@@ -83,7 +84,7 @@ def outputs(notebook) -> tuple[str, int]:
 
 
 @pytest.mark.parametrize(
-    "name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n for n in sorted(PRINTS)]
+    "name", [n if n in QUICK else pytest.param(n, marks=pytest.mark.slow) for n in sorted(PRINTS)]
 )
 def test_a_notebook_runs_and_shows_the_tutorials_numbers(name, kernel_name, tmp_path):
     notebook = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
