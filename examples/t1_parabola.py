@@ -1,4 +1,8 @@
-"""T1: walk down the parabola x² − 6x + 5 from x = 15 with a fixed step of 0.01.
+"""
+T1 · a parabola, one step at a time
+===================================
+
+Walk down the parabola x² − 6x + 5 from x = 15 with a fixed step of 0.01.
 
 Prints the run, then draws it into a folder: the first argument, else ./descend-examples/.
 """

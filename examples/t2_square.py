@@ -1,4 +1,8 @@
-"""T2: w² from w = 20 with learning rate 0.1, for 30 and for 100 steps; then w1² + w2⁴.
+"""
+T2 · w², a fixed number of steps
+================================
+
+Descent on w² from w = 20 with learning rate 0.1, for 30 and for 100 steps; then w1² + w2⁴.
 
 Prints the runs, then draws them into a folder: the first argument, else ./descend-examples/.
 """

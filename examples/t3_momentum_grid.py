@@ -1,4 +1,8 @@
-"""T3: the learning-rate × momentum grid of five-step runs on w1² + w2².
+"""
+T3 · momentum: the learning-rate × momentum grid
+================================================
+
+The learning-rate × momentum grid of five-step runs on w1² + w2².
 
 Prints the grid, then draws it into a folder: the first argument, else ./descend-examples/.
 """

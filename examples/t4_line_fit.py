@@ -1,4 +1,8 @@
-"""T4: fit a line by batch gradient descent and set it beside the least-squares line.
+"""
+T4 · a line by gradient descent, beside least squares
+=====================================================
+
+Fit a line by batch gradient descent and set it beside the least-squares line.
 
 Prints the fit, then draws it into a folder: the first argument, else ./descend-examples/.
 """

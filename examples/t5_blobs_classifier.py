@@ -1,4 +1,8 @@
-"""T5: a sigmoid classifier on two blobs, trained on the log loss, watched by Σ(σ − y)².
+"""
+T5 · a sigmoid classifier on two blobs
+======================================
+
+A sigmoid classifier on two blobs, trained on the log loss, watched by Σ(σ − y)².
 
 Prints the fit, then draws it into a folder: the first argument, else ./descend-examples/.
 """

@@ -1,4 +1,8 @@
-"""T6: digits 0 and 1 with a linear unit on ½Σ(t − o)², batch against stochastic descent.
+"""
+T6 · digits 0 and 1: batch against stochastic descent
+=====================================================
+
+Digits 0 and 1 with a linear unit on ½Σ(t − o)², batch against stochastic descent.
 
 Prints both fits, then draws them into a folder: the first argument, else ./descend-examples/.
 """

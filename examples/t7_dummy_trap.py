@@ -1,4 +1,9 @@
-"""T7: the dummy-variable trap. The normal equations fail; gradient descent still fits.
+"""
+T7 · the dummy-variable trap
+============================
+
+Ones and two indicator columns that add up to them: the normal equations fail, and
+gradient descent still fits.
 
 Prints what happens, then draws the fit into a folder: the first argument, else
 ./descend-examples/.

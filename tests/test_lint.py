@@ -1,4 +1,5 @@
-"""The code base stays clean under ruff (lint and format)."""
+"""The code base stays clean under ruff (lint and format), the docs' configuration and the
+tutorial notebooks included."""
 
 import shutil
 import subprocess
@@ -15,7 +16,7 @@ def test_ruff(command):
     if ruff is None:
         pytest.skip("ruff is not installed")
     proc = subprocess.run(
-        [ruff, *command, "src", "tests", "examples", "conftest.py"],
+        [ruff, *command, "src", "tests", "examples", "docs", "notebooks", "conftest.py"],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -58,6 +58,7 @@ MANIFEST = "manifest.json"
 #: run over batches or of a fit, and every this many iterations of a plain run (whose
 #: iterations may take microseconds each).
 EVERY_EPOCH = 1
+#: See :data:`EVERY_EPOCH`: the iterations between checkpoints of a plain run.
 EVERY_ITERATIONS = 100
 #: Checkpoints are written whole or not at all whatever happens to the process (its death
 #: leaves the operating system's cache, which holds them, as it was). Against the machine

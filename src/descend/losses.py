@@ -18,21 +18,21 @@ Regression losses take ``p`` and ``y`` of shape ``(n,)``. Classification losses 
 indices ``y`` in ``0 .. K-1``; for two classes ``p`` is one score per sample, shape ``(n,)``,
 and for more it is one score per class, shape ``(n, K)``.
 
-==========================  ===================================================================
-name                        loss per sample
-==========================  ===================================================================
-``"squared_error"``         :math:`\tfrac12 (p - y)^2`; for classes, on one-hot targets (a
-                            linear unit read with a 0.5 threshold)
-``"huber"``                 :math:`\tfrac12 r^2` for :math:`|r| \le \delta`, else
-                            :math:`\delta(|r| - \tfrac12\delta)`, :math:`r = p - y`
-``"absolute_error"``        :math:`|p - y|`
-``"log_loss"``              :math:`\log(1 + e^{p}) - y p` (sigmoid); softmax cross-entropy
-                            :math:`\log \sum_j e^{p_j} - p_y` for more classes
-``"hinge"``                 :math:`\max(0, 1 - s p)`, :math:`s = 2y - 1`; for more classes
-                            :math:`\sum_{j \ne y} \max(0, p_j - p_y + 1)`
-``"squared_hinge"``         the squares of the hinge terms
-``"sigmoid_squared_error"`` :math:`\tfrac12 (\sigma(p) - y)^2` (per class on one-hot targets)
-==========================  ===================================================================
+===========================  ===================================================================
+name                         loss per sample
+===========================  ===================================================================
+``"squared_error"``          :math:`\tfrac12 (p - y)^2`; for classes, on one-hot targets (a
+                             linear unit read with a 0.5 threshold)
+``"huber"``                  :math:`\tfrac12 r^2` for :math:`|r| \le \delta`, else
+                             :math:`\delta(|r| - \tfrac12\delta)`, :math:`r = p - y`
+``"absolute_error"``         :math:`|p - y|`
+``"log_loss"``               :math:`\log(1 + e^{p}) - y p` (sigmoid); softmax cross-entropy
+                             :math:`\log \sum_j e^{p_j} - p_y` for more classes
+``"hinge"``                  :math:`\max(0, 1 - s p)`, :math:`s = 2y - 1`; for more classes
+                             :math:`\sum_{j \ne y} \max(0, p_j - p_y + 1)`
+``"squared_hinge"``          the squares of the hinge terms
+``"sigmoid_squared_error"``  :math:`\tfrac12 (\sigma(p) - y)^2` (per class on one-hot targets)
+===========================  ===================================================================
 
 Examples
 --------
@@ -78,6 +78,7 @@ __all__ = [
     "squared_hinge",
 ]
 
+#: How a loss adds up its rows: their mean, or their sum.
 REDUCTIONS = ("mean", "sum")
 
 
@@ -391,7 +392,7 @@ class SigmoidSquaredError(Loss):
 
     name: ClassVar[str] = "sigmoid_squared_error"
     classification: ClassVar[bool] = True
-    #: max |d²/dp² ½(σ(p) − y)²| ≈ 0.0770, rounded up
+    #: the largest size of the second derivative of ½(σ(p) − y)² in p, ≈ 0.0770, rounded up
     smoothness: ClassVar[float] = 0.08
 
     def pointwise(self, p, y):
@@ -407,6 +408,7 @@ class SigmoidSquaredError(Loss):
 
 
 # Classification use of squared error is a property of the estimator, not the loss class.
+#: Every loss class, by the name ``loss=`` takes.
 LOSSES: dict[str, type[Loss]] = {
     cls.name: cls
     for cls in (

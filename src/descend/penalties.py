@@ -30,6 +30,7 @@ from descend._validation import check_nonnegative, check_real
 
 __all__ = ["PENALTIES", "Penalty"]
 
+#: What ``penalty=`` takes: None (no penalty) or a penalty's name.
 PENALTIES = (None, "l2", "l1", "elasticnet")
 
 

@@ -79,7 +79,7 @@ def _close(ours: float, reference: float, rel: float = 0.0, abs_: float = 0.0) -
 
 
 def t1() -> Report:
-    """T1: the parabola x² − 6x + 5 from 15, learning rate 0.01, stop when |Δx| ≤ 0.001."""
+    """T1: the parabola x² − 6x + 5 from 15, learning rate 0.01, stop when x moves ≤ 0.001."""
     settings = {"f(x)": "x² − 6x + 5", "x0": 15.0, "learning rate": 0.01, "xtol": 0.001}
     res = minimize(functions.quadratic, 15.0, learning_rate=0.01, xtol=0.001)
     report = Report("T1", "A parabola, fixed step, stop on a small change of x", settings)
@@ -433,6 +433,7 @@ def t7() -> Report:
     return report
 
 
+#: Every experiment's function, by its key, in the order the demo runs them.
 EXPERIMENTS: dict[str, Callable[[], Report]] = {
     "T1": t1,
     "T2": t2,

@@ -30,15 +30,15 @@ class GDClassifier(ClassifierMixin, GDBase):
     :math:`Z = X W + b`, trained together (softmax for the log loss, the multiclass SVM loss
     for the hinge). The losses (:mod:`descend.losses`):
 
-    ========================== ==========================================================
-    ``"log_loss"``             logistic regression (softmax regression for K classes);
-                               gives ``predict_proba``
-    ``"hinge"``                linear SVM; multiclass :math:`\sum_{j\ne y}\max(0, z_j - z_y + 1)`
-    ``"squared_hinge"``        the squared hinge terms
-    ``"squared_error"``        a linear unit on 0/1 (one-hot) targets, read with a 0.5
-                               threshold
+    =========================== ==========================================================
+    ``"log_loss"``              logistic regression (softmax regression for K classes);
+                                gives ``predict_proba``
+    ``"hinge"``                 linear SVM; multiclass :math:`\sum_{j\ne y}\max(0, z_j - z_y + 1)`
+    ``"squared_hinge"``         the squared hinge terms
+    ``"squared_error"``         a linear unit on 0/1 (one-hot) targets, read with a 0.5
+                                threshold
     ``"sigmoid_squared_error"`` :math:`\tfrac12(\sigma(z) - y)^2`
-    ========================== ==========================================================
+    =========================== ==========================================================
 
     Every other parameter is the one of :class:`descend.GDRegressor`, plus ``class_weight``:
     None, ``"balanced"`` (weights inversely proportional to class frequencies) or a dict

@@ -1,19 +1,19 @@
 """The optimizers of descend: each a pair of pure functions over NumPy arrays.
 
-=============  ==============================================================
-name           optimizer
-=============  ==============================================================
-``"gd"``       :class:`GD` — plain gradient descent
-``"momentum"`` :class:`Momentum` — the tutorial's momentum, Δx ← −η∇f + αΔx
-``"nesterov"`` :class:`Nesterov` — Nesterov momentum (torch.optim.SGD rule), or the
-               accelerated sequence, with an optional gradient restart
-``"adagrad"``  :class:`AdaGrad` (torch.optim.Adagrad rule)
-``"rmsprop"``  :class:`RMSProp` (torch.optim.RMSprop rule)
-``"adam"``     :class:`Adam` (torch.optim.Adam rule)
-``"adamw"``    :class:`AdamW` (torch.optim.AdamW rule)
-``"lbfgs"``    :class:`LBFGS` — limited-memory BFGS, with a Wolfe line search
-``"cg"``       :class:`ConjugateGradient` — nonlinear conjugate gradients (PR+)
-=============  ==============================================================
+==============  ==============================================================
+name            optimizer
+==============  ==============================================================
+``"gd"``        :class:`GD` — plain gradient descent
+``"momentum"``  :class:`Momentum` — the tutorial's momentum, Δx ← −η∇f + αΔx
+``"nesterov"``  :class:`Nesterov` — Nesterov momentum (torch.optim.SGD rule), or the
+                accelerated sequence, with an optional gradient restart
+``"adagrad"``   :class:`AdaGrad` (torch.optim.Adagrad rule)
+``"rmsprop"``   :class:`RMSProp` (torch.optim.RMSprop rule)
+``"adam"``      :class:`Adam` (torch.optim.Adam rule)
+``"adamw"``     :class:`AdamW` (torch.optim.AdamW rule)
+``"lbfgs"``     :class:`LBFGS` — limited-memory BFGS, with a Wolfe line search
+``"cg"``        :class:`ConjugateGradient` — nonlinear conjugate gradients (PR+)
+==============  ==============================================================
 
 Each is a frozen record of hyper-parameters with ``init(params) -> state`` and
 ``update(grad, state, params, learning_rate=None) -> (step, state)``, and each describes
@@ -73,6 +73,7 @@ __all__ = [
     "make",
 ]
 
+#: Every optimizer class, by the name ``optimizer=`` takes.
 OPTIMIZERS: dict[str, type[Optimizer]] = {
     cls.name: cls
     for cls in (GD, Momentum, Nesterov, AdaGrad, RMSProp, Adam, AdamW, LBFGS, ConjugateGradient)

@@ -4,20 +4,20 @@ Every function takes results of :func:`descend.minimize`, fitted estimators (the
 ``history_``) or functions, draws on the ``ax`` given (or a new figure) and returns the
 Matplotlib ``Axes`` (``Figure`` for the many-panel pictures). None calls ``plt.show()``.
 
-========================  ===============================================================
-function                  draws
-========================  ===============================================================
-:func:`curve`             a one-variable function, a run's iterates on it, the minimum
-:func:`loss`              objective (or any history column) against iteration / epoch
-:func:`contour`           a two-variable function as colour, paths with arrows, minima
-:func:`surface`           the same as a 3-D surface with the path lying on it
-:func:`grid`              the learning-rate × momentum panel grid of paths (a Figure)
-:func:`parameter_path`    the path through parameter space (intercept, slope …)
-:func:`decision_boundary` two-feature data by class and a classifier's boundary
-:func:`fit_line`          one-feature data, the fitted line and a reference line
-:func:`images`            rows of X as small greyscale images (a Figure)
-:func:`predictions`       predictions against targets
-========================  ===============================================================
+=========================  ===============================================================
+function                   draws
+=========================  ===============================================================
+:func:`curve`              a one-variable function, a run's iterates on it, the minimum
+:func:`loss`               objective (or any history column) against iteration / epoch
+:func:`contour`            a two-variable function as colour, paths with arrows, minima
+:func:`surface`            the same as a 3-D surface with the path lying on it
+:func:`grid`               the learning-rate × momentum panel grid of paths (a Figure)
+:func:`parameter_path`     the path through parameter space (intercept, slope …)
+:func:`decision_boundary`  two-feature data by class and a classifier's boundary
+:func:`fit_line`           one-feature data, the fitted line and a reference line
+:func:`images`             rows of X as small greyscale images (a Figure)
+:func:`predictions`        predictions against targets
+=========================  ===============================================================
 
 :func:`cost_function` turns a fitted estimator into the function of its weights that
 :func:`contour`, :func:`surface` and :func:`parameter_path` draw its path over.
