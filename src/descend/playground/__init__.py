@@ -139,7 +139,7 @@ def page(
     import descend
     from descend.descent import DEFAULT_GTOL
     from descend.driver import DIVERGENCE_FACTOR
-    from descend.optimizers.quasi_newton import _CURVATURE
+    from descend.optimizers.quasi_newton import CURVATURE
     from descend.stopping import MESSAGES
 
     if isinstance(formulas, str):
@@ -162,7 +162,7 @@ def page(
         "optimizers": optimizer_table(),
         "messages": {r: MESSAGES[r] for r in ("gtol", "max_iter", "diverged", "line_search")},
         "divergence_factor": DIVERGENCE_FACTOR,
-        "curvature": _CURVATURE,
+        "curvature": CURVATURE,
         "default_gtol": DEFAULT_GTOL,
     }
     parts = {

@@ -228,7 +228,7 @@ def _printed(parsed) -> tuple[str, tuple[str, str]]:
     from sympy.printing.codeprinter import PrintMethodNotImplementedError
     from sympy.printing.jscode import JavascriptCodePrinter
 
-    from descend.formula import _printable
+    from descend.formula import printable
 
     class Printer(JavascriptCodePrinter):
         """SymPy's JavaScript printer, with the constants a formula's numeric form may hold
@@ -250,8 +250,8 @@ def _printed(parsed) -> tuple[str, tuple[str, str]]:
     }
     printer = Printer({"strict": True})
     try:
-        value = printer.doprint(_printable(parsed.expr, renamed))
-        grad = tuple(printer.doprint(_printable(d, renamed)) for d in parsed.gradient)
+        value = printer.doprint(printable(parsed.expr, renamed))
+        grad = tuple(printer.doprint(printable(d, renamed)) for d in parsed.gradient)
     except PrintMethodNotImplementedError as error:
         raise FormulaError(
             f"formula {parsed.text!r} needs a function JavaScript does not have ({error})",
