@@ -159,11 +159,28 @@ const descendPlayground = (function () {
 
   // ----------------------------------------------------------------------- the address
 
-  // A value of a setting as the link writes it: numbers as JavaScript prints them (the
-  // shortest text that reads back as the same double), pairs joined by "/".
+  // Python's repr of a float: the shortest digits that read back as the same double, in
+  // exponent form below 1e-4 and from 1e16 on (JavaScript's String() switches elsewhere).
+  function pyRepr(value) {
+    if (!Number.isFinite(value)) return Number.isNaN(value) ? "nan" : value > 0 ? "inf" : "-inf";
+    const sign = value < 0 || Object.is(value, -0) ? "-" : "";
+    const [mantissa, e] = Math.abs(value).toExponential().split("e");
+    const exp = Number(e);
+    const digits = mantissa.replace(".", "");
+    if (exp < -4 || exp >= 16) {
+      const shown = digits.length > 1 ? `${digits[0]}.${digits.slice(1)}` : digits;
+      return `${sign}${shown}e${exp < 0 ? "-" : "+"}${String(Math.abs(exp)).padStart(2, "0")}`;
+    }
+    if (exp >= digits.length - 1) return `${sign}${digits}${"0".repeat(exp - digits.length + 1)}.0`;
+    if (exp >= 0) return `${sign}${digits.slice(0, exp + 1)}.${digits.slice(exp + 1)}`;
+    return `${sign}0.${"0".repeat(-exp - 1)}${digits}`;
+  }
+
+  // A value of a setting as the link writes it: numbers as Python writes them, pairs joined
+  // by "/".
   function linkValue(value) {
     if (Array.isArray(value)) return value.map(linkValue).join("/");
-    return String(value);
+    return typeof value === "number" && !Number.isInteger(value) ? pyRepr(value) : String(value);
   }
 
   function readLinkValue(text) {
@@ -179,7 +196,7 @@ const descendPlayground = (function () {
     params.set("f", state.fn);
     params.set("x0", state.x0.join(","));
     params.set("steps", String(state.steps));
-    params.set("gtol", String(state.gtol));
+    params.set("gtol", linkValue(state.gtol));
     for (const racer of state.racers) {
       const items = Object.entries(racer.settings).map(([k, v]) => `${k}=${linkValue(v)}`);
       params.append("r", `${racer.optimizer}(${items.join(",")})`);
@@ -243,8 +260,8 @@ const descendPlayground = (function () {
     if (value === false) return "False";
     if (typeof value === "string") return JSON.stringify(value);
     if (Array.isArray(value)) return `(${value.map((v) => pyValue("", v)).join(", ")})`;
-    if (Number.isInteger(value) && !WHOLE.has(key) && Math.abs(value) < 1e16) return value.toFixed(1);
-    return String(value);
+    if (Number.isInteger(value) && WHOLE.has(key)) return String(value);
+    return pyRepr(value);
   }
 
   // The call of descend.minimize that takes the racer's path: by name, with the learning rate
@@ -1014,11 +1031,11 @@ const descendPlayground = (function () {
       $("steps").value = String(state.steps);
       changed(false);
     });
-    $("gtol").value = String(state.gtol);
+    $("gtol").value = pyRepr(state.gtol);
     $("gtol").addEventListener("change", () => {
       const gtol = Number($("gtol").value);
       if ($("gtol").value.trim() !== "" && gtol >= 0) state.gtol = gtol;
-      $("gtol").value = String(state.gtol);
+      $("gtol").value = pyRepr(state.gtol);
       changed(false);
     });
     $("add-racer").addEventListener("click", () => {
