@@ -71,7 +71,7 @@ const descendPlayground = (function () {
   let playing = false;
   let speed = 30; // iterations per second
   let lastTime = null;
-  let pendingFormula = null; // the formula text asked of the server, if any
+  let pendingFormula = null; // {text, restart}: the formula asked of the server, if any
   let landscape = null; // the map's picture of the current function
   const $ = (id) => document.getElementById(id);
 
@@ -82,18 +82,19 @@ const descendPlayground = (function () {
     functions.set(meta.key, entry);
     if (DATA !== null) {
       fillFunctionMenu();
-      if (pendingFormula !== null && meta.key === `formula:${pendingFormula}`) {
+      if (pendingFormula !== null && meta.key === `formula:${pendingFormula.text}`) {
+        const { restart } = pendingFormula;
         pendingFormula = null;
         showFormulaMessage("");
         $("formula").value = "";
-        chooseFunction(meta.key, true);
+        chooseFunction(meta.key, restart);
       }
     }
     return entry;
   }
 
   function formulaError(text, message) {
-    if (pendingFormula === text) pendingFormula = null;
+    if (pendingFormula !== null && pendingFormula.text === text) pendingFormula = null;
     showFormulaMessage(message, true);
   }
 
@@ -264,32 +265,31 @@ const descendPlayground = (function () {
     return pyRepr(value);
   }
 
-  // The call of descend.minimize that takes the racer's path: by name, with the learning rate
-  // and momentum, where every other setting has its default; else with the optimizer object.
-  function pythonCall(racer) {
+  // The arguments of descend.minimize that take the racer's path, in three parts (the start,
+  // the optimizer, the stopping rules): the optimizer by name, with its learning rate and
+  // momentum, where every other setting has its default; else the optimizer object with the
+  // settings that differ.
+  function pythonArguments(racer) {
     const spec = DATA.optimizers[racer.optimizer];
     const h = hyper(racer.optimizer, racer.settings);
-    const byName = new Set(["learning_rate", "momentum"]);
-    const other = Object.keys(spec.defaults).filter(
-      (k) => !byName.has(k) && JSON.stringify(h[k]) !== JSON.stringify(spec.defaults[k]),
-    );
-    const rules = `max_iter=${state.steps}, gtol=${pyValue("gtol", state.gtol)}`;
-    let optimizer;
+    const byName = ["learning_rate", "momentum"];
+    const differs = (k) => JSON.stringify(h[k]) !== JSON.stringify(spec.defaults[k]);
+    const other = Object.keys(spec.defaults).filter((k) => !byName.includes(k) && differs(k));
+    const optimizer = [];
     if (other.length === 0 && typeof h.momentum !== "string") {
-      const parts = [`optimizer=${JSON.stringify(racer.optimizer)}`];
+      optimizer.push(`optimizer=${JSON.stringify(racer.optimizer)}`);
       for (const key of byName) {
         if (!(key in spec.defaults)) continue;
         if (key === "momentum" && racer.optimizer === "rmsprop" && h.momentum === 0) continue;
-        parts.push(`${key}=${pyValue(key, h[key])}`);
+        optimizer.push(`${key}=${pyValue(key, h[key])}`);
       }
-      optimizer = parts.join(", ");
     } else {
       const fields = Object.keys(spec.defaults)
-        .filter((k) => k === "learning_rate" || JSON.stringify(h[k]) !== JSON.stringify(spec.defaults[k]))
+        .filter((k) => k === "learning_rate" || differs(k))
         .map((k) => `${k}=${pyValue(k, h[k])}`);
-      optimizer = `optimizer=descend.optimizers.${spec.class}(${fields.join(", ")})`;
+      optimizer.push(`optimizer=descend.optimizers.${spec.class}(${fields.join(", ")})`);
     }
-    return `descend.minimize(f, x0, ${optimizer}, ${rules})`;
+    return ["f, x0", optimizer.join(", "), `max_iter=${state.steps}, gtol=${pyValue("gtol", state.gtol)}`];
   }
 
   function racerLabels() {
@@ -306,11 +306,17 @@ const descendPlayground = (function () {
     const lines = [
       "import descend",
       "",
-      `f = ${meta.python}  # ${meta.formula}`,
+      meta.key.startsWith("formula:") ? `f = ${meta.python}` : `f = ${meta.python}  # ${meta.formula}`,
       `x0 = [${state.x0.map((v) => pyValue("x0", v)).join(", ")}]`,
       "",
       "runs = {",
-      ...state.racers.map((racer, i) => `    ${JSON.stringify(labels[i])}: ${pythonCall(racer)},`),
+      ...state.racers.flatMap((racer, i) => {
+        const args = pythonArguments(racer);
+        const line = `    ${JSON.stringify(labels[i])}: descend.minimize(${args.join(", ")}),`;
+        if (line.length <= 99) return [line];
+        // a long call: the start, the optimizer and the stopping rules on lines of their own
+        return [`    ${JSON.stringify(labels[i])}: descend.minimize(`, ...args.map((a) => `        ${a},`), "    ),"];
+      }),
       "}",
       "for label, res in runs.items():",
       '    print(f"{label:12} {res.reason:12} {res.nit:5} iterations  f = {res.fun:.6g}")',
@@ -545,7 +551,7 @@ const descendPlayground = (function () {
     return Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(0) : String(v);
   }
 
-  const LOSS_MARGIN = { left: 56, right: 12, top: 12, bottom: 36 };
+  const LOSS_MARGIN = { left: 56, right: 12, top: 30, bottom: 36 };
 
   // The loss curves on a log scale: f − f* where the least value f* is known, else f less
   // the least value any run reached (or f itself where every value is positive).
@@ -628,22 +634,17 @@ const descendPlayground = (function () {
       ctx.stroke();
     });
     ctx.restore();
-    // the legend
-    const labels = racerLabels();
+    // the legend, in a row above the plot
     ctx.font = "12px system-ui, sans-serif";
-    const boxWidth = 24 + Math.max(...labels.map((l) => ctx.measureText(l).width), 0);
-    const bx = LOSS_MARGIN.left + w - boxWidth - 8;
-    let by = LOSS_MARGIN.top + 8;
-    ctx.fillStyle = "rgba(255, 255, 255, 0.9)";
-    ctx.fillRect(bx - 6, by - 4, boxWidth + 10, labels.length * 18 + 6);
     ctx.textAlign = "left";
     ctx.textBaseline = "middle";
-    labels.forEach((l, i) => {
+    let lx = LOSS_MARGIN.left;
+    racerLabels().forEach((label, i) => {
       ctx.fillStyle = PALETTE[i % PALETTE.length];
-      ctx.fillRect(bx, by + 6, 16, 3);
+      ctx.fillRect(lx, 13, 16, 3);
       ctx.fillStyle = "#222";
-      ctx.fillText(l, bx + 22, by + 8);
-      by += 18;
+      ctx.fillText(label, lx + 21, 15);
+      lx += 21 + ctx.measureText(label).width + 16;
     });
   }
 
@@ -800,7 +801,8 @@ const descendPlayground = (function () {
     const sequenced = name === "momentum" && value === "sequence";
     input.disabled = sequenced;
     input.value = String(sliderPosition(control, sequenced ? 0 : value));
-    shown.textContent = sequenced ? "(k − 1)/(k + 2)" : String(value);
+    shown.textContent = sequenced ? "seq." : String(value);
+    if (sequenced) shown.title = "μₖ = (k − 1)/(k + 2)";
     input.addEventListener("input", () => {
       const v = sliderValue(control, Number(input.value));
       setSetting(racer, name, v);
@@ -955,7 +957,7 @@ const descendPlayground = (function () {
   // A formula typed in the box: the served page asks the local server for its script (the
   // server parses it with descend.formula and answers with addFunction or formulaError); a
   // page opened from a file cannot, and says how to bake formulas in.
-  function askFormula(text) {
+  function askFormula(text, restart = true) {
     text = text.trim();
     if (!text) return;
     if (functions.has(`formula:${text}`)) {
@@ -970,7 +972,7 @@ const descendPlayground = (function () {
       );
       return;
     }
-    pendingFormula = text;
+    pendingFormula = { text, restart };
     showFormulaMessage("Reading the formula…");
     const script = document.createElement("script");
     script.src = `formula.js?text=${encodeURIComponent(text)}`;
@@ -988,8 +990,7 @@ const descendPlayground = (function () {
     let fn = next.fn || data.initial;
     if (!functions.has(fn)) {
       if (fn.startsWith("formula:") && data.served) {
-        pendingFormula = fn.slice("formula:".length);
-        askFormula(pendingFormula);
+        askFormula(fn.slice("formula:".length), false); // shown once the server answers
       } else {
         problems.push(
           fn.startsWith("formula:")
