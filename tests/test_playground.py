@@ -234,7 +234,7 @@ def test_the_page_makes_no_request_while_it_loads_and_runs(browser, page_file):
     browser.find_element("id", "map").click()  # a new start: the runs again
     browser.find_element("id", "reset").click()
     browser.find_element("id", "play").click()
-    time.sleep(0.5)
+    time.sleep(0.25)
     assert browser.execute_script("return descendPlayground.playing()")
     errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert not errors, errors
@@ -372,24 +372,38 @@ def test_the_server_answers_the_page_and_typed_formulas(server):
     assert foreign.value.code == 403
 
 
-def test_the_served_page_takes_a_typed_formula(browser, server):
-    open_page(browser, server.url)
+def wait_for(browser, script, expected, what):
+    deadline = time.monotonic() + 20
+    while browser.execute_script(script) != expected:
+        assert time.monotonic() < deadline, browser.find_element("id", what).text
+        time.sleep(0.05)
+
+
+def test_the_served_page_takes_typed_formulas_and_links_to_them(browser, server):
+    # a link to a formula the page does not hold: the served page asks for it, keeps the start
+    linked = "(x - 1)^2 + 4*(y + 2)^2"
+    link = f"#f={urllib.parse.quote('formula:' + linked)}&x0=0.5,0.25&r=adam(learning_rate=0.1)"
+    open_page(browser, server.url + link)
+    wait_for(
+        browser, "return descendPlayground.state().fn", f"formula:{linked}", "formula-message"
+    )
+    assert browser.execute_script("return descendPlayground.state().x0") == [0.5, 0.25]
+    (run,) = json.loads(browser.execute_script("return JSON.stringify(descendPlayground.runs())"))
+    assert run["reason"] == "gtol" and np.allclose(run["x"][-1], [1, -2], atol=1e-4)
+    # a formula typed into the box, then one the parser refuses
     box = browser.find_element("id", "formula")
-    box.send_keys("(x - 1)^2 + 4*(y + 2)^2")
+    box.send_keys("x^4 + y^2 - x*y")
     box.submit()
-    key = "formula:(x - 1)^2 + 4*(y + 2)^2"
-    deadline = time.monotonic() + 20
-    while browser.execute_script("return descendPlayground.state().fn") != key:
-        assert time.monotonic() < deadline, browser.find_element("id", "formula-message").text
-        time.sleep(0.05)
-    runs = json.loads(browser.execute_script("return JSON.stringify(descendPlayground.runs())"))
-    assert all("error" not in r for r in runs)
-    box.send_keys("x.real")
+    wait_for(
+        browser,
+        "return descendPlayground.state().fn",
+        "formula:x^4 + y^2 - x*y",
+        "formula-message",
+    )
+    box.send_keys("x.real + y")
     box.submit()
-    deadline = time.monotonic() + 20
-    while "attribute access" not in browser.find_element("id", "formula-message").text:
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    first_line = "return document.getElementById('formula-message').textContent.split('\\n')[0]"
+    wait_for(browser, first_line, "attribute access is not allowed: '.real'", "formula-message")
 
 
 def test_a_formula_past_the_time_limit_is_stopped_with_its_worker():
@@ -496,6 +510,7 @@ def test_bad_options_are_one_line_and_exit_2(tmp_path, args, says):
     assert not (tmp_path / "page.html").exists()
 
 
+@pytest.mark.slow  # a process of its own, which takes a second to start
 def test_the_served_command_stops_cleanly_on_ctrl_c():
     command = [sys.executable, "-m", "descend.cli", "playground", "--no-browser", "-f", "booth"]
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
