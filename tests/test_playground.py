@@ -210,6 +210,24 @@ def test_the_page_stops_where_descend_stops_and_says_why(browser):
     ]
     assert_same_runs(browser, cases)
     reasons = [python_run(c).reason for c in cases]
+    # what descend refuses up front, the page refuses with the value in the message
+    bad = [
+        case("booth", "gd", {"learning_rate": -1}),
+        case("booth", "adam", {"betas": [0.9, 1.0]}),
+        case("booth", "cg", {"restart": "gradient"}),
+        case("booth", "gd", {"momentum": 0.5}),
+        case("booth", "gd", {}, x0=[1.0]),
+    ]
+    errors = [r.get("error") for r in browser.execute_script(
+        "return arguments[0].map((c) => descendPlayground.run(c))", bad
+    )]  # fmt: skip
+    assert errors == [
+        "Invalid learning_rate: -1; expected a positive number",
+        "Invalid betas: [0.9,1]; expected two numbers in [0, 1)",
+        'Invalid restart: "gradient"; expected null, "gradient" (nesterov) or a count ≥ 1 (cg)',
+        "gd has no setting momentum",
+        "Invalid x0: [1]; expected two finite numbers",
+    ]
     assert reasons == ["diverged", "diverged", "gtol", "line_search", "line_search"]
 
 
@@ -254,7 +272,10 @@ def test_a_link_reproduces_the_runs_and_the_python_takes_the_same_paths(browser,
         "&r=adam(learning_rate=0.02,betas=0.8/0.99)&r=nesterov(learning_rate=0.001,momentum=0.5)"
         "&r=rmsprop(learning_rate=0.01,momentum=0.3)&r=lbfgs(memory=4)&r=cg(variant=FR)"
     )
-    open_page(browser, page_file.as_uri() + link)
+    open_page(browser, page_file.as_uri() + link + "&r=gd(learning_rate=fast)")
+    said = browser.find_element("id", "formula-message").text
+    assert said.startswith('The link was not read whole: Invalid learning_rate: "fast"; expected')
+
     state = browser.execute_script("return descendPlayground.state()")
     assert state["fn"] == "six_hump_camel" and state["x0"] == [1.5, -1.2]
     assert (state["steps"], state["gtol"]) == (300, 1e-6)
@@ -266,7 +287,7 @@ def test_a_link_reproduces_the_runs_and_the_python_takes_the_same_paths(browser,
         "cg",
     ]
     assert state["racers"][0]["settings"] == {"learning_rate": 0.02, "betas": [0.8, 0.99]}
-    # the page writes the same state back into its address
+    # the page writes the same state back into its address (the bad racer left out)
     again = browser.execute_script("return descendPlayground.link()")
     assert urllib.parse.parse_qs(again[1:]) == urllib.parse.parse_qs(link[1:])
     code = browser.execute_script("return descendPlayground.python()")

@@ -110,37 +110,57 @@ const descendPlayground = (function () {
     return { ...DATA.optimizers[name].defaults, ...settings };
   }
 
-  // Why a racer's settings cannot run, or null (the checks descend makes up front).
+  // The checks descend makes of each setting up front, as a test of the value and what was
+  // expected (the optimizer's name decides between Nesterov's and other momenta, and
+  // between Nesterov's restart rule and conjugate gradients' restart period).
+  const isNumber = (v) => typeof v === "number" && Number.isFinite(v);
+  const inUnit = (v) => isNumber(v) && v >= 0 && v < 1;
+  const CHECKS = {
+    learning_rate: [(v) => isNumber(v) && v > 0, "a positive number"],
+    momentum: [(v, name) => inUnit(v) || (name === "nesterov" && v === "sequence"), "a number in [0, 1)"],
+    alpha: [inUnit, "a number in [0, 1)"],
+    betas: [(v) => Array.isArray(v) && v.length === 2 && v.every(inUnit), "two numbers in [0, 1)"],
+    eps: [(v) => isNumber(v) && v >= 0, "a number ≥ 0"],
+    weight_decay: [(v) => isNumber(v) && v >= 0, "a number ≥ 0"],
+    lr_decay: [(v) => isNumber(v) && v >= 0, "a number ≥ 0"],
+    initial_accumulator_value: [(v) => isNumber(v) && v >= 0, "a number ≥ 0"],
+    centered: [(v) => typeof v === "boolean", "true or false"],
+    amsgrad: [(v) => typeof v === "boolean", "true or false"],
+    memory: [(v) => Number.isInteger(v) && v >= 1, "a whole number ≥ 1"],
+    variant: [(v) => ["PR+", "FR", "HS", "DY"].includes(v), "PR+, FR, HS or DY"],
+    restart: [
+      (v, name) => v === null || (name === "nesterov" ? v === "gradient" : Number.isInteger(v) && v >= 1),
+      'null, "gradient" (nesterov) or a count ≥ 1 (cg)',
+    ],
+  };
+
+  // Why a racer's settings cannot run, or null.
   function settingsProblem(name, settings) {
     const spec = DATA.optimizers[name];
-    if (spec === undefined) return `unknown optimizer ${JSON.stringify(name)}`;
+    if (spec === undefined) return `Unknown optimizer: ${JSON.stringify(name)}`;
     for (const [key, value] of Object.entries(settings)) {
       if (!(key in spec.defaults)) return `${name} has no setting ${key}`;
-      const expected = spec.defaults[key];
-      if (key === "learning_rate" && !(typeof value === "number" && value > 0 && Number.isFinite(value))) {
-        return `Invalid learning rate: ${value}`;
-      }
-      if (["momentum", "alpha"].includes(key) && typeof value === "number" && !(value >= 0 && value < 1)) {
-        return `Invalid ${key}: ${value}; it must lie in [0, 1)`;
-      }
-      if (key === "betas" && !(Array.isArray(value) && value.length === 2 && value.every((b) => b >= 0 && b < 1))) {
-        return `Invalid betas: ${value}; expected two numbers in [0, 1)`;
-      }
-      if (key === "memory" && !(Number.isInteger(value) && value >= 1)) return `Invalid memory: ${value}`;
-      if (expected !== null && key !== "momentum" && key !== "restart" && typeof value !== typeof expected) {
-        return `Invalid ${key}: ${value}`;
-      }
+      const [valid, expected] = CHECKS[key] || [() => true, ""];
+      if (!valid(value, name)) return `Invalid ${key}: ${JSON.stringify(value)}; expected ${expected}`;
     }
     return null;
   }
 
+  /* One run, as descend.minimize(f, x0, optimizer=..., max_iter=steps, gtol=gtol) takes it:
+   * spec = {function, x0, optimizer, settings (Python names), steps (500), gtol (descend's
+   * default; null for none)}. Returns the engine's record, or {error} for bad arguments. */
   function run(spec) {
     const { optimizer, settings = {} } = spec;
     const problem = settingsProblem(optimizer, settings);
     if (problem !== null) return { error: problem };
-    if (!functions.has(spec.function)) return { error: `unknown function ${spec.function}` };
+    if (!functions.has(spec.function)) return { error: `Unknown function: ${spec.function}` };
+    if (!(Array.isArray(spec.x0) && spec.x0.length === 2 && spec.x0.every(isNumber))) {
+      return { error: `Invalid x0: ${JSON.stringify(spec.x0)}; expected two finite numbers` };
+    }
     const steps = spec.steps === undefined ? 500 : spec.steps;
+    if (!(Number.isInteger(steps) && steps >= 0)) return { error: `Invalid max_iter: ${steps}` };
     const gtol = spec.gtol === undefined ? DATA.default_gtol : spec.gtol;
+    if (!(gtol === null || (isNumber(gtol) && gtol >= 0))) return { error: `Invalid gtol: ${gtol}` };
     return engine.minimize(
       problemOf(spec.function), spec.x0.map(Number), optimizer, hyper(optimizer, settings),
       DATA.optimizers[optimizer].line_search, steps, gtol,
@@ -237,7 +257,7 @@ const descendPlayground = (function () {
         const [key, value] = item.split("=");
         settings[key] = readLinkValue(value === undefined ? "" : value);
       }
-      const problem = DATA.optimizers[match[1]] === undefined ? `unknown optimizer ${match[1]}` : settingsProblem(match[1], settings);
+      const problem = settingsProblem(match[1], settings);
       if (problem === null) next.racers.push({ optimizer: match[1], settings });
       else problems.push(problem);
     }
