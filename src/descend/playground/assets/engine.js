@@ -166,7 +166,8 @@ const descendEngine = (function () {
     return [step, { count, mu, nu, nuMax }];
   }
   function adamInit(h, x) {
-    return { count: 0, mu: zeros(x.length), nu: zeros(x.length), nuMax: h.amsgrad ? zeros(x.length) : null };
+    const n = x.length;
+    return { count: 0, mu: zeros(n), nu: zeros(n), nuMax: h.amsgrad ? zeros(n) : null };
   }
   OPTIMIZERS.adam = {
     stateful: true,
@@ -254,7 +255,10 @@ const descendEngine = (function () {
 
   OPTIMIZERS.cg = {
     stateful: true,
-    init: (h, x) => ({ count: 0, direction: zeros(x.length), gPrev: zeros(x.length), xPrev: zeros(x.length) }),
+    init: (h, x) => {
+      const n = x.length;
+      return { count: 0, direction: zeros(n), gPrev: zeros(n), xPrev: zeros(n) };
+    },
     update(h, g, state, x, rate) {
       let count = state.count;
       const dPrev = state.direction;
@@ -474,7 +478,9 @@ const descendEngine = (function () {
     let f = problem.value(x);
     if (!Number.isFinite(f)) return { error: `fun(x0) is not finite: ${pyFloat(f)}` };
     let g = problem.grad(x);
-    if (!allFinite(g)) return { error: `The gradient at x0 is not finite: [${g.map(pyFloat).join(", ")}]` };
+    if (!allFinite(g)) {
+      return { error: `The gradient at x0 is not finite: [${g.map(pyFloat).join(", ")}]` };
+    }
     const limit = DIVERGENCE_FACTOR * (Math.abs(f) + 1.0);
     let gradNorm = Math.hypot(...g);
     let state = opt.init(h, x);
@@ -546,5 +552,5 @@ const descendEngine = (function () {
     MESSAGES = data.messages;
   }
 
-  return { OPTIMIZERS, minimize, configure, formatG, message, wolfeSearch };
+  return { OPTIMIZERS, minimize, configure, formatG };
 })();

@@ -117,7 +117,10 @@ const descendPlayground = (function () {
   const inUnit = (v) => isNumber(v) && v >= 0 && v < 1;
   const CHECKS = {
     learning_rate: [(v) => isNumber(v) && v > 0, "a positive number"],
-    momentum: [(v, name) => inUnit(v) || (name === "nesterov" && v === "sequence"), "a number in [0, 1)"],
+    momentum: [
+      (v, name) => inUnit(v) || (name === "nesterov" && v === "sequence"),
+      "a number in [0, 1)",
+    ],
     alpha: [inUnit, "a number in [0, 1)"],
     betas: [(v) => Array.isArray(v) && v.length === 2 && v.every(inUnit), "two numbers in [0, 1)"],
     eps: [(v) => isNumber(v) && v >= 0, "a number ≥ 0"],
@@ -129,7 +132,8 @@ const descendPlayground = (function () {
     memory: [(v) => Number.isInteger(v) && v >= 1, "a whole number ≥ 1"],
     variant: [(v) => ["PR+", "FR", "HS", "DY"].includes(v), "PR+, FR, HS or DY"],
     restart: [
-      (v, name) => v === null || (name === "nesterov" ? v === "gradient" : Number.isInteger(v) && v >= 1),
+      (v, name) =>
+        v === null || (name === "nesterov" ? v === "gradient" : Number.isInteger(v) && v >= 1),
       'null, "gradient" (nesterov) or a count ≥ 1 (cg)',
     ],
   };
@@ -141,7 +145,9 @@ const descendPlayground = (function () {
     for (const [key, value] of Object.entries(settings)) {
       if (!(key in spec.defaults)) return `${name} has no setting ${key}`;
       const [valid, expected] = CHECKS[key] || [() => true, ""];
-      if (!valid(value, name)) return `Invalid ${key}: ${JSON.stringify(value)}; expected ${expected}`;
+      if (!valid(value, name)) {
+        return `Invalid ${key}: ${JSON.stringify(value)}; expected ${expected}`;
+      }
     }
     return null;
   }
@@ -168,8 +174,9 @@ const descendPlayground = (function () {
   }
 
   function recompute() {
-    runs = state.racers.map((racer) =>
-      run({ function: state.fn, x0: state.x0, optimizer: racer.optimizer, settings: racer.settings, steps: state.steps, gtol: state.gtol }),
+    const { fn, x0, steps, gtol } = state;
+    runs = state.racers.map(({ optimizer, settings }) =>
+      run({ function: fn, x0, optimizer, settings, steps, gtol }),
     );
     frame = Math.min(frame, longest());
   }
@@ -309,14 +316,16 @@ const descendPlayground = (function () {
         .map((k) => `${k}=${pyValue(k, h[k])}`);
       optimizer.push(`optimizer=descend.optimizers.${spec.class}(${fields.join(", ")})`);
     }
-    return ["f, x0", optimizer.join(", "), `max_iter=${state.steps}, gtol=${pyValue("gtol", state.gtol)}`];
+    const rules = `max_iter=${state.steps}, gtol=${pyValue("gtol", state.gtol)}`;
+    return ["f, x0", optimizer.join(", "), rules];
   }
 
   function racerLabels() {
     const seen = {};
     return state.racers.map((racer) => {
-      seen[racer.optimizer] = (seen[racer.optimizer] || 0) + 1;
-      return seen[racer.optimizer] === 1 ? racer.optimizer : `${racer.optimizer} ${seen[racer.optimizer]}`;
+      const name = racer.optimizer;
+      seen[name] = (seen[name] || 0) + 1;
+      return seen[name] === 1 ? name : `${name} ${seen[name]}`;
     });
   }
 
@@ -335,7 +344,8 @@ const descendPlayground = (function () {
         const line = `    ${JSON.stringify(labels[i])}: descend.minimize(${args.join(", ")}),`;
         if (line.length <= 99) return [line];
         // a long call: the start, the optimizer and the stopping rules on lines of their own
-        return [`    ${JSON.stringify(labels[i])}: descend.minimize(`, ...args.map((a) => `        ${a},`), "    ),"];
+        const lines = args.map((a) => `        ${a},`);
+        return [`    ${JSON.stringify(labels[i])}: descend.minimize(`, ...lines, "    ),"];
       }),
       "}",
       "for label, res in runs.items():",
@@ -373,7 +383,9 @@ const descendPlayground = (function () {
     const power = 10 ** Math.floor(Math.log10(raw));
     const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw);
     const out = [];
-    for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(Number(v.toPrecision(12)));
+    for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) {
+      out.push(Number(v.toPrecision(12)));
+    }
     return out;
   }
 
@@ -443,7 +455,9 @@ const descendPlayground = (function () {
             }
           }
           if (crossings.length === 2) segments.push(crossings);
-          else if (crossings.length === 4) segments.push([crossings[0], crossings[1]], [crossings[2], crossings[3]]);
+          else if (crossings.length === 4) {
+            segments.push([crossings[0], crossings[1]], [crossings[2], crossings[3]]);
+          }
         }
       }
     }
@@ -458,13 +472,17 @@ const descendPlayground = (function () {
       w, h, x0, x1, y0, y1,
       px: (x) => MAP_MARGIN.left + ((x - x0) / (x1 - x0)) * w,
       py: (y) => MAP_MARGIN.top + (1 - (y - y0) / (y1 - y0)) * h,
-      fromPixel: (u, v) => [x0 + ((u - MAP_MARGIN.left) / w) * (x1 - x0), y0 + (1 - (v - MAP_MARGIN.top) / h) * (y1 - y0)],
+      fromPixel: (u, v) => [
+        x0 + ((u - MAP_MARGIN.left) / w) * (x1 - x0),
+        y0 + (1 - (v - MAP_MARGIN.top) / h) * (y1 - y0),
+      ],
     };
   }
 
   function drawMap() {
     const { ctx, width, height } = setupCanvas($("map"));
-    if (landscape === null || landscape.key !== state.fn || landscape.width !== width || landscape.height !== height) {
+    const same = landscape !== null && landscape.key === state.fn;
+    if (!(same && landscape.width === width && landscape.height === height)) {
       landscape = makeLandscape(state.fn, width, height);
     }
     const t = mapTransform(width, height);
@@ -536,7 +554,9 @@ const descendPlayground = (function () {
     ctx.font = "11px system-ui, sans-serif";
     ctx.textAlign = "center";
     ctx.textBaseline = "top";
-    for (const v of ticks(t.x0, t.x1, 6)) ctx.fillText(formatTick(v), t.px(v), height - MAP_MARGIN.bottom + 5);
+    for (const v of ticks(t.x0, t.x1, 6)) {
+      ctx.fillText(formatTick(v), t.px(v), height - MAP_MARGIN.bottom + 5);
+    }
     ctx.textAlign = "right";
     ctx.textBaseline = "middle";
     for (const v of ticks(t.y0, t.y1, 6)) ctx.fillText(formatTick(v), MAP_MARGIN.left - 5, t.py(v));
@@ -596,7 +616,10 @@ const descendPlayground = (function () {
     const w = width - LOSS_MARGIN.left - LOSS_MARGIN.right;
     const h = height - LOSS_MARGIN.top - LOSS_MARGIN.bottom;
     const px = (k) => LOSS_MARGIN.left + (k / xhi) * w;
-    const py = (v) => LOSS_MARGIN.top + (1 - (Math.log10(Math.max(v, 10 ** ylo)) - ylo) / (yhi - ylo)) * h;
+    const py = (v) => {
+      const decades = Math.log10(Math.max(v, 10 ** ylo)) - ylo;
+      return LOSS_MARGIN.top + (1 - decades / (yhi - ylo)) * h;
+    };
     ctx.clearRect(0, 0, width, height);
     ctx.fillStyle = "white";
     ctx.fillRect(LOSS_MARGIN.left, LOSS_MARGIN.top, w, h);
@@ -674,7 +697,8 @@ const descendPlayground = (function () {
     const menu = $("function");
     const chosen = state === null ? null : state.fn;
     menu.replaceChildren();
-    const groups = [["built-in functions", (k) => !k.startsWith("formula:")], ["formulas", (k) => k.startsWith("formula:")]];
+    const isFormula = (k) => k.startsWith("formula:");
+    const groups = [["built-in functions", (k) => !isFormula(k)], ["formulas", isFormula]];
     for (const [name, belongs] of groups) {
       const keys = [...functions.keys()].filter(belongs);
       if (!keys.length) continue;
@@ -695,24 +719,25 @@ const descendPlayground = (function () {
 
   // A slider's position (0…1000) and the setting's value, both ways
   const SLIDER = 1000;
+  // (a log slider runs over log₁₀ of the value, a one-minus-log slider over log₁₀(1 − value)
+  // from its max down to its min; both round to two significant digits, as a person would)
+  const lg = Math.log10;
   function sliderValue(control, position) {
     const u = position / SLIDER;
-    if (control.kind === "log") {
-      const v = 10 ** (Math.log10(control.min) + u * (Math.log10(control.max) - Math.log10(control.min)));
-      return Number(v.toPrecision(2));
-    }
+    const { min, max } = control;
+    if (control.kind === "log") return Number((10 ** (lg(min) + u * (lg(max) - lg(min)))).toPrecision(2));
     if (control.kind === "oneMinusLog") {
-      const q = 10 ** (Math.log10(control.max) + u * (Math.log10(control.min) - Math.log10(control.max)));
+      const q = 10 ** (lg(max) + u * (lg(min) - lg(max)));
       return Number((1 - Number(q.toPrecision(2))).toPrecision(12));
     }
-    const v = control.min + u * (control.max - control.min);
+    const v = min + u * (max - min);
     return Number((Math.round(v / control.step) * control.step).toPrecision(12));
   }
   function sliderPosition(control, value) {
-    let u;
-    if (control.kind === "log") u = (Math.log10(value) - Math.log10(control.min)) / (Math.log10(control.max) - Math.log10(control.min));
-    else if (control.kind === "oneMinusLog") u = (Math.log10(1 - value) - Math.log10(control.max)) / (Math.log10(control.min) - Math.log10(control.max));
-    else u = (value - control.min) / (control.max - control.min);
+    const { min, max } = control;
+    let u = (value - min) / (max - min);
+    if (control.kind === "log") u = (lg(value) - lg(min)) / (lg(max) - lg(min));
+    if (control.kind === "oneMinusLog") u = (lg(1 - value) - lg(max)) / (lg(min) - lg(max));
     return Math.round(Math.min(1, Math.max(0, Number.isFinite(u) ? u : 0)) * SLIDER);
   }
 
@@ -729,7 +754,9 @@ const descendPlayground = (function () {
     const h = hyper(racer.optimizer, racer.settings);
     if (name === "beta1") racer.settings.betas = [value, h.betas[1]];
     else if (name === "beta2") racer.settings.betas = [h.betas[0], value];
-    else if (name === "sequence") racer.settings.momentum = value ? "sequence" : DATA.optimizers.nesterov.defaults.momentum;
+    else if (name === "sequence") {
+      racer.settings.momentum = value ? "sequence" : DATA.optimizers.nesterov.defaults.momentum;
+    }
     else racer.settings[name] = value;
   }
 
@@ -744,14 +771,18 @@ const descendPlayground = (function () {
       head.className = "racer-head";
       const menu = document.createElement("select");
       menu.setAttribute("aria-label", "optimizer");
-      for (const name of Object.keys(DATA.optimizers)) menu.append(new Option(LABELS[name] || name, name));
+      for (const name of Object.keys(DATA.optimizers)) {
+        menu.append(new Option(LABELS[name] || name, name));
+      }
       menu.value = racer.optimizer;
       menu.addEventListener("change", () => {
         // a new optimizer keeps the learning rate where it has one
         const rate = racer.settings.learning_rate;
         racer.optimizer = menu.value;
         racer.settings = {};
-        if (rate !== undefined && "learning_rate" in DATA.optimizers[menu.value].defaults) racer.settings.learning_rate = rate;
+        if (rate !== undefined && "learning_rate" in DATA.optimizers[menu.value].defaults) {
+          racer.settings.learning_rate = rate;
+        }
         changed(true);
       });
       const remove = document.createElement("button");
@@ -795,7 +826,9 @@ const descendPlayground = (function () {
       input.type = "checkbox";
       input.checked = control.on === undefined ? Boolean(value) : value === control.on;
       input.addEventListener("change", () => {
-        setSetting(racer, name, control.on === undefined ? input.checked : input.checked ? control.on : control.off);
+        const on = control.on === undefined ? true : control.on;
+        const off = control.on === undefined ? false : control.off;
+        setSetting(racer, name, input.checked ? on : off);
         changed(true);
       });
       row.classList.add("check");
@@ -845,13 +878,15 @@ const descendPlayground = (function () {
       }
       const shown = Math.min(Math.floor(frame), r.nit);
       const [x, y] = r.x[shown];
-      const where = `iteration ${shown}: f = ${engine.formatG(r.f[shown])} at (${engine.formatG(x)}, ${engine.formatG(y)})`;
+      const g = engine.formatG;
+      const where = `iteration ${shown}: f = ${g(r.f[shown])} at (${g(x)}, ${g(y)})`;
       if (shown < r.nit) {
         status.textContent = where;
         status.className = "status";
       } else {
         status.textContent = `${where}. Stopped: ${r.reason}. ${r.message}`;
-        status.className = `status ${r.reason === "gtol" ? "good" : r.reason === "max_iter" ? "" : "bad"}`;
+        const tone = { gtol: "good", max_iter: "" }[r.reason];
+        status.className = `status ${tone === undefined ? "bad" : tone}`;
       }
     });
     $("iteration").textContent = `iteration ${Math.floor(frame)} of ${longest()}`;
@@ -907,9 +942,9 @@ const descendPlayground = (function () {
     const [x, y] = t.fromPixel(event.clientX - rect.left, event.clientY - rect.top);
     const inside = x >= t.x0 && x <= t.x1 && y >= t.y0 && y <= t.y1;
     const meta = functions.get(state.fn).meta;
-    $("readout").textContent = inside
-      ? `${meta.variables[0]} = ${x.toFixed(3)}, ${meta.variables[1]} = ${y.toFixed(3)}, f = ${engine.formatG(functions.get(state.fn).value(x, y))}`
-      : "";
+    const [a, b] = meta.variables;
+    const f = inside ? engine.formatG(functions.get(state.fn).value(x, y)) : "";
+    $("readout").textContent = inside ? `${a} = ${x.toFixed(3)}, ${b} = ${y.toFixed(3)}, f = ${f}` : "";
   }
 
   // ------------------------------------------------------------------------ the animation
@@ -996,7 +1031,8 @@ const descendPlayground = (function () {
     showFormulaMessage("Reading the formula…");
     const script = document.createElement("script");
     script.src = `formula.js?text=${encodeURIComponent(text)}`;
-    script.onerror = () => formulaError(text, "The local server did not answer: is `descend playground` still running?");
+    script.onerror = () =>
+      formulaError(text, "The local server did not answer: is `descend playground` still running?");
     script.onload = () => script.remove();
     document.head.append(script);
   }
@@ -1014,7 +1050,8 @@ const descendPlayground = (function () {
       } else {
         problems.push(
           fn.startsWith("formula:")
-            ? `the link's formula ${fn.slice(8)} is not in this page: open the link in the page \`descend playground\` serves, or write the page with --formula`
+            ? `the link's formula ${fn.slice(8)} is not in this page: open the link in the page ` +
+                "`descend playground` serves, or write the page with --formula"
             : `unknown function ${fn}`,
         );
       }
@@ -1025,16 +1062,20 @@ const descendPlayground = (function () {
       x0: next.x0 || functions.get(fn).meta.x0.slice(),
       steps: next.steps,
       gtol: next.gtol,
-      racers: next.racers.length ? next.racers : DEFAULT_RACERS.map((r) => ({ optimizer: r.optimizer, settings: { ...r.settings } })),
+      racers: next.racers.length ? next.racers : JSON.parse(JSON.stringify(DEFAULT_RACERS)),
     };
-    if (problems.length) showFormulaMessage(`The link was not read whole: ${problems.join("; ")}.`, true);
+    if (problems.length) {
+      showFormulaMessage(`The link was not read whole: ${problems.join("; ")}.`, true);
+    }
     fillFunctionMenu();
     $("function").addEventListener("change", () => chooseFunction($("function").value, true));
     $("formula-form").addEventListener("submit", (event) => {
       event.preventDefault();
       askFormula($("formula").value);
     });
-    $("formula").placeholder = data.served ? "type a formula of two variables, e.g. x^2 + 3*y^2 + x*y" : "typed formulas need the served page (see below)";
+    $("formula").placeholder = data.served
+      ? "type a formula of two variables, e.g. x^2 + 3*y^2 + x*y"
+      : "formulas typed here need the page 'descend playground' serves (or --formula)";
     $("map").addEventListener("click", clickMap);
     $("map").addEventListener("mousemove", hoverMap);
     $("map").addEventListener("mouseleave", () => ($("readout").textContent = ""));
@@ -1084,7 +1125,10 @@ const descendPlayground = (function () {
     link: () => `#${toHash()}`,
     functions: () => [...functions.keys()],
     optimizers: () => Object.keys(engine.OPTIMIZERS),
-    evaluate: (key, points) => points.map(([x, y]) => [functions.get(key).value(x, y), ...functions.get(key).grad(x, y)]),
+    evaluate: (key, points) => {
+      const fn = functions.get(key);
+      return points.map(([x, y]) => [fn.value(x, y), ...fn.grad(x, y)]);
+    },
     // the animation, for tests: show iteration k (or the end) now
     show(k) {
       pause();
