@@ -17,6 +17,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import warnings
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -493,6 +494,23 @@ def test_the_assets_ship_with_the_package():
     folder = ROOT / "src" / "descend" / "playground"
     assets = sorted(p.relative_to(folder) for p in (folder / "assets").iterdir())
     assert assets and all(any(a.match(p) for p in patterns) for a in assets)
+
+
+@pytest.mark.slow  # builds a wheel
+def test_a_built_wheel_holds_the_page(tmp_path):
+    source = tmp_path / "source"
+    shutil.copytree(ROOT / "src", source / "src", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    pip = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q"]
+    done = subprocess.run(
+        [*pip, "-w", str(tmp_path), str(source)], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    (wheel,) = tmp_path.glob("descend-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    folder = ROOT / "src" / "descend" / "playground" / "assets"
+    assert {f"descend/playground/assets/{p.name}" for p in folder.iterdir()} <= names
 
 
 # ---------------------------------------------------------------------- command
