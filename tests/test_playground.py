@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -250,7 +251,16 @@ def test_the_page_makes_no_request_while_it_loads_and_runs(browser, page_file):
     browser.get_log("performance")  # empty the record so far
     browser.get("about:blank")
     browser.get(page_file.as_uri())
-    browser.find_element("id", "map").click()  # a new start: the runs again
+    # a click on the map right of and above its centre starts the runs there
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    ActionChains(browser).move_to_element_with_offset(
+        browser.find_element("id", "map"), 60, -40
+    ).click().perform()
+    x0 = browser.execute_script("return descendPlayground.state().x0")
+    assert x0[0] > 0.3 and x0[1] > 0.3, x0  # himmelblau's box is centred on (0, 0)
+    first = browser.execute_script("return descendPlayground.runs()[0].x[0]")
+    assert first == x0
     browser.find_element("id", "reset").click()
     browser.find_element("id", "play").click()
     time.sleep(0.25)
@@ -547,6 +557,17 @@ def test_bad_options_are_one_line_and_exit_2(tmp_path, args, says):
     assert says in result.output
     assert len(result.output.strip().splitlines()) == 1 and "Traceback" not in result.output
     assert not (tmp_path / "page.html").exists()
+
+
+def test_a_port_in_use_is_one_line_and_exit_2():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = runner.invoke(app, ["playground", "--no-browser", "--port", str(port)])
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith(f"error: --port {port}: cannot listen on 127.0.0.1")
+    assert len(result.output.strip().splitlines()) == 1
 
 
 @pytest.mark.slow  # a process of its own, which takes a second to start
