@@ -1075,7 +1075,7 @@ const descendPlayground = (function () {
     });
     $("formula").placeholder = data.served
       ? "type a formula of two variables, e.g. x^2 + 3*y^2 + x*y"
-      : "formulas typed here need the page 'descend playground' serves (or --formula)";
+      : "typed formulas need the served page: descend playground";
     $("map").addEventListener("click", clickMap);
     $("map").addEventListener("mousemove", hoverMap);
     $("map").addEventListener("mouseleave", () => ($("readout").textContent = ""));
