@@ -219,6 +219,11 @@ CLI_CASES = [
         "b.json' is a symbolic link",
     ),
     Case(
+        "playground-out-link",
+        lambda f: ["playground", "--out", _link(f, "page.html", _victim(f).name)],
+        "page.html' is a symbolic link",
+    ),
+    Case(
         "out-device",
         lambda f: _train(f, "--out", _mknod(f, "m.json")),
         "m.json' is a character device, not a regular file",

@@ -70,6 +70,8 @@ _LAZY = {
     "plot": None,
     # The replays live in the plot package; descend.animate is that module, not a copy.
     "animate": "descend.plot",
+    # The interactive page, SymPy and all; the module is callable: descend.playground(...).
+    "playground": None,
 }
 
 
@@ -121,6 +123,7 @@ __all__ = [
     "numeric_grad",
     "optimizers",
     "penalties",
+    "playground",
     "plot",
     "schedules",
     "stopping",

@@ -91,6 +91,7 @@ __all__ = [
     "Formula",
     "FormulaError",
     "parse",
+    "printable",
 ]
 
 #: The longest formula accepted, in characters.
@@ -1276,14 +1277,27 @@ def _lambdify(symbols: list[sympy.Symbol], expr) -> Callable:
         for i, symbol in enumerate(symbols)
     }
     if isinstance(expr, list):
-        expr = [_printable(e, renamed) for e in expr]
+        expr = [printable(e, renamed) for e in expr]
     else:
-        expr = _printable(expr, renamed)
+        expr = printable(expr, renamed)
     return sympy.lambdify(list(renamed.values()), expr, modules="numpy", dummify=False)
 
 
-def _printable(expr: sympy.Expr, renamed: dict) -> sympy.Expr:
-    """The numeric form of ``expr``, or nan when one of its constants has no real value."""
+def printable(expr: sympy.Expr, renamed: dict) -> sympy.Expr:
+    """``expr`` as numeric code is printed from: its symbols renamed by ``renamed`` and its
+    constants folded into floats (see :func:`_numeric_form`), or nan when one of its
+    constants has no real value.
+
+    The NumPy functions of a :class:`Formula` are printed from it, and so is the JavaScript
+    of :mod:`descend.playground`, so that both compute with the same numbers.
+
+    Examples
+    --------
+    >>> import sympy
+    >>> x, a = sympy.Symbol("x", real=True), sympy.Symbol("a", real=True)
+    >>> printable(parse("x/4 + 2*pi").expr, {x: a})
+    0.25*a + 6.2831853071795865
+    """
     import sympy
 
     form = _numeric_form(expr, renamed)

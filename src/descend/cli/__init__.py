@@ -12,6 +12,8 @@ command                        does
                                files read a chunk at a time, here or on a Dask cluster
 ``descend predict MODEL DATA`` predictions of a saved model
 ``descend bench``              the benchmark suite: descend against its peers, side by side
+``descend playground``         optimizers racing on a function of two variables, in a
+                               browser: one offline page (--out), or served here
 =============================  ===========================================================
 
 Exit status: 0 on success, 1 when a run fails (diverges), 2 for a usage or input error
@@ -22,7 +24,7 @@ from __future__ import annotations
 
 import sys
 
-from descend.cli import bench, demo, run, train  # noqa: F401 - each adds its commands
+from descend.cli import bench, demo, playground, run, train  # noqa: F401 - each adds its commands
 from descend.cli._app import app
 
 __all__ = ["app", "main"]

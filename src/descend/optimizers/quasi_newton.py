@@ -27,7 +27,7 @@ __all__ = ["LBFGS", "CGState", "ConjugateGradient", "LBFGSState"]
 
 #: A pair (s, y) is kept only when its curvature s·y exceeds this share of y·y: below it the
 #: pair says nothing reliable about the Hessian (s·y ≤ 0 would break positive definiteness).
-_CURVATURE = 1e-10
+CURVATURE = 1e-10
 
 
 def _unit_descent(grad: np.ndarray) -> np.ndarray:
@@ -113,7 +113,7 @@ class LBFGS(Optimizer):
             s_new, y_new = x - state.x_prev, g - state.g_prev
             sy, yy = float(s_new @ y_new), float(y_new @ y_new)
             # (a pair whose 1 / s·y or s·y / y·y overflows, far below rounding, is no use)
-            usable = yy > 0.0 and sy > _CURVATURE * yy
+            usable = yy > 0.0 and sy > CURVATURE * yy
             if usable and math.isfinite(1.0 / sy) and math.isfinite(sy / yy):
                 keep = min(pairs, self.memory - 1)  # the oldest pair leaves when full
                 s = np.concatenate([s[pairs - keep : pairs], s_new[None], s[pairs:]])
