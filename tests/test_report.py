@@ -39,7 +39,7 @@ def demo_dir(tmp_path_factory):
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Every number matches the tutorial" in done.stdout
     # the console wraps long lines at its width, and the folder's path may be long
-    assert f"Wrote 23 pictures and {out / 'index.html'}" in " ".join(done.stdout.split("\n"))
+    assert f"Wrote 23 pictures and {out / 'index.html'}" in " ".join(done.stdout.split())
     return out
 
 
