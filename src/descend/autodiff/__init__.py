@@ -52,10 +52,10 @@ evaluation.
 
 On a CPU, JAX hands every call to a thread of its own and waits for it, which costs tens of
 microseconds a call, more than a small function takes to run. Descent waits for every
-result anyway: for small objectives, set ``JAX_CPU_ENABLE_ASYNC_DISPATCH=false`` in the
-environment (or call ``jax.config.update("jax_cpu_enable_async_dispatch", False)`` before
-JAX's first computation) and each call runs in the calling thread; ``descend bench --only 9``
-measures both ways.
+result anyway: for small objectives, call
+``jax.config.update("jax_cpu_enable_async_dispatch", False)`` before JAX's first
+computation, and each call runs in the calling thread (descend leaves the setting, which is
+global, to you). ``descend bench --only 9`` measures both ways.
 
 :func:`gradient` gives the building block itself, a :class:`Gradient`, to call, to check
 with :func:`descend.check_grad`, or to pass as ``grad=`` to several runs (JAX compiles once
