@@ -394,3 +394,17 @@ def test_check_with_a_detected_backend(backend):
     fun = _wavy(library(backend))
     res = descend.minimize(fun, np.ones(2), grad="check", learning_rate=0.1, max_iter=3)
     assert res.gradient == backend
+
+
+def test_jax_sweep_with_data_arguments_is_vectorised():
+    jnp = library("jax")
+
+    def fun(x, A, b):
+        return 0.5 * (x @ (A @ x)) - jnp.dot(b, x)
+
+    table = descend.sweep(fun, np.zeros(3), learning_rate=[0.05, 0.1], n_iter=40, grad="jax",
+                          args=(A, B))  # fmt: skip
+    assert table.vectorised
+    hand = descend.sweep(_quadratic(np), np.zeros(3), learning_rate=[0.05, 0.1], n_iter=40,
+                         grad=lambda x, A, b: A @ x - b, args=(A, B))  # fmt: skip
+    np.testing.assert_allclose(table.x, hand.x, rtol=1e-12, atol=1e-14)

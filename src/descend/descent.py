@@ -498,15 +498,12 @@ _GRAD_CHOICES = (
 def _checking(grad):
     """What ``grad`` asks to check (``"check"``: what ``"auto"`` would use; ``("check", g)``:
     g), or None when it asks for no check."""
-    if isinstance(grad, str) and grad == "check":
-        return "auto"
-    if (
-        isinstance(grad, tuple)
-        and len(grad) == 2
-        and isinstance(grad[0], str)
-        and (grad[0] == "check")
-    ):
-        return grad[1]
+    if isinstance(grad, str):
+        return "auto" if grad == "check" else None
+    if isinstance(grad, tuple) and len(grad) == 2:
+        word, checked = grad
+        if isinstance(word, str) and word == "check":
+            return checked
     return None
 
 

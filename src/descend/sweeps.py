@@ -392,7 +392,8 @@ def sweep(
     if isinstance(analytic, Gradient):
         # the backend made once serves every run; a JAX function is vectorised by the backend
         grad = analytic
-        pair = analytic.vectorised(start if scalar else start[None, :]) if together else None
+        probe = start if scalar else start[None, :]
+        pair = analytic.vectorised(probe, args) if together else None
         if pair is not None:
             fun_used, analytic = pair
             batched = True

@@ -200,10 +200,10 @@ class Gradient:
         self._key, self._args, self._value, self._grad = key, args, value, grad
         return value, grad
 
-    def vectorised(self, probe):
+    def vectorised(self, probe, args=()):
         """Functions of a batch of points, ``(values, gradients)``, with f and the gradient of
         each row (for :func:`descend.sweep`); None when the backend cannot batch ``fun``.
-        ``probe`` is a batch to try them on (the sweep's start)."""
+        ``probe`` is a batch to try them on (the sweep's start), with ``args``."""
         batched = getattr(self._engine, "batched_value_and_grad", None)
         if batched is None:
             return None
@@ -222,7 +222,7 @@ class Gradient:
             return both(X, args)[1]
 
         try:
-            values(np.asarray(probe, dtype=float))
+            values(np.asarray(probe, dtype=float), *args)
         except TypeError:  # the function cannot run on a batch (it branches on x's values)
             return None
         return values, gradients

@@ -33,6 +33,8 @@ class Engine:
         self.jitted = True  # False once fun turned out to need its values in Python
         self._compiled: dict[tuple, object] = {}
         self._checked = False
+        self._args: tuple = ()  # the last arguments, and their arrays on JAX's device
+        self._placed: tuple = ()
 
     # --------------------------------------------------------------------- the function
 
@@ -92,6 +94,18 @@ class Engine:
         out = self._call(points, args, batched=True)
         return out[:, 0], out[:, 1:].reshape(points.shape)
 
+    def _placed_args(self, args: tuple) -> tuple:
+        """``args`` with their NumPy arrays copied to JAX's device once, not at every call
+        (the data of a run are the same arrays call after call)."""
+        if len(args) == len(self._args) and all(
+            a is b for a, b in zip(args, self._args, strict=True)
+        ):
+            return self._placed
+        put = self.jax.device_put
+        placed = tuple(put(a) if isinstance(a, np.ndarray) else a for a in args)
+        self._args, self._placed = args, placed
+        return placed
+
     def _call(self, point, args, batched):
         jax = self.jax
         static = tuple(i for i, a in enumerate(args, start=1) if not _traced(a, jax))
@@ -99,6 +113,7 @@ class Engine:
             try:
                 if not self._checked:
                     self._check(point[0] if batched else point, args, static)
+                args = self._placed_args(args)
                 return np.asarray(self._function(static, batched, len(args))(point, *args))
             except jax.errors.ConcretizationTypeError as err:
                 if not self.jitted:
