@@ -61,7 +61,7 @@ QUICK_STEPS = 20
 #: The rate of the runs: small enough that no run leaves the valley's walls in 3000 steps.
 RATE = 1e-5
 
-#: The array module of each backend's Rosenbrock, and how it is installed.
+#: The array module each backend's Rosenbrock is written with.
 MODULES = {"jax": "jax.numpy", "torch": "torch", "autograd": "autograd.numpy"}
 
 
@@ -148,10 +148,15 @@ print(json.dumps(gradients._child(int(sys.argv[1]))))
 
 
 def _child(repeat: int) -> dict:
+    from descend import autodiff
     from descend.bench import timing
 
     timing.SETTLE_S = 0.25
-    functions = {"jax": rosenbrock_in(peers.import_peer("jax.numpy"))}
+    jnp = peers.import_peer("jax.numpy")
+    # JAX starts its CPU backend here, so that the first-call row times what it does in the
+    # parent: tracing and compiling
+    autodiff.gradient(jnp.sum, "jax")(np.ones(2))
+    functions = {"jax": rosenbrock_in(jnp)}
     medians, details = _per_step(functions, repeat, quick=False)
     return {"medians": medians, "details": details, "async": _async_dispatch()}
 
@@ -200,7 +205,22 @@ def _jax_rows(out: Outcome, medians: dict, first: float | None, async_dispatch) 
 
 
 def gradient_backends(ctx) -> Outcome:
+    from descend.bench.scaling import _machine_use, _others
+
     out = Outcome(9, "gradient backends", f"Rosenbrock, {DIM}-D")
+    before = _machine_use()
+    _measure(ctx, out)
+    others = _others(before, _machine_use())
+    if others is not None:
+        out.details["other_processes_cpu_share"] = others
+        out.notes.append(
+            f"Other processes kept {others:.0%} of the machine's cores busy while this workload "
+            "ran (the CPU time /proc/stat counts, less this process's and its child's)."
+        )
+    return out
+
+
+def _measure(ctx, out: Outcome) -> None:
     from descend import autodiff
     from descend.functions import rosenbrock
 
@@ -250,7 +270,8 @@ def gradient_backends(ctx) -> Outcome:
                 Row(9, f"{case}, {DIM}-D Rosenbrock", "minimize, grad=Gradient(jax)", None,
                     reference, None, kind, target, skipped=True, note=note)
             )  # fmt: skip
-        return _notes(out, functions, medians)
+        _notes(out, medians)
+        return
     async_now = _async_dispatch()
     out.details["async_dispatch"] = async_now
     _jax_rows(out, medians, details["first_call_s"].get("jax"), async_now)
@@ -265,10 +286,10 @@ def gradient_backends(ctx) -> Outcome:
         out.details["other_setting"] = other
         _jax_rows(out, other["medians"], other["details"]["first_call_s"].get("jax"),
                   other["async"])  # fmt: skip
-    return _notes(out, functions, medians)
+    _notes(out, medians)
 
 
-def _notes(out: Outcome, functions: dict, medians: dict) -> Outcome:
+def _notes(out: Outcome, medians: dict) -> None:
     steps = ", ".join(f"{name} {n}" for name, n in STEPS.items() if name in medians)
     out.notes.append(
         f"Rosenbrock in {DIM} dimensions from (1.2, -1, 1.2, -1, ...), plain gradient descent "
@@ -279,4 +300,3 @@ def _notes(out: Outcome, functions: dict, medians: dict) -> Outcome:
         "(descend.autodiff.gradient) is made once and passed as grad=, so JAX compiles in "
         "the warm-up call; the first-call row is a fresh grad='jax' run of one step."
     )
-    return out
