@@ -31,7 +31,6 @@ MP4.
 """
 
 from descend import (
-    autodiff,
     batches,
     functions,
     kernels,
@@ -69,6 +68,9 @@ _LAZY = {
     # data read a chunk at a time, and where its chunks live
     "chunks": None,
     "cluster": None,
+    # exact gradients of the user's code: loaded when a run asks for them, and their
+    # libraries (JAX, PyTorch, autograd) only when a run uses one
+    "autodiff": None,
     # Matplotlib, too: the pictures load on first use.
     "plot": None,
     # The replays live in the plot package; descend.animate is that module, not a copy.

@@ -32,7 +32,6 @@ import numpy as np
 
 from descend import optimizers as _optimizers
 from descend._validation import check_bool, check_count
-from descend.autodiff import Gradient
 from descend.driver import RunState, divergence_limit, divergence_reason, drive
 from descend.errors import DivergenceWarning
 from descend.history import History
@@ -371,6 +370,7 @@ def sweep(
     ]
     opts = [_optimizer(optimizer, combo) for combo in combos]
 
+    from descend.autodiff import Gradient
     from descend.descent import _checking, _choose_grad, _starting_point
 
     start, scalar = _starting_point(x0)

@@ -101,14 +101,35 @@ from __future__ import annotations
 
 import numpy as np
 
-from descend.autodiff._common import as_point
-from descend.autodiff._complex_step import STEP
-from descend.autodiff._detect import detect
+from descend.autodiff._common import STEP, as_point
 
 __all__ = ["BACKENDS", "STEP", "Gradient", "detect", "gradient", "value_and_grad"]
 
 #: The backends, by the names ``grad=`` takes.
 BACKENDS = ("jax", "torch", "autograd", "complex-step")
+
+
+def detect(fun) -> str | None:
+    """The backend ``fun`` is written for: ``"jax"``, ``"torch"``, ``"autograd"``, or None.
+
+    The global names that the code of ``fun`` reads (and that the code of the user's
+    functions it calls reads, and of the lambdas and comprehensions inside them) are looked
+    up in its globals, and the values of its closure are read. A name bound to a module of a
+    backend (``jnp``, ``torch``, ``anp``), to a function or class of one, or to an object of
+    a class of one (a ``torch.nn.Module``, a JAX array) marks the backend, and so does an
+    ``import`` of one inside the function. Nothing is imported and nothing is called. A
+    function that uses two backends is an error: name the one to use.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import descend
+    >>> descend.autodiff.detect(lambda x: np.sum(x**2)) is None   # NumPy: no backend
+    True
+    """
+    from descend.autodiff._detect import detect as read
+
+    return read(fun)
 
 
 def _engine(fun, backend: str, h: float, verify: bool):
@@ -147,6 +168,15 @@ class Gradient:
     Calling it gives the gradient; :meth:`value` and :meth:`value_and_grad` give f too. The
     last point's f and gradient are kept: asking for the other one at the same x (the same
     bits, the same arguments) costs nothing.
+
+    Parameters
+    ----------
+    fun : callable
+        ``fun(x, *args) -> float``, written for the backend (see :func:`gradient`).
+    backend : str
+        One of :data:`BACKENDS`; the backend's library is imported here.
+    h, verify
+        The complex step's h, and whether to compare it once with central differences.
 
     Attributes
     ----------

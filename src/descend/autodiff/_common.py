@@ -8,6 +8,10 @@ import os
 
 import numpy as np
 
+#: The complex step's default h: far below the resolution of any coordinate (the real part
+#: never sees it) and far above the smallest normal double.
+STEP = 1e-20
+
 #: What to install for each backend, for the message of a missing one.
 INSTALL = {
     "jax": ("JAX", 'pip install jax (or pip install "descend[autodiff]")'),

@@ -18,13 +18,9 @@ import warnings
 import numpy as np
 
 from descend._validation import scalar_value
-from descend.autodiff._common import where
+from descend.autodiff._common import STEP, where
 from descend.errors import AutodiffError
 from descend.gradients import GRAD_CHECK_TOLERANCE, check_grad, numeric_grad
-
-#: The default step: far below the resolution of any coordinate (the real part never sees
-#: it) and far above the smallest normal double.
-STEP = 1e-20
 
 #: Complex points per call of a batched function (bounds the d × d block of steps).
 BLOCK = 256

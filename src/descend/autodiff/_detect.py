@@ -24,16 +24,7 @@ _LIBRARIES = tuple(
 
 
 def detect(fun) -> str | None:
-    """The backend ``fun`` is written for ("jax", "torch" or "autograd"), or None.
-
-    The global names that the code of ``fun`` reads (and that the code of the functions of
-    the user's that it calls reads, and of the lambdas and comprehensions inside it) are
-    looked up in its globals, and the values of its closure are read. A name bound to a
-    module of a backend (``jnp``, ``torch``, ``anp``), to a function or class of one, or to
-    an object of a class of one (a ``torch.nn.Module``, a JAX array) marks the backend, and
-    so does an ``import`` of one inside the function. Nothing is imported and nothing is
-    called.
-    """
+    """The backend ``fun`` is written for, or None (see :func:`descend.autodiff.detect`)."""
     found: set[str] = set()
     _scan(fun, found, set(), 0)
     if len(found) > 1:
