@@ -231,3 +231,24 @@ def test_time_to_accuracy_reads_n_passes_where_a_fit_has_it():
     run = workloads._descend(Counted, X, y, 1e-6, loss, 0.0, "Counted()")
     assert run.fits and run.passes == 2 * run.iterations + 1
     assert run.counts() == f"{run.iterations} epochs, {run.passes} passes"
+
+
+def test_gradient_backends_without_jax_skip_its_rows_with_the_install_hint(monkeypatch, tmp_path):
+    real = peers.import_peer
+
+    def without_jax(module):
+        return None if module.split(".")[0] == "jax" else real(module)
+
+    monkeypatch.setattr(peers, "import_peer", without_jax)
+    path = tmp_path / "out.json"
+    result = runner.invoke(
+        app, ["bench", "--quick", "--only", "9", "--repeat", "1", "--json", str(path)]
+    )
+    assert result.exit_code == 0, result.output
+    assert 'pip install "descend[autodiff]"' in result.stdout
+    rows = json.loads(path.read_text(encoding="utf-8"))["rows"]
+    skipped = [row for row in rows if row["status"] == "SKIPPED"]
+    assert skipped and all("descend[autodiff]" in row["note"] for row in skipped)
+    assert {row["descend"] for row in skipped} >= {"jax", "minimize, grad=Gradient(jax)"}
+    exact = next(row for row in rows if row["descend"] == "complex-step")  # needs nothing
+    assert exact["status"] == "MET" and exact["unit"] == "relative"

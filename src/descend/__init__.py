@@ -2,10 +2,11 @@
 
 The core is one routine, :func:`minimize` (and :func:`maximize`), with every common optimizer
 (:mod:`descend.optimizers`), learning-rate schedules (:mod:`descend.schedules`) and line search
-(:mod:`descend.linesearch`), named stopping rules (:mod:`descend.stopping`), numeric and checked
-gradients, and the full history of every run. :mod:`descend.functions` holds a zoo of test
-functions with known minima. :func:`sweep` runs every combination of a grid of settings at
-once, as one array when the function takes a batch of points.
+(:mod:`descend.linesearch`), named stopping rules (:mod:`descend.stopping`), numeric, checked
+and exact automatic gradients of your own code (:mod:`descend.autodiff`: JAX, PyTorch,
+autograd, complex step), and the full history of every run. :mod:`descend.functions` holds a
+zoo of test functions with known minima. :func:`sweep` runs every combination of a grid of
+settings at once, as one array when the function takes a batch of points.
 
 Learning from data: ``minimize(..., data=(X, y), batch_size=...)`` runs batch, mini-batch or
 stochastic descent on any objective; :class:`GDRegressor` and :class:`GDClassifier` are
@@ -42,6 +43,7 @@ from descend import (
 )
 from descend.descent import maximize, minimize
 from descend.errors import (
+    AutodiffError,
     ClusterError,
     DivergenceError,
     DivergenceWarning,
@@ -66,6 +68,9 @@ _LAZY = {
     # data read a chunk at a time, and where its chunks live
     "chunks": None,
     "cluster": None,
+    # exact gradients of the user's code: loaded when a run asks for them, and their
+    # libraries (JAX, PyTorch, autograd) only when a run uses one
+    "autodiff": None,
     # Matplotlib, too: the pictures load on first use.
     "plot": None,
     # The replays live in the plot package; descend.animate is that module, not a copy.
@@ -94,6 +99,7 @@ def __dir__():
 
 
 __all__ = [
+    "AutodiffError",
     "ClusterError",
     "DivergenceError",
     "DivergenceWarning",
@@ -108,6 +114,7 @@ __all__ = [
     "TrainingHistory",
     "__version__",
     "animate",
+    "autodiff",
     "batches",
     "check_grad",
     "chunks",

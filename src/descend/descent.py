@@ -32,7 +32,7 @@ from descend.driver import (
     drive,
 )
 from descend.errors import DivergenceError, DivergenceWarning, GradientCheckError
-from descend.gradients import check_grad, numeric_grad
+from descend.gradients import GRAD_CHECK_TOLERANCE, check_grad, numeric_grad
 from descend.history import History
 from descend.linesearch import Backtracking, Wolfe
 from descend.objective import Objective
@@ -53,8 +53,6 @@ from descend.stopping import message as stop_message
 
 __all__ = ["DIVERGENCE_FACTOR", "MAX_RECOVERIES", "maximize", "minimize"]
 
-#: Relative gradient error above which ``grad="check"`` refuses to run.
-GRAD_CHECK_TOLERANCE = 1e-5
 _DIVERGENCE_MODES = ("stop", "raise", "recover")
 _FLOAT = np.dtype(np.float64)
 
@@ -131,14 +129,20 @@ def minimize(
     x0 : float or array_like
         Starting point: a float, or a 1-D array. A float in gives a float ``res.x`` out, and
         ``fun`` and ``grad`` then receive floats.
-    grad : callable, "numeric", "check" or None
+    grad : callable, str, ("check", grad) or None
         ``grad(x, *args)`` (``grad(x, *batch, *args)`` with ``data=``), the gradient, shaped
         like ``x``. ``"numeric"`` uses central differences (:func:`descend.numeric_grad`).
         ``None`` uses the gradient the objective carries (a :class:`descend.Objective`, such
         as the functions of :mod:`descend.functions`) and otherwise the numeric one.
-        ``"check"`` uses the carried gradient after comparing it with the numeric one at
-        ``x0`` (on all the data), and raises :class:`descend.GradientCheckError` showing both
-        when they disagree.
+        ``"jax"``, ``"torch"``, ``"autograd"`` and ``"complex-step"`` differentiate the code
+        of ``fun`` exactly with that backend (:mod:`descend.autodiff`; f then comes from the
+        backend too, in float64, with the gradient in the same call). ``"auto"`` uses the
+        carried gradient, else the backend the code of ``fun`` is written for (it uses
+        ``jax``, ``torch`` or ``autograd``), else, for plain NumPy code, the numeric one;
+        ``res.gradient`` says which. ``"check"`` compares what ``"auto"`` picks (a carried
+        gradient or a backend's) with the numeric one at ``x0`` (on all the data) before the
+        run, and raises :class:`descend.GradientCheckError` showing both when they disagree;
+        ``("check", g)`` checks ``g``, any of the above (``("check", "jax")``).
     args : tuple
         Extra arguments for ``fun`` and ``grad``.
     data : array_like or tuple of array_like, optional
@@ -246,8 +250,9 @@ def minimize(
     -------
     Result
         ``x``, ``fun``, ``grad``, ``nit``, ``nfev``, ``ngev``, ``success``, ``reason``,
-        ``message`` and ``history``. With data, ``fun`` and ``grad`` are taken on all the
-        rows, and ``nfev`` and ``ngev`` count the calls on batches too.
+        ``message``, ``history`` and ``gradient`` (how it was had). With data, ``fun`` and
+        ``grad`` are taken on all the rows, and ``nfev`` and ``ngev`` count the calls on
+        batches too.
 
     Examples
     --------
@@ -483,39 +488,89 @@ class _Counted:
         return _read_only(g)
 
 
-def _resolve_grad(fun, grad, x0, args):
-    """The analytic gradient to use (None for numeric), checked if asked."""
+#: What ``grad=`` takes, for the messages of a bad one.
+_GRAD_CHOICES = (
+    "a callable, 'auto', 'numeric', 'check', ('check', grad) or a backend: 'jax', 'torch', "
+    "'autograd', 'complex-step'"
+)
+
+
+def _checking(grad):
+    """What ``grad`` asks to check (``"check"``: what ``"auto"`` would use; ``("check", g)``:
+    g), or None when it asks for no check."""
+    if isinstance(grad, str):
+        return "auto" if grad == "check" else None
+    if isinstance(grad, tuple) and len(grad) == 2:
+        word, checked = grad
+        if isinstance(word, str) and word == "check":
+            return checked
+    return None
+
+
+def _choose_grad(fun, grad):
+    """The objective and gradient a run uses, unchecked: ``(value, gradient, label)``.
+
+    ``value`` is what the loop calls for f: ``fun`` itself, or the backend's evaluation of it
+    (which computes the gradient alongside, at no extra call). ``gradient`` is None for the
+    numeric one. ``label`` names the gradient for :attr:`descend.Result.gradient`.
+    """
+    from descend import autodiff
+
     carried = fun.grad if isinstance(fun, Objective) else None
     if grad is None:
-        return carried
+        return fun, carried, "numeric" if carried is None else "analytic"
+    if isinstance(grad, autodiff.Gradient):
+        return (grad.value if grad.fun is fun else fun), grad, grad.backend
     if isinstance(grad, str):
         if grad == "numeric":
-            return None
-        if grad == "check":
-            if carried is None:
-                raise ValueError(
-                    "grad='check' needs an analytic gradient to check: pass the objective as "
-                    "descend.Objective(fun, grad), or call descend.check_grad(fun, grad, x0)"
-                )
-            error = check_grad(fun, carried, x0, args)
-            if not error <= GRAD_CHECK_TOLERANCE:
-                analytic = np.asarray(carried(x0, *args), dtype=float)
-                numeric = np.asarray(numeric_grad(fun, x0, args))
-                raise GradientCheckError(
-                    f"The analytic gradient does not match finite differences at x0 = "
-                    f"{np.array2string(np.asarray(x0), precision=6)}:\n"
-                    f"  analytic: {np.array2string(analytic, precision=8)}\n"
-                    f"  numeric:  {np.array2string(numeric, precision=8)}\n"
-                    f"  relative error {error:.3g} > {GRAD_CHECK_TOLERANCE:g}",
-                    analytic,
-                    numeric,
-                    error,
-                )
-            return carried
-        raise ValueError(f"Invalid grad: {grad!r}; expected a callable, 'numeric' or 'check'")
+            return fun, None, "numeric"
+        if grad == "auto":
+            if carried is not None:
+                return fun, carried, "analytic"
+            grad = autodiff.detect(fun)
+            if grad is None:  # plain NumPy code: central differences, and the result says so
+                return fun, None, "numeric"
+        if grad in autodiff.BACKENDS:
+            found = autodiff.Gradient(fun, grad)
+            return found.value, found, grad
+        raise ValueError(f"Invalid grad: {grad!r}; expected {_GRAD_CHOICES}")
     if not callable(grad):
-        raise TypeError(f"Invalid grad: {grad!r}; expected a callable, 'numeric' or 'check'")
-    return grad
+        raise TypeError(f"Invalid grad: {_short_repr(grad)}; expected {_GRAD_CHOICES}")
+    return fun, grad, "analytic"
+
+
+def _resolve_grad(fun, grad, x0, args):
+    """The objective and gradient of a run (:func:`_choose_grad`), the gradient compared with
+    central differences at ``x0`` first when ``grad`` asks for a check."""
+    inner = _checking(grad)
+    if inner is None:
+        return _choose_grad(fun, grad)
+    if _checking(inner) is not None:
+        raise ValueError(f"Invalid grad: {grad!r}; a check of a check")
+    value, gradient, label = _choose_grad(fun, inner)
+    if gradient is None:
+        raise ValueError(
+            f"grad={grad!r} needs an analytic gradient to check: pass the objective as "
+            "descend.Objective(fun, grad), name a backend (grad=('check', 'jax')), or call "
+            "descend.check_grad(fun, grad, x0)"
+        )
+    # the numeric side differentiates the backend's evaluation of fun: the same float64 f
+    error = check_grad(value, gradient, x0, args)
+    if not error <= GRAD_CHECK_TOLERANCE:
+        analytic = np.asarray(gradient(x0, *args), dtype=float)
+        numeric = np.asarray(numeric_grad(value, x0, args))
+        width = max(len(label), len("numeric")) + 2
+        raise GradientCheckError(
+            f"The {label} gradient does not match finite differences at x0 = "
+            f"{np.array2string(np.asarray(x0), precision=6)}:\n"
+            f"  {label + ':':<{width}}{np.array2string(analytic, precision=8)}\n"
+            f"  {'numeric:':<{width}}{np.array2string(numeric, precision=8)}\n"
+            f"  relative error {error:.3g} > {GRAD_CHECK_TOLERANCE:g}",
+            analytic,
+            numeric,
+            error,
+        )
+    return value, gradient, label
 
 
 def _is_sparse(array) -> bool:
@@ -711,17 +766,19 @@ def _descend(
         )  # fmt: skip
     if data is not None:
         args = (*data, *args)  # full batch: the data simply goes in front of args
-    analytic = _resolve_grad(fun, grad, float(x[0]) if scalar else x, args)
-    problem = _Counted(fun, analytic, args, scalar, sense, x.size)
+    value, analytic, label = _resolve_grad(fun, grad, float(x[0]) if scalar else x, args)
+    problem = _Counted(value, analytic, args, scalar, sense, x.size)
     return _run(
         problem, x, scalar, sense, opt, data, full_args, batch_size, batched, shuffle, rng,
         rules, store, record, max_iter, on_divergence, gtol, callback, stop, fun, analytic,
+        label=label,
     )  # fmt: skip
 
 
 def _run(
     problem, x, scalar, sense, opt, data, full_args, batch_size, batched, shuffle, rng, rules,
     store, record, max_iter, on_divergence, gtol, callback, stop, fun, analytic, run=None,
+    label="analytic",
 ) -> Result:  # fmt: skip
     """The loop of :func:`minimize` on a prepared problem, and its :class:`Result`
     (``run``: the executor of data in chunks, see :func:`_chunked_descent`)."""
@@ -803,6 +860,7 @@ def _run(
         reason=reason,
         message=message,
         history=history,
+        gradient=label,
     )
     if divergence is not None:
         text = (
@@ -1152,19 +1210,19 @@ def _chunked_descent(
     run = cluster.executor(data, Prep(raw=True))
     try:
         x_user = float(x[0]) if scalar else x
-        if isinstance(grad, str) and grad == "check":
+        if _checking(grad) is not None:
             # the check runs on the first chunk's rows, in this process
             first = _arrays(data.sources[0].load())
-            analytic = _resolve_grad(fun, grad, x_user, (*first, *args))
+            value, analytic, label = _resolve_grad(fun, grad, x_user, (*first, *args))
         else:
-            analytic = _resolve_grad(fun, grad, x_user, args)
-        whole = _Whole(run, fun, analytic, data.rows)
+            value, analytic, label = _resolve_grad(fun, grad, x_user, args)
+        whole = _Whole(run, value, analytic, data.rows)
         problem = _Counted(whole.value, whole.gradient, args, scalar, sense, x.size)
-        batch = _Counted(fun, analytic, args, scalar, sense, x.size)
+        batch = _Counted(value, analytic, args, scalar, sense, x.size)
         return _run(
             problem, x, scalar, sense, opt, data, args, batch_size, batched, shuffle, rng,
             rules, store, record, max_iter, on_divergence, gtol, callback, stop, fun,
-            analytic, run=(run, batch),
+            analytic, run=(run, batch), label=label,
         )  # fmt: skip
     finally:
         run.close()

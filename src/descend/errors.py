@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 __all__ = [
+    "AutodiffError",
     "ClusterError",
     "DivergenceError",
     "DivergenceWarning",
@@ -63,6 +64,14 @@ class GradientCheckError(ValueError):
         self.analytic = analytic
         self.numeric = numeric
         self.error = error
+
+
+class AutodiffError(TypeError):
+    """A function that the chosen automatic-differentiation backend cannot differentiate, or
+    not correctly (``grad="jax"``, ``"torch"``, ``"autograd"`` or ``"complex-step"``): float32
+    arithmetic under JAX, an in-place assignment under autograd, a value that is not a tensor
+    under PyTorch, a complex step lost by ``abs`` ... The message says what was found, where
+    in the function, and how to write it instead (see :mod:`descend.autodiff`)."""
 
 
 class ClusterError(RuntimeError):

@@ -6,7 +6,11 @@ import numpy as np
 
 from descend._validation import scalar_value
 
-__all__ = ["check_grad", "numeric_grad"]
+__all__ = ["GRAD_CHECK_TOLERANCE", "check_grad", "numeric_grad"]
+
+#: Relative gradient error (as :func:`check_grad` measures it) above which ``grad="check"``
+#: refuses to run, and above which a complex-step gradient is refused at its first point.
+GRAD_CHECK_TOLERANCE = 1e-5
 
 # Central differences balance truncation error (~h²) against rounding error (~eps/h); the
 # optimum is near the cube root of machine epsilon, scaled by the size of each coordinate.

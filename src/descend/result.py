@@ -39,6 +39,11 @@ class Result:
         The reason as a sentence.
     history : History
         Every point visited, with f, gradient norm, learning rate and time.
+    gradient : str
+        How the gradient was had: ``"analytic"`` (given, or carried by the objective),
+        ``"numeric"`` (central differences), or the backend that differentiated the
+        function's code: ``"jax"``, ``"torch"``, ``"autograd"``, ``"complex-step"``
+        (:mod:`descend.autodiff`).
     """
 
     x: float | np.ndarray
@@ -51,6 +56,7 @@ class Result:
     reason: str
     message: str
     history: History = field(default=None)
+    gradient: str = "analytic"
 
     def __repr__(self) -> str:
         rows = [
@@ -63,6 +69,7 @@ class Result:
             ("nit", self.nit),
             ("nfev", self.nfev),
             ("ngev", self.ngev),
+            ("gradient", self.gradient),
             ("history", self.history),
         ]
         width = max(len(key) for key, _ in rows)

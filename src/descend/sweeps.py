@@ -35,7 +35,6 @@ from descend._validation import check_bool, check_count
 from descend.driver import RunState, divergence_limit, divergence_reason, drive
 from descend.errors import DivergenceWarning
 from descend.history import History
-from descend.objective import Objective
 from descend.result import Result
 from descend.stopping import GTol, MaxIter, Target, Tol, XTol
 from descend.stopping import message as stop_message
@@ -275,9 +274,13 @@ def sweep(
         one run at a time at any rate: their directions mix all the coordinates of a point.
     n_iter : int
         Most steps per run (``max_iter`` of each run).
-    grad : callable, optional
-        The gradient; by default the one ``fun`` carries (a :class:`descend.Objective`),
-        otherwise a numeric one (which runs the sweep one run at a time).
+    grad : callable, str or None
+        The gradient, as for :func:`descend.minimize`: by default the one ``fun`` carries (a
+        :class:`descend.Objective`), otherwise a numeric one (which, as a check does, runs
+        the sweep one run at a time). With ``grad="jax"`` (or ``"auto"`` on a JAX function)
+        the function is vectorised by JAX (``jax.vmap``), so the runs advance together
+        whether or not ``fun`` takes a batch; the other backends of :mod:`descend.autodiff`
+        run one run at a time, made once for all of them.
     args : tuple
         Extra arguments of ``fun`` and ``grad``.
     tol, xtol, gtol, target : float, optional
@@ -367,27 +370,41 @@ def sweep(
     ]
     opts = [_optimizer(optimizer, combo) for combo in combos]
 
-    from descend.descent import _starting_point
+    from descend.autodiff import Gradient
+    from descend.descent import _checking, _choose_grad, _starting_point
 
     start, scalar = _starting_point(x0)
     # the quasi-Newton directions are built from dot products over the whole point: a block
     # of runs stepped as one array would be one run of many coordinates
     numeric_rates = all(isinstance(o.learning_rate, float) and not o.one_objective for o in opts)
-    # A numeric or checked gradient, like a schedule, is minimize's business: one at a time.
-    analytic = grad if callable(grad) else None
-    if grad is None and isinstance(fun, Objective):
-        analytic = fun.grad
     # a setting that varies over words or None (Nesterov's "sequence", its restart) has no
     # column of numbers to step every run with at once: one at a time
     numeric_settings = all(
         all(_is_number(v) for v in values) for values in lists.values() if len(values) > 1
     )
-    if batched and numeric_rates and numeric_settings and analytic is not None:
+    together = numeric_rates and numeric_settings
+    # A numeric or checked gradient, like a schedule, is minimize's business: one at a time.
+    label = "analytic"
+    if _checking(grad) is None:
+        fun_used, analytic, label = _choose_grad(fun, grad)
+    else:
+        fun_used, analytic = fun, None
+    if isinstance(analytic, Gradient):
+        # the backend made once serves every run; a JAX function is vectorised by the backend
+        grad = analytic
+        probe = start if scalar else start[None, :]
+        pair = analytic.vectorised(probe, args) if together else None
+        if pair is not None:
+            fun_used, analytic = pair
+            batched = True
+        else:
+            analytic = None
+    if batched and together and analytic is not None:
         if record_path is None:
             record_path = (n_iter + 1) * len(combos) * (start.size + 2) * 8 <= PATH_BYTES
         return _vectorised(
-            fun, analytic, args, start, scalar, names, combos, opts, n_iter,
-            (tol, xtol, gtol, target), record_path,
+            fun_used, analytic, args, start, scalar, names, combos, opts, n_iter,
+            (tol, xtol, gtol, target), record_path, label,
         )  # fmt: skip
     return _one_at_a_time(
         fun, x0, grad, args, names, combos, opts, n_iter, (tol, xtol, gtol, target),
@@ -505,7 +522,8 @@ def _subset_optimizer(batch, keep):
 # ------------------------------------------------------------------------------- engines
 
 
-def _vectorised(fun, grad, args, start, scalar, names, combos, opts, n_iter, rules, record):
+def _vectorised(fun, grad, args, start, scalar, names, combos, opts, n_iter, rules, record,
+                label):  # fmt: skip
     tol, xtol, gtol, target = (None if v is None else float(v) for v in rules)
     runs, dims = len(combos), start.size
 
@@ -589,7 +607,8 @@ def _vectorised(fun, grad, args, start, scalar, names, combos, opts, n_iter, rul
         gn_path = history.grad_norm_runs[pad]
         times = history.time[pad]
         record_of = (path, f_path, gn_path, times)
-        outcome = (nit_out, reason, whys, opts, scalar, x_out, f_out, steps.g_out, n_iter, rules)
+        outcome = (nit_out, reason, whys, opts, scalar, x_out, f_out, steps.g_out, n_iter, rules,
+                   label)  # fmt: skip
 
         def results(run):
             return _as_result(run, record_of, outcome)
@@ -738,7 +757,7 @@ def _norms(G: np.ndarray) -> np.ndarray:
 def _as_result(run, record_of, outcome) -> Result:
     """One run of a vectorised sweep as the :class:`descend.Result` minimize would give."""
     path, f_path, gn_path, times = record_of
-    nit_out, reason, whys, opts, scalar, x_out, f_out, g_out, n_iter, rules = outcome
+    nit_out, reason, whys, opts, scalar, x_out, f_out, g_out, n_iter, rules, label = outcome
     nit = int(nit_out[run])
     rates = np.full(nit + 1, opts[run].learning_rate)
     rates[0] = math.nan
@@ -765,6 +784,7 @@ def _as_result(run, record_of, outcome) -> Result:
         reason=why,
         message=message,
         history=history,
+        gradient=label,
     )
 
 

@@ -1,13 +1,13 @@
 """descend's benchmark suite: the same numbers ``descend bench`` and ``benchmarks/run.py`` give.
 
-Eight workloads (:mod:`descend.bench.workloads`) each time descend against the floor or its
+Nine workloads (:mod:`descend.bench.workloads`) each time descend against the floor or its
 peers (:mod:`descend.bench.peers`) in one process, warmed up and repeated
 (:mod:`descend.bench.timing`), and turn the medians into rows with a ratio, a target and
 MET / MISSED (:mod:`descend.bench.report`).
 
 >>> from descend.bench import WORKLOADS
 >>> sorted(WORKLOADS)
-[1, 2, 3, 4, 5, 6, 7, 8]
+[1, 2, 3, 4, 5, 6, 7, 8, 9]
 """
 
 from __future__ import annotations

@@ -48,10 +48,17 @@ OPTIONAL = {
     "numba": "Numba",
     "distributed": "Dask's distributed",
     "dask_ml": "dask-ml",
+    "jax": "JAX",
+    "autograd": "autograd",
 }
 #: What installs a missing module, where not :data:`INSTALL_HINT`: Dask and its cluster come
 #: with descend's own dask extra.
-HINTS = {"distributed": 'pip install "descend[dask]"', "dask": 'pip install "descend[dask]"'}
+HINTS = {
+    "distributed": 'pip install "descend[dask]"',
+    "dask": 'pip install "descend[dask]"',
+    "jax": 'pip install "descend[autodiff]"',
+    "autograd": 'pip install "descend[autodiff]"',
+}
 
 
 def import_peer(module: str):

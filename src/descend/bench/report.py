@@ -39,7 +39,7 @@ class Row:
     reference_value: float | None
     kind: str = "at_least"
     target: float | None = None
-    unit: str = "s"
+    unit: str = "s"  # "s" (seconds), "bytes", or "relative" (an error, a plain number)
     note: str = ""
     skipped: bool = False
     error: str = ""
@@ -71,6 +71,8 @@ class Row:
         v = self.descend_value if which == "descend" else self.reference_value
         if v is None:
             return "—"
+        if self.unit == "relative":  # a relative error, a plain number
+            return f"{v:.2g}"
         return format_bytes(v) if self.unit == "bytes" else format_seconds(v)
 
     def target_text(self) -> str:
@@ -132,6 +134,16 @@ def _version(module: str) -> str | None:
     return None if found is None else str(getattr(found, "__version__", "unknown"))
 
 
+def _distribution(name: str) -> str | None:
+    """The installed version of a distribution, without importing it (None: not installed)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return None
+
+
 def machine() -> dict:
     """The machine and the versions the numbers were taken with."""
     import numpy as np
@@ -153,6 +165,9 @@ def machine() -> dict:
         "numba": _version("numba"),
         "scikit-learn": _version("sklearn"),
         "torch": _version("torch"),
+        # read from the installed metadata: importing JAX would cost every run a second
+        "jax": _distribution("jax"),
+        "autograd": _distribution("autograd"),
     }
     try:
         from threadpoolctl import threadpool_info
@@ -176,7 +191,7 @@ def machine_line(info: dict) -> str:
     """The machine in one line, under the table."""
     versions = ", ".join(
         f"{name} {info[name] if info.get(name) else 'not installed'}"
-        for name in ("numpy", "numba", "scikit-learn", "torch")
+        for name in ("numpy", "numba", "scikit-learn", "torch", "jax")
     )
     blas = f"; {info['blas']} ({info.get('blas_threads')} threads)" if info.get("blas") else ""
     return (

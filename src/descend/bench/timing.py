@@ -113,6 +113,8 @@ def format_seconds(seconds: float | None) -> str:
     """``0.0123`` as ``12.3 ms``: three significant digits in a unit that suits."""
     if seconds is None or not math.isfinite(seconds):
         return "—"
+    if seconds < 0:  # a difference of two times can be negative
+        return "−" + format_seconds(-seconds)
     for unit, size in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
         if seconds >= size:
             return f"{seconds / size:.3g} {unit}"

@@ -1,4 +1,4 @@
-"""The eight workloads of ``descend bench``, each a function of a :class:`Context`.
+"""The nine workloads of ``descend bench``, each a function of a :class:`Context`.
 
 === ====================================================== =====================================
 #   workload                                               targets
@@ -20,6 +20,10 @@
     × 64 on local Dask clusters and in a ``.npy`` file     workers ≥ 1.6× 1; ≥ dask-ml's fastest
                                                            LogisticRegression to 1e-6; the file
                                                            ≤ 1.2× memory
+9   gradient backends (:mod:`descend.bench.gradients`):    each within 1e-12 of the hand-written
+    JAX, PyTorch, autograd, complex step on 100-D          gradient; a JAX step ≤ 30 µs beyond
+    Rosenbrock                                             a hand-written one; ≥ 20× central
+                                                           differences
 === ====================================================== =====================================
 
 Quick mode runs every workload on tiny data, only to check that the suite works.
@@ -1087,6 +1091,13 @@ def scaling_out(ctx: Context) -> Outcome:
     return scaling.scaling_out(ctx)
 
 
+def gradient_backends(ctx: Context) -> Outcome:
+    """Workload 9 (:func:`descend.bench.gradients.gradient_backends`, which see)."""
+    from descend.bench import gradients
+
+    return gradients.gradient_backends(ctx)
+
+
 #: The workloads by number.
 WORKLOADS: dict[int, tuple[str, Callable[[Context], Outcome]]] = {
     1: ("full-batch epoch", full_batch),
@@ -1097,6 +1108,7 @@ WORKLOADS: dict[int, tuple[str, Callable[[Context], Outcome]]] = {
     6: ("time to accuracy", time_to_accuracy),
     7: ("peak memory", peak_memory),
     8: ("scaling out", scaling_out),
+    9: ("gradient backends", gradient_backends),
 }
 
 

@@ -13,7 +13,7 @@ from descend.cli._common import FAILED, InputError, dumps, err, guarded, note, o
 QUICK = typer.Option(
     "--quick", help="Tiny sizes: checks that the suite runs in seconds; the numbers mean nothing."
 )
-ONLY = typer.Option(help="Run only these workloads, by number: 1,3 or 2-4 (default: all 8).")
+ONLY = typer.Option(help="Run only these workloads, by number: 1,3 or 2-4 (default: all 9).")
 REPEAT = typer.Option(
     help="Timed repeats of each contender after its warm-up call (default: 5; 3 with --quick)."
 )
@@ -66,10 +66,11 @@ def bench(
 ) -> None:
     """Time descend against the floor and its peers, side by side in one run.
 
-    Eight workloads: full-batch, stochastic and mini-batch Adam epochs, the overhead of
-    minimize, a sweep against separate runs, time to a given accuracy, and the peak memory
-    of a fit. Each row gives descend's time, the reference's, their ratio, the target and
-    whether it is MET or MISSED. Peers that are not installed are skipped with a note
+    Nine workloads: full-batch, stochastic and mini-batch Adam epochs, the overhead of
+    minimize, a sweep against separate runs, time to a given accuracy, the peak memory of a
+    fit, scaling out to Dask clusters and files, and the gradient backends (JAX, PyTorch,
+    autograd, complex step). Each row gives descend's time, the reference's, their ratio, the
+    target and whether it is MET or MISSED. Peers that are not installed are skipped with a note
     (pip install "descend[bench]" brings PyTorch). The full suite takes minutes.
 
     Examples:

@@ -1,0 +1,89 @@
+"""``grad="torch"``: f and its gradient by PyTorch's autograd, on float64 tensors."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from descend.autodiff._common import require, where
+from descend.errors import AutodiffError
+
+
+class Engine:
+    """The value and gradient of ``fun`` by PyTorch.
+
+    x goes in as a float64 tensor that requires its gradient (0-d for a number); NumPy arrays
+    among the arguments (the data) go in as tensors of their own type, sharing the memory of
+    writable ones. ``fun`` must return a float64 tensor holding one number, computed from x
+    by torch operations.
+    """
+
+    name = "torch"
+
+    def __init__(self, fun):
+        self.torch = require("torch", "torch")
+        self.fun = fun
+        self._args: tuple = ()  # the last arguments converted, and their tensors
+        self._tensors: tuple = ()
+
+    def _converted(self, args: tuple) -> tuple:
+        if len(args) == len(self._args) and all(
+            a is b for a, b in zip(args, self._args, strict=True)
+        ):
+            return self._tensors  # the same data as the last call: no conversion again
+        torch = self.torch
+        tensors = tuple(
+            (torch.from_numpy(a) if a.flags.writeable else torch.tensor(a))
+            if isinstance(a, np.ndarray) and a.dtype != object
+            else a
+            for a in args
+        )
+        self._args, self._tensors = args, tensors
+        return tensors
+
+    def value_and_grad(self, point: np.ndarray, args: tuple):
+        torch = self.torch
+        x = torch.tensor(point, dtype=torch.float64, requires_grad=True)
+        try:
+            out = self.fun(x, *self._converted(args))
+        except RuntimeError as err:
+            raise self._translated(err) from None
+        if not isinstance(out, torch.Tensor):
+            raise AutodiffError(
+                f"fun returned {type(out).__name__} {out!r}, not a torch tensor; under "
+                "grad='torch' it must return the tensor torch computed from x (drop the "
+                ".item(), float() or .numpy() at the end)"
+            )
+        if out.numel() != 1:
+            raise AutodiffError(
+                f"fun returned a tensor of shape {tuple(out.shape)}; it must hold one number "
+                "(sum or average the terms, e.g. (r ** 2).sum())"
+            )
+        if out.dtype != torch.float64:
+            raise AutodiffError(
+                f"fun returned a {out.dtype} tensor; descend differentiates in float64: keep "
+                "x's float64 (no .float(), no float32 tensors built from it)"
+            )
+        if not out.requires_grad:
+            raise AutodiffError(
+                "fun's value does not depend on x as torch sees it: it was computed apart from "
+                "x's tensor (.detach(), NumPy, a new tensor built from numbers), so its "
+                "gradient cannot be traced; compute it from x with torch operations"
+            )
+        (grad,) = torch.autograd.grad(out.reshape(()), x)
+        value = float(out.detach())
+        return value, grad.detach().numpy().reshape(point.shape)
+
+    def _translated(self, err: RuntimeError) -> BaseException:
+        at = where(err, self.torch)
+        text = str(err)
+        if "in-place operation" in text:
+            return AutodiffError(
+                f"fun changes x in place{at}; torch cannot differentiate that: work on a "
+                "copy (x = x.clone()) or build new tensors (torch.cat, torch.where)"
+            )
+        if "numpy()" in text:
+            return AutodiffError(
+                f"fun hands x to NumPy{at}; under grad='torch' write it with torch operations "
+                "(torch.sin(x), not np.sin(x))"
+            )
+        return err
