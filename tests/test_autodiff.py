@@ -408,3 +408,37 @@ def test_jax_sweep_with_data_arguments_is_vectorised():
     hand = descend.sweep(_quadratic(np), np.zeros(3), learning_rate=[0.05, 0.1], n_iter=40,
                          grad=lambda x, A, b: A @ x - b, args=(A, B))  # fmt: skip
     np.testing.assert_allclose(table.x, hand.x, rtol=1e-12, atol=1e-14)
+
+
+_DISPATCH = """
+import os, sys
+import jax, jax.numpy as jnp
+import numpy as np
+import descend
+if sys.argv[1] == "started":
+    jnp.ones(2).sum().block_until_ready()  # the program used JAX before descend
+res = descend.minimize(lambda x: jnp.sum(x ** 2), np.ones(3), grad="jax", max_iter=3)
+print(res.gradient, jax.config.read("jax_cpu_enable_async_dispatch"))
+"""
+
+
+@pytest.mark.parametrize(
+    "case, keep, expected",
+    [("fresh", None, "False"), ("fresh", "1", "True"), ("started", None, "True")],
+)
+def test_jax_dispatches_in_the_caller_only_where_descend_starts_it(case, keep, expected):
+    """descend switches JAX's asynchronous CPU dispatch off when it is the first to start
+    JAX, never in a program that started JAX before, nor with DESCEND_JAX_ASYNC_DISPATCH=1."""
+    import os
+    import subprocess
+
+    library("jax")
+    env = {k: v for k, v in os.environ.items() if k != "DESCEND_JAX_ASYNC_DISPATCH"}
+    if keep is not None:
+        env["DESCEND_JAX_ASYNC_DISPATCH"] = keep
+    done = subprocess.run(
+        [sys.executable, "-c", _DISPATCH, case], capture_output=True, text=True, env=env,
+        timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["jax", expected]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+import os
 
 import numpy as np
 
@@ -11,6 +12,11 @@ from descend.errors import AutodiffError
 
 #: The floating types narrower than float64 that a run must never compute in.
 NARROW = ("float32", "float16", "bfloat16", "complex64")
+
+#: Set this environment variable to 1 to keep JAX's asynchronous dispatch on the CPU, which
+#: descend otherwise turns off when it is the first to start JAX (see
+#: :func:`dispatch_in_caller`).
+KEEP_ASYNC = "DESCEND_JAX_ASYNC_DISPATCH"
 
 
 class Engine:
@@ -28,6 +34,7 @@ class Engine:
     def __init__(self, fun):
         self.jax = require("jax", "jax")
         self.jnp = require("jax.numpy", "jax")
+        dispatch_in_caller(self.jax)
         self.fun = fun
         self.x64 = _x64(self.jax)
         self.jitted = True  # False once fun turned out to need its values in Python
@@ -162,6 +169,31 @@ class Engine:
                 "x = x.at[i].set(value) instead of x[i] = value"
             )
         return err
+
+
+def dispatch_in_caller(jax) -> bool:
+    """Have JAX run each call on the CPU in the calling thread, when nothing has started JAX
+    yet; return whether this call switched it.
+
+    By default JAX hands every CPU call to a thread of its own and the caller waits for it:
+    waking that thread costs tens of microseconds a call, which is more than a step of
+    descent on a small objective takes, and descent waits for every result anyway. JAX reads
+    the setting (``jax_cpu_enable_async_dispatch``) once, when it starts its CPU backend, so
+    a program that used JAX before keeps what it had, and so does one that sets
+    :data:`KEEP_ASYNC` to 1. ``descend bench --only 9`` measures both ways.
+    """
+    if os.environ.get(KEEP_ASYNC, "") == "1":
+        return False
+    try:  # JAX says whether its backends are up only in its own modules
+        from jax._src import xla_bridge
+
+        started = xla_bridge.backends_are_initialized()
+    except Exception:  # cannot tell: leave JAX as it is
+        return False
+    if started or not jax.config.read("jax_cpu_enable_async_dispatch"):
+        return False
+    jax.config.update("jax_cpu_enable_async_dispatch", False)
+    return True
 
 
 def _x64(jax):
