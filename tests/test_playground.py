@@ -127,23 +127,6 @@ def assert_same_runs(browser, cases, rtol=1e-12):
 # -------------------------------------------------------------------- the browser
 
 
-def _chromium():
-    chromium = next(
-        (shutil.which(n) for n in ("chromium", "chromium-browser") if shutil.which(n)), None
-    )
-    driver = shutil.which("chromedriver")
-    try:
-        import selenium  # noqa: F401
-    except ImportError:
-        chromium = None
-    if chromium and driver:
-        return chromium, driver
-    why = "headless Chromium, chromedriver and selenium are needed for the browser tests"
-    if os.environ.get("DESCEND_REQUIRE_BROWSER"):
-        pytest.fail(why + " (DESCEND_REQUIRE_BROWSER is set)")
-    pytest.skip(why)
-
-
 @pytest.fixture(scope="module")
 def page_file(tmp_path_factory):
     path = tmp_path_factory.mktemp("playground") / "playground.html"
@@ -152,24 +135,10 @@ def page_file(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def browser(page_file, tmp_path_factory):
+def browser(page_file, tmp_path_factory, headless_chromium):
     """One headless Chromium for the module, on the page, recording its network traffic."""
-    chromium, driver_path = _chromium()
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
     profile = tmp_path_factory.mktemp("profile")
-    for flag in (
-        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-        "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", f"--user-data-dir={profile}",
-        "--window-size=1400,1000",
-    ):  # fmt: skip
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(driver_path), options=options)
+    driver = headless_chromium(profile, (1400, 1000), network_log=True)
     try:
         driver.get(page_file.as_uri())
         yield driver

@@ -1,7 +1,6 @@
 """`descend demo --out DIR`: every picture and a report page, checked in a real browser."""
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -70,37 +69,8 @@ def test_the_page_has_a_section_per_experiment_and_needs_no_network(demo_dir):
         assert (demo_dir / src).is_file(), src
 
 
-def _browser():
-    chromium = next(
-        (shutil.which(n) for n in ("chromium", "chromium-browser") if shutil.which(n)), None
-    )
-    driver = shutil.which("chromedriver")
-    try:
-        import selenium  # noqa: F401
-    except ImportError:
-        chromium = None
-    if chromium and driver:
-        return chromium, driver
-    why = "headless Chromium, chromedriver and selenium are needed for the browser test"
-    if os.environ.get("DESCEND_REQUIRE_BROWSER"):
-        pytest.fail(why + " (DESCEND_REQUIRE_BROWSER is set)")
-    pytest.skip(why)
-
-
-def test_the_page_in_headless_chromium_loads_every_image(demo_dir, tmp_path):
-    chromium, driver_path = _browser()
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in (
-        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-        "--no-first-run", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1280,900",
-    ):  # fmt: skip
-        options.add_argument(flag)
-    browser = webdriver.Chrome(service=Service(driver_path), options=options)
+def test_the_page_in_headless_chromium_loads_every_image(demo_dir, tmp_path, headless_chromium):
+    browser = headless_chromium(tmp_path / "profile", (1280, 900))
     try:
         browser.get((demo_dir / "index.html").as_uri())
         assert browser.title == "descend demo: the tutorial experiments"
