@@ -211,18 +211,12 @@ def _jax_rows(out: Outcome, medians: dict, first: float | None, async_dispatch) 
 
 
 def gradient_backends(ctx) -> Outcome:
-    from descend.bench.scaling import _machine_use, _others
+    from descend.bench.scaling import _machine_use, note_others
 
     out = Outcome(9, "gradient backends", f"Rosenbrock, {DIM}-D")
     before = _machine_use()
     _measure(ctx, out)
-    others = _others(before, _machine_use())
-    if others is not None:
-        out.details["other_processes_cpu_share"] = others
-        out.notes.append(
-            f"Other processes kept {others:.0%} of the machine's cores busy while this workload "
-            "ran (the CPU time /proc/stat counts, less this process's and its child's)."
-        )
+    note_others(out, before, "its child's")
     return out
 
 

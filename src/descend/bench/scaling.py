@@ -62,7 +62,7 @@ from descend.bench import peers, timing
 from descend.bench.report import Outcome, Row
 from descend.bench.timing import Timing, race, time_once
 
-__all__ = ["COLUMNS", "GAP", "ROWS", "objective", "scaling_out"]
+__all__ = ["COLUMNS", "GAP", "ROWS", "note_others", "objective", "scaling_out"]
 
 #: The full size: 800 000 × 64 float64 is 410 MB of X.
 ROWS, COLUMNS = 800_000, 64
@@ -356,14 +356,7 @@ def scaling_out(ctx) -> Outcome:
         with contextlib.suppress(OSError):
             os.rmdir(folder)
     out.details["load_average"] = {"before": load_before, "after": _load()}
-    others = _others(use_before, _machine_use())
-    if others is not None:
-        out.details["other_processes_cpu_share"] = others
-        out.notes.append(
-            f"Other processes kept {others:.0%} of the machine's cores busy while this workload "
-            "ran (the CPU time /proc/stat counts, less this process's and its workers'): on 2 "
-            "cores, anything else running shows in these numbers."
-        )
+    note_others(out, use_before, "its workers'")
     return out
 
 
@@ -380,6 +373,20 @@ def _machine_use() -> tuple[float, float, float] | None:
     mine = os.times()
     own = mine.user + mine.system + mine.children_user + mine.children_system
     return time.perf_counter(), busy, own
+
+
+def note_others(out, before, helpers: str) -> None:
+    """Note on ``out`` the share of the cores that other processes kept busy since the
+    :func:`_machine_use` reading ``before`` (``helpers``: whose CPU time, beside this
+    process's, is not counted as theirs), where it can be read."""
+    others = _others(before, _machine_use())
+    if others is not None:
+        out.details["other_processes_cpu_share"] = others
+        out.notes.append(
+            f"Other processes kept {others:.0%} of the machine's cores busy while this workload "
+            f"ran (the CPU time /proc/stat counts, less this process's and {helpers}): on "
+            f"{os.cpu_count()} cores, anything else running shows in these numbers."
+        )
 
 
 def _others(before, after) -> float | None:
