@@ -9,7 +9,8 @@ from descend._validation import scalar_value
 __all__ = ["GRAD_CHECK_TOLERANCE", "check_grad", "numeric_grad"]
 
 #: Relative gradient error (as :func:`check_grad` measures it) above which ``grad="check"``
-#: refuses to run, and above which a complex-step gradient is refused at its first point.
+#: refuses to run, and above which a complex-step gradient is refused at the two points
+#: where it is compared.
 GRAD_CHECK_TOLERANCE = 1e-5
 
 # Central differences balance truncation error (~h²) against rounding error (~eps/h); the

@@ -36,14 +36,18 @@ backend             how, and what is refused (:class:`descend.AutodiffError`)
                     x or into an array, ``math`` functions, ``float()`` of x, a value that
                     does not depend on x) is refused with what to write instead.
 ``"complex-step"``  d complex evaluations (a block of them at once for a function marked
-                    ``batched``). It cannot see code that drops the imaginary part: ``abs``,
-                    ``np.abs``, ``np.linalg.norm``, ``np.real``, ``np.conj`` (``np.vdot``),
-                    ``np.sign``, ``float()``, ``math`` functions, assignment into a float
-                    array. So a complex value cast to a real one (NumPy's ComplexWarning) is
-                    refused, a value that comes back real is refused, and at the first point
-                    the gradient is compared once with central differences (2d more
-                    evaluations), which catches the losses that leave f complex (``abs`` of
-                    one term) wherever they change the gradient there.
+                    ``batched``). Code that drops the imaginary part would be silently wrong,
+                    so f gets x as an array that refuses ``abs``, ``np.abs``, ``np.sign``,
+                    ``np.conj``, ``np.real``, ``np.imag``, ``.real``, ``.imag``,
+                    ``np.angle``, ``np.vdot``, ``np.linalg.norm``, ``np.round``,
+                    ``np.real_if_close`` where f calls them; a complex value cast to a real
+                    one (``float()``, ``math`` functions, assignment into a float array) is
+                    refused, and so is a value that comes back real. What f does after
+                    ``np.asarray(x)`` (or ``x.tolist()``, or in a C extension) goes unseen:
+                    for that the gradient is compared with central differences at the first
+                    point and at the next one that differs (2d more evaluations each), which
+                    catches a loss that changes the gradient at either, also at a kink at
+                    the start.
 ==================  ===========================================================================
 
 f and the gradient come from one call of the backend and are kept for the point they were
@@ -88,7 +92,7 @@ What the complex step cannot see is refused, not silently wrong:
 ...                  grad="complex-step")  # doctest: +ELLIPSIS
 Traceback (most recent call last):
     ...
-descend.errors.AutodiffError: The complex-step gradient disagrees with central differences ...
+descend.errors.AutodiffError: fun calls abs() or np.abs ...
 
 With JAX installed (``pip install jax``), ``"auto"`` finds it in the code:
 
@@ -178,7 +182,8 @@ class Gradient:
     backend : str
         One of :data:`BACKENDS`; the backend's library is imported here.
     h, verify
-        The complex step's h, and whether to compare it once with central differences.
+        The complex step's h, and whether to compare it with central differences at the
+        first two points.
 
     Attributes
     ----------
@@ -295,7 +300,8 @@ def gradient(fun, backend: str = "auto", *, h: float = STEP, verify: bool = True
         The complex step (``"complex-step"`` only).
     verify : bool
         Compare the complex-step gradient with central differences at the first point it is
-        asked for (``"complex-step"`` only; 2d more evaluations, once).
+        asked for and at the first one after it that differs (``"complex-step"`` only; 2d
+        more evaluations at each of the two).
 
     Returns
     -------
