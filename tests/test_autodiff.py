@@ -299,10 +299,10 @@ def test_torch_refuses_what_is_not_a_float64_scalar_tensor_of_x(fun, words):
 @pytest.mark.parametrize(
     ("fun", "words"),
     [
-        (lambda x: np.sum(np.abs(x)), "returned a real float64"),
-        (lambda x: x[0] ** 2 + np.abs(x[1]), "disagrees with central differences"),
+        (lambda x: np.sum(np.abs(x)), r"fun calls abs\(\) or np.abs"),
+        (lambda x: x[0] ** 2 + np.abs(x[1]), r"fun calls abs\(\) or np.abs"),
         (lambda x: float(x[0]) ** 2 + x[1] ** 2, "cast to a real one"),
-        (lambda x: np.vdot(x, x), "disagrees with central differences"),
+        (lambda x: np.vdot(x, x), "fun calls np.vdot"),
         (functions.rosenbrock, "cast to a real one"),
     ],
     ids=["abs", "abs of one term", "float()", "vdot", "casts to float"],
