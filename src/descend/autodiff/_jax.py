@@ -101,9 +101,15 @@ class Engine:
         out = self._call(points, args, batched=True)
         return out[:, 0], out[:, 1:].reshape(points.shape)
 
+    def forget(self) -> None:
+        """Drop the device copies of the data: the next call copies them again. Called at the
+        start of every run and before every direct call, since the caller may have changed
+        the arrays in place since (and ``device_put`` may or may not share their memory)."""
+        self._args, self._placed = (), ()
+
     def _placed_args(self, args: tuple) -> tuple:
-        """``args`` with their NumPy arrays copied to JAX's device once, not at every call
-        (the data of a run are the same arrays call after call)."""
+        """``args`` with their NumPy arrays copied to JAX's device once a run, not at every
+        call (the data of a run are the same arrays call after call; see :meth:`forget`)."""
         if len(args) == len(self._args) and all(
             a is b for a, b in zip(args, self._args, strict=True)
         ):

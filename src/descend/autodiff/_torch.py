@@ -25,6 +25,11 @@ class Engine:
         self._args: tuple = ()  # the last arguments converted, and their tensors
         self._tensors: tuple = ()
 
+    def forget(self) -> None:
+        """Drop the tensors made from the data: the next call makes them again (at the start
+        of every run and before every direct call, as the arrays may have changed since)."""
+        self._args, self._tensors = (), ()
+
     def _converted(self, args: tuple) -> tuple:
         if len(args) == len(self._args) and all(
             a is b for a, b in zip(args, self._args, strict=True)
