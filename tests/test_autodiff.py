@@ -208,6 +208,12 @@ def test_public_building_blocks_work_with_check_grad():
     assert relative(grad, _wavy_grad(x)) <= 1e-14
 
 
+def test_check_grad_of_a_jax_gradient_differences_in_float64():
+    fun = rosenbrock_in(library("jax"))
+    g = descend.autodiff.gradient(fun, "jax")
+    assert descend.check_grad(fun, g, np.array([-1.2, 1.0, 0.5])) < 1e-8
+
+
 # ------------------------------------------------------------------------------ the sweep
 
 
