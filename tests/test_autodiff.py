@@ -255,6 +255,37 @@ def test_jax_sweep_from_a_float_and_one_that_branches_on_x():
     np.testing.assert_allclose(table.x[0], np.array([1.0, 2.0]) * 0.8**5, rtol=1e-14)
 
 
+def test_jax_takes_ints_as_sizes_and_containers_of_arrays_as_data():
+    jnp = library("jax")
+    g = descend.autodiff.gradient(lambda x, n: jnp.sum(x[:n] ** 2), "jax")
+    res = descend.minimize(g.fun, np.ones(3), grad=g, args=(2,), learning_rate=0.25, max_iter=1)
+    np.testing.assert_array_equal(res.x, [0.5, 0.5, 1.0])
+    assert g._engine.jitted  # the int is a constant of the compiled code, not a reason to drop jit
+    table = descend.sweep(
+        g.fun, np.ones(3), learning_rate=[0.25, 0.5], n_iter=1, grad=g, args=(2,)
+    )
+    assert table.vectorised
+    np.testing.assert_array_equal(table.x, [[0.5, 0.5, 1.0], [0.0, 0.0, 1.0]])
+
+    def fun(x, data, weights, names):
+        assert names == ("a", "b")  # a hashable argument: held fixed
+        return jnp.sum(weights["w"] * (x - data[0]) ** 2) + data[1]
+
+    data, weights = [np.full(2, 3.0), 1.0], {"w": np.ones(2)}
+    g = descend.autodiff.gradient(fun, "jax")
+    np.testing.assert_array_equal(g(np.zeros(2), data, weights, ("a", "b")), [-6.0, -6.0])
+    res = descend.minimize(fun, np.zeros(2), grad=g, args=(data, weights, ("a", "b")),
+                           learning_rate=0.5, max_iter=1)  # fmt: skip
+    np.testing.assert_array_equal(res.x, [3.0, 3.0])
+
+
+def test_jax_names_an_argument_it_can_neither_trace_nor_hold_fixed():
+    jnp = library("jax")
+    with pytest.raises(descend.AutodiffError, match=r"args\[1\] of fun, a list, is neither"):
+        descend.minimize(lambda x, a, names: jnp.sum(x**2), np.ones(2), grad="jax",
+                         args=(np.ones(2), ["a", "b"]))  # fmt: skip
+
+
 # ------------------------------------------------------------------------ clear errors
 
 

@@ -27,6 +27,9 @@ backend             how, and what is refused (:class:`descend.AutodiffError`)
                     computes in float32 anywhere on its way from x is refused, naming the
                     line; so are NumPy calls on x and assignments into x. A function whose
                     Python code branches on the values of x is differentiated without jit.
+                    Arrays and floats among ``args``, and lists, tuples and dicts of them,
+                    are traced; Python ints and bools (sizes, indices, switches) and other
+                    hashable values are constants of the compiled code.
                     In :func:`descend.sweep` the function is ``vmap``-ed: all the runs
                     advance as one array.
 ``"torch"``         ``torch.autograd`` on a float64 tensor x (data arrays go in as tensors);
