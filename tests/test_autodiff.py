@@ -286,6 +286,47 @@ def test_jax_names_an_argument_it_can_neither_trace_nor_hold_fixed():
                          args=(np.ones(2), ["a", "b"]))  # fmt: skip
 
 
+def test_torch_takes_float32_reversed_and_byte_swapped_data():
+    library("torch")
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(20, 3))
+    y = X @ np.array([1.0, 2.0, 3.0])
+
+    def loss(w, X, y):
+        return ((X @ w - y) ** 2).mean()
+
+    def by_hand(w, X, y):
+        X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
+        return 2.0 * X.T @ (X @ w - y) / len(y)
+
+    w = np.array([0.5, -1.0, 2.0])
+    g = descend.autodiff.gradient(loss, "torch")
+    for data in [(X.astype(np.float32), y), (X[::-1], y[::-1]), (X.astype(">f8"), y)]:
+        np.testing.assert_allclose(g(w, *data), by_hand(w, *data), rtol=1e-12)
+    res = descend.minimize(loss, np.zeros(3), grad="torch", data=(X.astype(np.float32), y),
+                           max_iter=3)  # fmt: skip
+    assert res.gradient == "torch" and res.nit == 3
+
+
+def test_torch_explains_what_fails_in_the_backward_pass():
+    torch = library("torch")
+
+    def changes_in_place(x):
+        y = torch.exp(x)
+        y.add_(1.0)
+        return y.sum()
+
+    def apart_from_x(x):
+        w = torch.ones(2, dtype=torch.float64, requires_grad=True)
+        return (2.0 * w).sum()
+
+    g = descend.autodiff.gradient(changes_in_place, "torch")
+    with pytest.raises(descend.AutodiffError, match=r"in place after using it.*y = y \+ 1"):
+        g(np.ones(2))
+    with pytest.raises(descend.AutodiffError, match="does not depend on x"):
+        descend.autodiff.gradient(apart_from_x, "torch")(np.ones(2))
+
+
 # ------------------------------------------------------------------------ clear errors
 
 

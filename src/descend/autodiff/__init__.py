@@ -32,7 +32,8 @@ backend             how, and what is refused (:class:`descend.AutodiffError`)
                     hashable values are constants of the compiled code.
                     In :func:`descend.sweep` the function is ``vmap``-ed: all the runs
                     advance as one array.
-``"torch"``         ``torch.autograd`` on a float64 tensor x (data arrays go in as tensors);
+``"torch"``         ``torch.autograd`` on a float64 tensor x (data arrays go in as tensors,
+                    floating ones as float64);
                     ``fun`` must return a float64 tensor of one number computed from x: a
                     float, a NumPy value, several numbers, a detached result are refused.
 ``"autograd"``      ``autograd.value_and_grad``; what autograd cannot follow (assignment into
