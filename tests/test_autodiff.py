@@ -327,6 +327,25 @@ def test_torch_explains_what_fails_in_the_backward_pass():
         descend.autodiff.gradient(apart_from_x, "torch")(np.ones(2))
 
 
+def test_autograd_takes_one_number_in_an_array():
+    anp = library("autograd")
+    g = descend.autodiff.gradient(lambda x: anp.sum(x**2, keepdims=True), "autograd")
+    value, grad = g.value_and_grad(np.array([1.0, 2.0]))
+    assert value == 5.0 and type(value) is float
+    np.testing.assert_array_equal(grad, [2.0, 4.0])
+
+
+@pytest.mark.parametrize("backend", ["jax", "autograd"])
+def test_a_function_returning_none_is_refused(backend):
+    library(backend)
+
+    def forgot_return(x):
+        x**2
+
+    with pytest.raises(descend.AutodiffError, match="fun returned None; it must return one"):
+        descend.autodiff.gradient(forgot_return, backend)(np.ones(2))
+
+
 # ------------------------------------------------------------------------ clear errors
 
 

@@ -7,7 +7,7 @@ import os
 
 import numpy as np
 
-from descend.autodiff._common import require, where
+from descend.autodiff._common import require, returned_none, where
 from descend.errors import AutodiffError
 
 #: The floating types narrower than float64 that a run must never compute in.
@@ -50,7 +50,10 @@ class Engine:
         fun, jnp = self.fun, self.jnp
 
         def scalar(x, *args):
-            out = jnp.asarray(fun(x, *args))
+            out = fun(x, *args)
+            if out is None:
+                raise returned_none()
+            out = jnp.asarray(out)
             if out.size != 1:
                 raise AutodiffError(
                     f"fun must return one number, but returned an array of shape {out.shape}"
