@@ -154,25 +154,47 @@ def test_every_optimizer_follows_the_hand_written_path(rosen, optimizer):
 
 
 def test_f_and_the_gradient_at_one_point_cost_one_evaluation():
-    calls = []
+    real_points = []
 
     def fun(x):
-        calls.append(1)
+        if np.isrealobj(x):  # the backend's one evaluation at a point starts with f itself
+            real_points.append(x.tobytes())
         return np.sum(np.sin(x) ** 2)
 
     g = descend.autodiff.gradient(fun, "complex-step", verify=False)
+    res = descend.minimize(fun, np.array([0.1, 0.2, 0.3]), grad=g, max_iter=5)
+    assert res.nfev >= 5 and res.ngev >= 5
+    assert len(real_points) == len(set(real_points))  # never twice at one point in a run
+    # outside a run nothing is kept: each direct call evaluates afresh
     x = np.array([0.1, 0.2, 0.3])
+    before = len(real_points)
     g.value(x)
-    first = len(calls)
-    assert first == 1 + x.size  # the real value, then a complex step per coordinate
-    g(x)
-    g(x.copy())  # the same bits: the kept result
-    assert len(calls) == first
-    g(x + 1e-9)
-    assert len(calls) == 2 * first
     grad = g(x)
-    grad[0] = 99.0  # the caller's copy: the kept gradient stays as it was
+    assert len(real_points) == before + 2
+    grad[0] = 99.0  # the caller's copy
     assert g(x)[0] != 99.0
+
+
+@pytest.mark.parametrize("backend", ["jax", "torch", "autograd", "complex-step"])
+def test_data_changed_in_place_are_read_afresh(backend):
+    m = library(backend)
+
+    def fun(w, y):
+        return m.sum((w - y) ** 2)
+
+    g = descend.autodiff.gradient(fun, backend)
+    y = np.ones(1000)
+    g(np.zeros(1000), y)
+    y[:] = 5.0
+    np.testing.assert_array_equal(g(np.full(1000, 0.5), y)[:2], [-9.0, -9.0])
+    assert g.value(np.zeros(1000), y) == 25_000.0
+    # a warm start with the same Gradient after the data changed in place moves to them
+    y = np.ones(3)
+    first = descend.minimize(fun, np.zeros(3), grad=g, args=(y,), learning_rate=0.5)
+    np.testing.assert_allclose(first.x, 1.0)
+    y[:] = 5.0
+    second = descend.minimize(fun, first.x, grad=g, args=(y,), learning_rate=0.5)
+    np.testing.assert_allclose(second.x, 5.0)
 
 
 def test_public_building_blocks_work_with_check_grad():
@@ -184,6 +206,12 @@ def test_public_building_blocks_work_with_check_grad():
     value, grad = descend.autodiff.value_and_grad(fun, "complex-step")(x)
     assert value == pytest.approx(fun(x), rel=1e-15)
     assert relative(grad, _wavy_grad(x)) <= 1e-14
+
+
+def test_check_grad_of_a_jax_gradient_differences_in_float64():
+    fun = rosenbrock_in(library("jax"))
+    g = descend.autodiff.gradient(fun, "jax")
+    assert descend.check_grad(fun, g, np.array([-1.2, 1.0, 0.5])) < 1e-8
 
 
 # ------------------------------------------------------------------------------ the sweep
@@ -225,6 +253,97 @@ def test_jax_sweep_from_a_float_and_one_that_branches_on_x():
     table = descend.sweep(branchy, [1.0, 2.0], learning_rate=[0.1, 0.2], n_iter=5, grad="jax")
     assert not table.vectorised
     np.testing.assert_allclose(table.x[0], np.array([1.0, 2.0]) * 0.8**5, rtol=1e-14)
+
+
+def test_jax_takes_ints_as_sizes_and_containers_of_arrays_as_data():
+    jnp = library("jax")
+    g = descend.autodiff.gradient(lambda x, n: jnp.sum(x[:n] ** 2), "jax")
+    res = descend.minimize(g.fun, np.ones(3), grad=g, args=(2,), learning_rate=0.25, max_iter=1)
+    np.testing.assert_array_equal(res.x, [0.5, 0.5, 1.0])
+    assert g._engine.jitted  # the int is a constant of the compiled code, not a reason to drop jit
+    table = descend.sweep(
+        g.fun, np.ones(3), learning_rate=[0.25, 0.5], n_iter=1, grad=g, args=(2,)
+    )
+    assert table.vectorised
+    np.testing.assert_array_equal(table.x, [[0.5, 0.5, 1.0], [0.0, 0.0, 1.0]])
+
+    def fun(x, data, weights, names):
+        assert names == ("a", "b")  # a hashable argument: held fixed
+        return jnp.sum(weights["w"] * (x - data[0]) ** 2) + data[1]
+
+    data, weights = [np.full(2, 3.0), 1.0], {"w": np.ones(2)}
+    g = descend.autodiff.gradient(fun, "jax")
+    np.testing.assert_array_equal(g(np.zeros(2), data, weights, ("a", "b")), [-6.0, -6.0])
+    res = descend.minimize(fun, np.zeros(2), grad=g, args=(data, weights, ("a", "b")),
+                           learning_rate=0.5, max_iter=1)  # fmt: skip
+    np.testing.assert_array_equal(res.x, [3.0, 3.0])
+
+
+def test_jax_names_an_argument_it_can_neither_trace_nor_hold_fixed():
+    jnp = library("jax")
+    with pytest.raises(descend.AutodiffError, match=r"args\[1\] of fun, a list, is neither"):
+        descend.minimize(lambda x, a, names: jnp.sum(x**2), np.ones(2), grad="jax",
+                         args=(np.ones(2), ["a", "b"]))  # fmt: skip
+
+
+def test_torch_takes_float32_reversed_and_byte_swapped_data():
+    library("torch")
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(20, 3))
+    y = X @ np.array([1.0, 2.0, 3.0])
+
+    def loss(w, X, y):
+        return ((X @ w - y) ** 2).mean()
+
+    def by_hand(w, X, y):
+        X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
+        return 2.0 * X.T @ (X @ w - y) / len(y)
+
+    w = np.array([0.5, -1.0, 2.0])
+    g = descend.autodiff.gradient(loss, "torch")
+    for data in [(X.astype(np.float32), y), (X[::-1], y[::-1]), (X.astype(">f8"), y)]:
+        np.testing.assert_allclose(g(w, *data), by_hand(w, *data), rtol=1e-12)
+    res = descend.minimize(loss, np.zeros(3), grad="torch", data=(X.astype(np.float32), y),
+                           max_iter=3)  # fmt: skip
+    assert res.gradient == "torch" and res.nit == 3
+
+
+def test_torch_explains_what_fails_in_the_backward_pass():
+    torch = library("torch")
+
+    def changes_in_place(x):
+        y = torch.exp(x)
+        y.add_(1.0)
+        return y.sum()
+
+    def apart_from_x(x):
+        w = torch.ones(2, dtype=torch.float64, requires_grad=True)
+        return (2.0 * w).sum()
+
+    g = descend.autodiff.gradient(changes_in_place, "torch")
+    with pytest.raises(descend.AutodiffError, match=r"in place after using it.*y = y \+ 1"):
+        g(np.ones(2))
+    with pytest.raises(descend.AutodiffError, match="does not depend on x"):
+        descend.autodiff.gradient(apart_from_x, "torch")(np.ones(2))
+
+
+def test_autograd_takes_one_number_in_an_array():
+    anp = library("autograd")
+    g = descend.autodiff.gradient(lambda x: anp.sum(x**2, keepdims=True), "autograd")
+    value, grad = g.value_and_grad(np.array([1.0, 2.0]))
+    assert value == 5.0 and type(value) is float
+    np.testing.assert_array_equal(grad, [2.0, 4.0])
+
+
+@pytest.mark.parametrize("backend", ["jax", "autograd"])
+def test_a_function_returning_none_is_refused(backend):
+    library(backend)
+
+    def forgot_return(x):
+        x**2
+
+    with pytest.raises(descend.AutodiffError, match="fun returned None; it must return one"):
+        descend.autodiff.gradient(forgot_return, backend)(np.ones(2))
 
 
 # ------------------------------------------------------------------------ clear errors

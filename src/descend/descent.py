@@ -520,7 +520,9 @@ def _choose_grad(fun, grad):
     if grad is None:
         return fun, carried, "numeric" if carried is None else "analytic"
     if isinstance(grad, autodiff.Gradient):
-        return (grad.value if grad.fun is fun else fun), grad, grad.backend
+        # a copy of the caller's Gradient for this run: its cache lives as long as the run
+        run = grad._for_run()
+        return (run.value if grad.fun is fun else fun), run, grad.backend
     if isinstance(grad, str):
         if grad == "numeric":
             return fun, None, "numeric"
@@ -531,7 +533,7 @@ def _choose_grad(fun, grad):
             if grad is None:  # plain NumPy code: central differences, and the result says so
                 return fun, None, "numeric"
         if grad in autodiff.BACKENDS:
-            found = autodiff.Gradient(fun, grad)
+            found = autodiff.Gradient(fun, grad)._for_run()
             return found.value, found, grad
         raise ValueError(f"Invalid grad: {grad!r}; expected {_GRAD_CHOICES}")
     if not callable(grad):

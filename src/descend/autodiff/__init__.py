@@ -27,9 +27,13 @@ backend             how, and what is refused (:class:`descend.AutodiffError`)
                     computes in float32 anywhere on its way from x is refused, naming the
                     line; so are NumPy calls on x and assignments into x. A function whose
                     Python code branches on the values of x is differentiated without jit.
+                    Arrays and floats among ``args``, and lists, tuples and dicts of them,
+                    are traced; Python ints and bools (sizes, indices, switches) and other
+                    hashable values are constants of the compiled code.
                     In :func:`descend.sweep` the function is ``vmap``-ed: all the runs
                     advance as one array.
-``"torch"``         ``torch.autograd`` on a float64 tensor x (data arrays go in as tensors);
+``"torch"``         ``torch.autograd`` on a float64 tensor x (data arrays go in as tensors,
+                    floating ones as float64);
                     ``fun`` must return a float64 tensor of one number computed from x: a
                     float, a NumPy value, several numbers, a detached result are refused.
 ``"autograd"``      ``autograd.value_and_grad``; what autograd cannot follow (assignment into
@@ -50,9 +54,10 @@ backend             how, and what is refused (:class:`descend.AutodiffError`)
                     the start.
 ==================  ===========================================================================
 
-f and the gradient come from one call of the backend and are kept for the point they were
-computed at: the loop asks for f, then for the gradient at the same x, and pays for one
-evaluation.
+f and the gradient come from one call of the backend. Within a run they are kept for the
+point they were computed at: the loop asks for f, then for the gradient at the same x, and
+pays for one evaluation. Nothing is kept from one run to the next, or between direct calls
+of a :class:`Gradient`: data arrays changed in place between them are read afresh.
 
 On a CPU, JAX hands every call to a thread of its own and waits for it, which costs tens of
 microseconds a call, more than a small function takes to run, and descent waits for every
@@ -171,9 +176,12 @@ def _name(fun) -> str:
 class Gradient:
     """The gradient of ``fun`` by one backend, with f alongside: made by :func:`gradient`.
 
-    Calling it gives the gradient; :meth:`value` and :meth:`value_and_grad` give f too. The
-    last point's f and gradient are kept: asking for the other one at the same x (the same
-    bits, the same arguments) costs nothing.
+    Calling it gives the gradient; :meth:`value` and :meth:`value_and_grad` give f too. Each
+    direct call evaluates ``fun`` afresh, so data arrays changed in place are always seen.
+    A run of :func:`descend.minimize` (or a sweep) works on a copy of its own that keeps the
+    last point's f and gradient, so that the loop's "f, then the gradient at the same x"
+    costs one evaluation; the copy is made anew, and JAX's copies of the data refreshed, at
+    the start of every run.
 
     Parameters
     ----------
@@ -199,15 +207,35 @@ class Gradient:
         self.fun, self.backend = fun, _check_backend(backend)
         self._options = (h, verify)
         self._engine = _engine(fun, self.backend, h, verify)
+        self._in_run = False
         self._forget()
 
     def _forget(self) -> None:
         self._key: tuple | None = None
         self._args: tuple = ()
         self._value = self._grad = None
-        self._batch_key: tuple | None = None
-        self._batch_args: tuple = ()
-        self._batch = None
+        # the engines that copy data arrays (JAX to its device, torch to float64 tensors) keep
+        # those copies, by the arrays' identity, until told to read them again
+        refresh = getattr(self._engine, "forget", None)
+        if refresh is not None:
+            refresh()
+
+    def _for_run(self) -> Gradient:
+        """A copy for one run, sharing the backend (JAX's compiled functions), with a cache
+        of its own.
+
+        Why a copy per run: results keyed on x and on the identity of the data arrays are
+        sound only while those arrays cannot change, which holds for one run (its arguments
+        are fixed) but not across runs or direct calls, between which the caller may change
+        the data in place. Keeping the cache, and the engine's copies of the data, for the
+        run only gives the loop its one evaluation per point, and JAX its one copy of the
+        data per run, without ever serving a stale result.
+        """
+        run = object.__new__(Gradient)
+        run.__dict__.update(self.__dict__)
+        run._in_run = True
+        run._forget()
+        return run
 
     # ------------------------------------------------------------------------ calls
 
@@ -218,7 +246,7 @@ class Gradient:
         return value, (float(grad) if grad.ndim == 0 else grad.copy())
 
     def value(self, x, *args) -> float:
-        """f at ``x``, as a float (its gradient is kept for the next call at ``x``)."""
+        """f at ``x``, as a float."""
         return self._both(x, args)[0]
 
     def __call__(self, x, *args):
@@ -229,7 +257,9 @@ class Gradient:
     def _both(self, x, args):
         point = as_point(x)
         key = (point.shape, point.tobytes())
-        if key == self._key and _same(args, self._args):
+        if not self._in_run:
+            self._forget()  # a direct call: the data may have changed since the last one
+        elif key == self._key and _same(args, self._args):
             return self._value, self._grad
         value, grad = self._engine.value_and_grad(point, args)
         grad = np.asarray(grad, dtype=float)
@@ -244,13 +274,14 @@ class Gradient:
         batched = getattr(self._engine, "batched_value_and_grad", None)
         if batched is None:
             return None
+        self._forget()  # a sweep is a run: its data are read afresh, then kept for it
+        kept: list = [None, (), None]  # the last batch's key, arguments and results
 
         def both(X, args):
             key = (X.shape, X.tobytes())
-            if key != self._batch_key or not _same(args, self._batch_args):
-                self._batch = batched(np.asarray(X, dtype=float), args)
-                self._batch_key, self._batch_args = key, args
-            return self._batch
+            if key != kept[0] or not _same(args, kept[1]):
+                kept[:] = key, args, batched(np.asarray(X, dtype=float), args)
+            return kept[2]
 
         def values(X, *args):
             return both(X, args)[0]

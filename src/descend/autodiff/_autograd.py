@@ -6,7 +6,7 @@ import warnings
 
 import numpy as np
 
-from descend.autodiff._common import require, where
+from descend.autodiff._common import require, returned_none, where
 from descend.errors import AutodiffError
 
 #: What autograd cannot trace, by the words of the error it meets: what fun did, and how to
@@ -51,7 +51,14 @@ class Engine:
         self.tracer = require("autograd.tracer", "autograd")
         self.autograd = autograd
         self.fun = fun
-        self.both = autograd.value_and_grad(fun)
+
+        def checked(x, *args):
+            out = fun(x, *args)
+            if out is None:
+                raise returned_none()
+            return out
+
+        self.both = autograd.value_and_grad(checked)
 
     def value_and_grad(self, point: np.ndarray, args: tuple):
         x = float(point) if point.ndim == 0 else point
@@ -77,7 +84,8 @@ class Engine:
                 f"fun returned a {dtype} value; descend differentiates in float64: "
                 + (f"remove the cast to {dtype}" if dtype.kind == "f" else "return a real float")
             )
-        return float(value), np.asarray(grad, dtype=float).reshape(point.shape)
+        # one number in an array of shape (1,) or (1, 1) is one number, as for the others
+        return float(np.reshape(value, ())), np.asarray(grad, dtype=float).reshape(point.shape)
 
     def _translated(self, err: BaseException) -> BaseException:
         text = str(err)

@@ -20,6 +20,15 @@ INSTALL = {
 }
 
 
+def returned_none() -> Exception:
+    """The error for a fun that returned None (a forgotten ``return``, most often)."""
+    from descend.errors import AutodiffError
+
+    return AutodiffError(
+        "fun returned None; it must return one number (is its return statement missing?)"
+    )
+
+
 def require(module: str, backend: str):
     """Import ``module`` for ``grad=backend``, or raise an ImportError naming what to
     install. Imported here, on first use, so that ``import descend`` loads none of them."""

@@ -7,7 +7,7 @@ import os
 
 import numpy as np
 
-from descend.autodiff._common import require, where
+from descend.autodiff._common import require, returned_none, where
 from descend.errors import AutodiffError
 
 #: The floating types narrower than float64 that a run must never compute in.
@@ -50,7 +50,10 @@ class Engine:
         fun, jnp = self.fun, self.jnp
 
         def scalar(x, *args):
-            out = jnp.asarray(fun(x, *args))
+            out = fun(x, *args)
+            if out is None:
+                raise returned_none()
+            out = jnp.asarray(out)
             if out.size != 1:
                 raise AutodiffError(
                     f"fun must return one number, but returned an array of shape {out.shape}"
@@ -101,35 +104,54 @@ class Engine:
         out = self._call(points, args, batched=True)
         return out[:, 0], out[:, 1:].reshape(points.shape)
 
+    def forget(self) -> None:
+        """Drop the device copies of the data: the next call copies them again. Called at the
+        start of every run and before every direct call, since the caller may have changed
+        the arrays in place since (and ``device_put`` may or may not share their memory)."""
+        self._args, self._placed = (), ()
+
     def _placed_args(self, args: tuple) -> tuple:
-        """``args`` with their NumPy arrays copied to JAX's device once, not at every call
-        (the data of a run are the same arrays call after call)."""
+        """``args`` with their NumPy arrays copied to JAX's device once a run, not at every
+        call (the data of a run are the same arrays call after call; see :meth:`forget`)."""
         if len(args) == len(self._args) and all(
             a is b for a, b in zip(args, self._args, strict=True)
         ):
             return self._placed
-        put = self.jax.device_put
-        placed = tuple(put(a) if isinstance(a, np.ndarray) else a for a in args)
+        jax = self.jax
+
+        def put(leaf):
+            return jax.device_put(leaf) if isinstance(leaf, np.ndarray) else leaf
+
+        # the arrays inside a list, tuple or dict of data are placed too (a static
+        # argument holds none: see _static)
+        placed = tuple(jax.tree_util.tree_map(put, a) for a in args)
         self._args, self._placed = args, placed
         return placed
 
     def _call(self, point, args, batched):
         jax = self.jax
-        static = tuple(i for i, a in enumerate(args, start=1) if not _traced(a, jax))
+        static = _static(args, jax)
         with self.x64(True):
             try:
                 if not self._checked:
                     self._check(point[0] if batched else point, args, static)
                 args = self._placed_args(args)
                 return np.asarray(self._function(static, batched, len(args))(point, *args))
-            except jax.errors.ConcretizationTypeError as err:
-                if not self.jitted:
+            except (TypeError, IndexError) as err:
+                if not (self.jitted and self._needs_values(err)):
                     raise self._translated(err) from None
-                # Python branching on the values of x: JAX's grad can follow it, jit cannot
+                # Python code that needs the values of x, or of a data array (a branch, a
+                # size): JAX's grad can follow it, jit cannot, as jit traces the data too
                 self.jitted = False
                 return self._call(point, args, batched)
-            except (jax.errors.TracerArrayConversionError, TypeError) as err:
-                raise self._translated(err) from None
+
+    def _needs_values(self, err: BaseException) -> bool:
+        """Whether ``err`` is JAX saying that Python code needed a traced value as a number
+        (a branch, ``int()``, a slice bound)."""
+        errors = self.jax.errors
+        if isinstance(err, errors.ConcretizationTypeError | errors.TracerIntegerConversionError):
+            return True
+        return isinstance(err, IndexError) and "must be static" in str(err)
 
     def _check(self, point, args, static) -> None:
         """Refuse a function that computes in float32 anywhere on its way from x (read once,
@@ -137,8 +159,10 @@ class Engine:
         self._checked = True
         try:
             closed = self.jax.make_jaxpr(self._scalar(), static_argnums=static)(point, *args)
-        except self.jax.errors.ConcretizationTypeError:
-            return  # branches on x: only its output's type can be checked, as it is
+        except (TypeError, IndexError) as err:
+            if self._needs_values(err):
+                return  # needs values: only its output's type can be checked, as it is
+            raise
         narrow = _narrow_from_x(closed.jaxpr)
         if narrow is not None:
             eqn, dtype = narrow
@@ -158,10 +182,11 @@ class Engine:
                 f"fun hands x to NumPy{at}; under grad='jax' write it with jax.numpy "
                 "(import jax.numpy as jnp; jnp.sin(x), not np.sin(x))"
             )
-        if isinstance(err, self.jax.errors.ConcretizationTypeError):
+        if self._needs_values(err):  # without jit, only x is traced: it is x
             return AutodiffError(
-                f"fun needs x as a Python number (float(x), int(x), math.sin(x)){at}; JAX "
-                "cannot differentiate through that: use jax.numpy functions on x"
+                f"fun needs x as a Python number (float(x), int(x), math.sin(x), a slice or "
+                f"size computed from x){at}; JAX cannot differentiate through that: use "
+                "jax.numpy functions on x"
             )
         if "immutable" in text or "item assignment" in text:
             return AutodiffError(
@@ -221,9 +246,41 @@ def _jaxlib():
     return () if found is None else (found,)
 
 
+def _static(args: tuple, jax) -> tuple:
+    """The positions (x is 0) of the arguments that go into the compiled function as
+    constants of it, not as arrays it traces.
+
+    Arrays and floats, and lists, tuples and dicts of them, are traced: new data of the same
+    shapes reuse the compiled code. Python ints and bools are constants, since code uses them
+    as sizes, indices and switches, which JAX needs as numbers (a run's arguments are fixed,
+    so this compiles once); so is anything else hashable (a string, a function, None). An
+    argument that is neither is refused here, rather than by a ValueError from JAX.
+    """
+    static = []
+    for i, value in enumerate(args, start=1):
+        if _traced(value, jax):
+            continue
+        try:
+            hash(value)
+        except TypeError:
+            raise AutodiffError(
+                f"args[{i - 1}] of fun, a {type(value).__name__}, is neither arrays and numbers "
+                "(which JAX traces) nor hashable (which JAX can hold fixed in the compiled "
+                "code): pass its arrays as a list, tuple or dict of arrays, or make it a "
+                "tuple of its values"
+            ) from None
+        static.append(i)
+    return tuple(static)
+
+
 def _traced(value, jax) -> bool:
-    """Whether an argument of fun goes into the compiled function as an array (numbers and
-    arrays) or as a constant of it (anything else: a string, a function, None)."""
+    """Whether an argument of fun goes into the compiled function as arrays: an array, a
+    number other than a Python int or bool, or a container whose leaves are all those."""
+    if isinstance(value, bool | int):
+        return False
+    if isinstance(value, list | tuple | dict):
+        leaves = jax.tree_util.tree_leaves(value)
+        return bool(leaves) and all(_traced(leaf, jax) for leaf in leaves)
     return isinstance(value, np.ndarray | np.generic | numbers.Number | jax.Array)
 
 

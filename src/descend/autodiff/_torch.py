@@ -12,9 +12,11 @@ class Engine:
     """The value and gradient of ``fun`` by PyTorch.
 
     x goes in as a float64 tensor that requires its gradient (0-d for a number); NumPy arrays
-    among the arguments (the data) go in as tensors of their own type, sharing the memory of
-    writable ones. ``fun`` must return a float64 tensor holding one number, computed from x
-    by torch operations.
+    among the arguments (the data) go in as tensors, floating ones as float64 (descend
+    computes in float64, and torch refuses to mix float32 data with a float64 x), others of
+    their own type, each contiguous and in the machine's byte order, as torch needs.
+    ``fun`` must return a float64 tensor holding one number, computed from x by torch
+    operations.
     """
 
     name = "torch"
@@ -25,20 +27,30 @@ class Engine:
         self._args: tuple = ()  # the last arguments converted, and their tensors
         self._tensors: tuple = ()
 
+    def forget(self) -> None:
+        """Drop the tensors made from the data: the next call makes them again (at the start
+        of every run and before every direct call, as the arrays may have changed since)."""
+        self._args, self._tensors = (), ()
+
     def _converted(self, args: tuple) -> tuple:
         if len(args) == len(self._args) and all(
             a is b for a, b in zip(args, self._args, strict=True)
         ):
             return self._tensors  # the same data as the last call: no conversion again
-        torch = self.torch
         tensors = tuple(
-            (torch.from_numpy(a) if a.flags.writeable else torch.tensor(a))
-            if isinstance(a, np.ndarray) and a.dtype != object
-            else a
-            for a in args
+            self._tensor(a) if isinstance(a, np.ndarray) and a.dtype != object else a for a in args
         )
         self._args, self._tensors = args, tensors
         return tensors
+
+    def _tensor(self, array: np.ndarray):
+        """A data array as a tensor: float64 if floating, contiguous, native byte order
+        (torch takes neither negative strides nor swapped bytes). Copied only when one of
+        those needs it; otherwise the tensor shares the array's memory."""
+        dtype = np.float64 if array.dtype.kind == "f" else array.dtype.newbyteorder("=")
+        array = np.ascontiguousarray(array, dtype=dtype)
+        torch = self.torch
+        return torch.from_numpy(array) if array.flags.writeable else torch.tensor(array)
 
     def value_and_grad(self, point: np.ndarray, args: tuple):
         torch = self.torch
@@ -47,6 +59,17 @@ class Engine:
             out = self.fun(x, *self._converted(args))
         except RuntimeError as err:
             raise self._translated(err) from None
+        self._check(out)
+        try:  # the backward pass meets what fun did wrong too (a change in place of its tensors)
+            (grad,) = torch.autograd.grad(out.reshape(()), x)
+        except RuntimeError as err:
+            raise self._translated(err) from None
+        value = float(out.detach())
+        return value, grad.detach().numpy().reshape(point.shape)
+
+    def _check(self, out) -> None:
+        """Refuse an output that is not a float64 tensor of one number computed from x."""
+        torch = self.torch
         if not isinstance(out, torch.Tensor):
             raise AutodiffError(
                 f"fun returned {type(out).__name__} {out!r}, not a torch tensor; under "
@@ -69,13 +92,21 @@ class Engine:
                 "x's tensor (.detach(), NumPy, a new tensor built from numbers), so its "
                 "gradient cannot be traced; compute it from x with torch operations"
             )
-        (grad,) = torch.autograd.grad(out.reshape(()), x)
-        value = float(out.detach())
-        return value, grad.detach().numpy().reshape(point.shape)
 
     def _translated(self, err: RuntimeError) -> BaseException:
         at = where(err, self.torch)
         text = str(err)
+        if "modified by an inplace operation" in text:
+            return AutodiffError(
+                f"fun changes a tensor in place after using it{at}, and torch needs its old "
+                "value for the gradient: write y = y + 1 instead of y.add_(1) or y += 1 (or "
+                "work on y.clone())"
+            )
+        if "appears to not have been used in the graph" in text:
+            return AutodiffError(
+                "fun's value does not depend on x as torch sees it (it was computed from other "
+                "tensors that require gradients); compute it from x with torch operations"
+            )
         if "in-place operation" in text:
             return AutodiffError(
                 f"fun changes x in place{at}; torch cannot differentiate that: work on a "
