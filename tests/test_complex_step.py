@@ -156,3 +156,24 @@ def test_a_batched_function_and_a_scalar_x():
     assert abs(scalar(2.5) - (-1.0)) <= 1e-13
     res = descend.minimize(lambda x: x**2 - 6 * x, 0.0, grad="complex-step", learning_rate=0.1)
     assert res.x == pytest.approx(3.0, abs=1e-4)
+
+
+def test_only_the_first_two_points_are_watched():
+    """The watch costs a Python call per NumPy operation: from the third point on, f runs on
+    plain complex arrays, with the same gradient."""
+    from descend.autodiff import _complex_step
+
+    kinds = []
+
+    def f(x):
+        kinds.append(type(x) is _complex_step._Stepped)
+        return np.sum(np.exp(x) * x**2)
+
+    g = descend.autodiff.gradient(f, "complex-step")
+    x = np.array([0.2, 0.4])
+    for point in range(4):
+        kinds.clear()
+        np.testing.assert_allclose(g(x), np.exp(x) * (x**2 + 2 * x), rtol=1e-14)
+        stepped = [k for k in kinds if k]
+        assert (len(stepped) == 2) if point < 2 else not stepped, point
+        x = x + 0.1
