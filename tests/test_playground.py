@@ -2,6 +2,7 @@
 offline (no request at all), its link and its Python, the served page's formulas, the
 command and the notebook object."""
 
+import contextlib
 import html
 import json
 import os
@@ -545,17 +546,80 @@ def test_a_port_in_use_is_one_line_and_exit_2():
     assert len(result.output.strip().splitlines()) == 1
 
 
-@pytest.mark.slow  # a process of its own, which takes a second to start
-def test_the_served_command_stops_cleanly_on_ctrl_c():
+def serve_in_a_group():
+    """``descend playground`` served in a process group of its own, as a terminal runs it, so
+    that a test can signal the whole group as Ctrl-C does; SIGINT is reset to its default
+    there, which a shell running the tests in the background may have set to ignored. Returns
+    the process once its formula worker has answered (and so is running)."""
     command = [sys.executable, "-m", "descend.cli", "playground", "--no-browser", "-f", "booth"]
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )  # fmt: skip
+    line = proc.stdout.readline()
+    url = re.search(r"http://127\.0\.0\.1:\d+/", line).group(0)
+    assert '"initial": "booth"' in fetch(url)[2]
+    assert "addFunction" in fetch(url + "formula.js?text=x*y")[2]
+    return proc
+
+
+def group_is_gone(group):
+    """Whether no process of ``group`` is left, waiting a few seconds for one to end."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(group, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.slow  # processes of their own, which take a second to start
+@pytest.mark.skipif(not hasattr(os, "killpg"), reason="process groups are POSIX's")
+def test_the_served_command_stops_cleanly_on_ctrl_c():
+    proc = serve_in_a_group()
     try:
-        line = proc.stdout.readline()
-        url = re.search(r"http://127\.0\.0\.1:\d+/", line).group(0)
-        assert '"initial": "booth"' in fetch(url)[2]
-        proc.send_signal(signal.SIGINT)
+        os.killpg(proc.pid, signal.SIGINT)  # the server and its formula worker, as Ctrl-C does
         out, err = proc.communicate(timeout=20)
     finally:
-        proc.kill()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
     assert proc.returncode == 0, err
-    assert "stopped" in out and "Traceback" not in err
+    assert "stopped" in out and err == ""  # no traceback from the worker either
+    assert group_is_gone(proc.pid)  # the server reaped its worker
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not hasattr(os, "killpg"), reason="process groups are POSIX's")
+def test_the_formula_worker_ends_quietly_when_the_server_is_killed():
+    proc = serve_in_a_group()
+    try:
+        proc.terminate()  # the server alone dies, with no chance to stop its worker
+        # the worker shares the server's stderr: communicate returns once it has ended too
+        err = proc.communicate(timeout=20)[1]
+    finally:
+        with contextlib.suppress(ProcessLookupError):  # whatever is left of the group
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == -signal.SIGTERM
+    assert err == "", err
+
+
+@pytest.mark.slow  # a process of its own
+def test_a_script_may_serve_the_playground_without_a_main_guard(tmp_path):
+    # the formula worker is a fresh interpreter, which does not import the script again
+    program = tmp_path / "serve.py"
+    program.write_text(
+        "from descend.playground.server import PlaygroundServer\n"
+        "server = PlaygroundServer()\n"
+        "print(server.worker.script('x*y')[:30])\n"
+        "server.server_close()\n",
+        encoding="utf-8",
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    done = subprocess.run(
+        [sys.executable, str(program)], capture_output=True, text=True, timeout=60, env=env,
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "descendPlayground.addFunction(\n" and done.stderr == ""
