@@ -171,6 +171,17 @@ def test_the_engine_takes_descend_minimize_paths_everywhere(browser):
     assert_same_runs(browser, cases)
 
 
+@pytest.mark.slow
+def test_paths_that_magnify_last_bit_differences_still_end_alike(browser):
+    # The page's gradients are SymPy's derivatives, rounded otherwise than descend.functions'
+    # NumPy in the last bit; these paths magnify that (L-BFGS on Rosenbrock to about 3e-10,
+    # as the module's docstring says) but stop at the same iteration for the same reason.
+    cases = [
+        case(f, name, {}) for f in ("rosenbrock", "goldstein_price") for name in ("lbfgs", "cg")
+    ]
+    assert_same_runs(browser, cases, rtol=1e-9)
+
+
 def test_the_page_stops_where_descend_stops_and_says_why(browser):
     cases = [
         case("booth", "gd", {"learning_rate": 0.3}),  # diverges at iteration 9

@@ -12,8 +12,13 @@ Everything is computed in the page. Each function's value and exact gradient are
 JavaScript when the page is made (:mod:`descend.playground.javascript`, from SymPy), and the
 optimizers, the strong-Wolfe line search and the descent loop are ported operation for
 operation (``assets/engine.js``), so that a path in the page is the path
-:func:`descend.minimize` takes, to rounding (about 1e-14 where a library rounds exp, sin, pow
-or a dot product differently; the loop stops at the same iteration for the same reason).
+:func:`descend.minimize` takes, to rounding. The rounding differs in two ways: a library may
+round exp, sin, pow or a dot product otherwise than NumPy and its BLAS; and the page's
+gradients are SymPy's derivatives, not the hand-written NumPy gradients of
+:mod:`descend.functions`, so they compute the same values in another order and differ in the
+last bit at many points (Rosenbrock's gradient is bit for bit the same at only about half).
+Most paths agree to about 1e-14; one that magnifies last-bit differences (L-BFGS on
+Rosenbrock from its usual start) parts from Python's by about 1e-10, relative.
 
 Formulas: :func:`page` and ``descend playground --formula TEXT`` bake formulas in, read by
 :func:`descend.formula.parse` (the one gate for text; nothing typed is ever evaluated).
