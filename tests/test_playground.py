@@ -301,6 +301,21 @@ def test_a_link_reproduces_the_runs_and_the_python_takes_the_same_paths(browser,
     assert 'optimizer="lbfgs"' not in code and "LBFGS(memory=4)" in code
 
 
+def test_a_link_asking_for_too_many_steps_or_an_infinite_gtol_is_refused(browser, page_file):
+    # a billion steps would freeze the tab; gtol=inf would be written as Python's unknown inf
+    open_page(browser, page_file.as_uri() + "#f=booth&steps=1000000000&gtol=Infinity")
+    said = browser.find_element("id", "formula-message").text
+    assert said == (
+        "The link was not read whole: steps 1000000000 is more than the page runs (100000); "
+        "gtol Infinity is not a finite number ≥ 0."
+    )
+    state = browser.execute_script("return descendPlayground.state()")
+    assert (state["steps"], state["gtol"]) == (500, 1e-5)
+    open_page(browser, page_file.as_uri() + "#f=booth&steps=100000&gtol=0")
+    state = browser.execute_script("return descendPlayground.state()")
+    assert (state["steps"], state["gtol"]) == (100000, 0)
+
+
 def test_the_python_of_a_formula_parses_it(browser, page_file):
     link = f"#f={urllib.parse.quote('formula:' + FORMULA)}&x0=1,1&steps=50&r=gd(learning_rate=0.1)"
     open_page(browser, page_file.as_uri() + link)
@@ -522,6 +537,17 @@ def test_the_command_writes_one_page(tmp_path):
     text = out.read_text(encoding="utf-8")
     assert '"initial": "himmelblau"' in text and f'"key": "formula:{FORMULA}"' in text
     assert sorted(p.name for p in tmp_path.iterdir()) == ["race.html"]
+
+
+def test_the_function_names_a_formula_however_it_is_spaced(tmp_path):
+    out = tmp_path / "race.html"
+    args = ["playground", "--out", str(out), "-f", " x^2+y**2 ", "--formula", "x^2 + y^2"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert '"initial": "formula:x^2 + y^2"' in out.read_text(encoding="utf-8")
+    # another formula is not one of them, however close
+    result = runner.invoke(app, [*args[:4], "x^2+y^3", *args[5:]])
+    assert result.exit_code == 2 and "Unknown function 'x^2+y^3'" in result.output
 
 
 @pytest.mark.parametrize(
