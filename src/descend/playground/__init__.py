@@ -101,6 +101,26 @@ def optimizer_table() -> dict:
     return table
 
 
+def _same_formula(text: str, formulas: Sequence[str]) -> str | None:
+    """The key of the formula among ``formulas`` that ``text`` writes otherwise (other
+    spacing, ``**`` for ``^``, terms in another order), or None.
+
+    Two formulas are the same when :func:`descend.formula.parse` reads them into the same
+    variables and the same SymPy expression, which SymPy keeps in one canonical form.
+    """
+    from descend.formula import FormulaError, parse
+
+    try:
+        wanted = parse(text)
+    except (FormulaError, ValueError, TypeError):  # not a formula: the caller says so
+        return None
+    for other in formulas:
+        theirs = parse(other)  # read once already for the page: it parses
+        if (theirs.variables, theirs.expr) == (wanted.variables, wanted.expr):
+            return f"formula:{other.strip()}"
+    return None
+
+
 def page(
     function: str = DEFAULT_FUNCTION, formulas: Sequence[str] = (), *, served: bool = False
 ) -> str:
@@ -110,7 +130,8 @@ def page(
     ----------
     function : str
         The function shown first: a function of the plane of :mod:`descend.functions` (see
-        :func:`descend.playground.javascript.plane_functions`) or one of ``formulas``.
+        :func:`descend.playground.javascript.plane_functions`) or one of ``formulas``, written
+        as there or otherwise (``x^2+y^2`` names ``x^2 + y^2``: the two parse alike).
     formulas : sequence of str
         Formulas of two variables to offer besides the built-in functions, each read by
         :func:`descend.formula.parse`.
@@ -136,6 +157,9 @@ def page(
     >>> text = page("booth", formulas=["(x - 1)^2 + 2*(y + 1)^2"])
     >>> '"key": "formula:(x - 1)^2 + 2*(y + 1)^2"' in text
     True
+    >>> formula = "(x - 1)^2 + 2*(y + 1)^2"
+    >>> f'"initial": "formula:{formula}"' in page("(x-1)**2+2*(y+1)^2", [formula])
+    True
     >>> page("nowhere")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
         ...
@@ -155,6 +179,8 @@ def page(
     initial = str(function).strip()
     if initial not in keys and f"formula:{initial}" in keys:
         initial = f"formula:{initial}"
+    if initial not in keys and initial not in plane_functions():
+        initial = _same_formula(initial, formulas) or initial
     if initial not in keys:
         try:
             initial = builtin(initial).key
