@@ -12,8 +12,13 @@ Everything is computed in the page. Each function's value and exact gradient are
 JavaScript when the page is made (:mod:`descend.playground.javascript`, from SymPy), and the
 optimizers, the strong-Wolfe line search and the descent loop are ported operation for
 operation (``assets/engine.js``), so that a path in the page is the path
-:func:`descend.minimize` takes, to rounding (about 1e-14 where a library rounds exp, sin, pow
-or a dot product differently; the loop stops at the same iteration for the same reason).
+:func:`descend.minimize` takes, to rounding. The rounding differs in two ways: a library may
+round exp, sin, pow or a dot product otherwise than NumPy and its BLAS; and the page's
+gradients are SymPy's derivatives, not the hand-written NumPy gradients of
+:mod:`descend.functions`, so they compute the same values in another order and differ in the
+last bit at many points (Rosenbrock's gradient is bit for bit the same at only about half).
+Most paths agree to about 1e-14; one that magnifies last-bit differences (L-BFGS on
+Rosenbrock from its usual start) parts from Python's by about 1e-10, relative.
 
 Formulas: :func:`page` and ``descend playground --formula TEXT`` bake formulas in, read by
 :func:`descend.formula.parse` (the one gate for text; nothing typed is ever evaluated).
@@ -96,6 +101,26 @@ def optimizer_table() -> dict:
     return table
 
 
+def _same_formula(text: str, formulas: Sequence[str]) -> str | None:
+    """The key of the formula among ``formulas`` that ``text`` writes otherwise (other
+    spacing, ``**`` for ``^``, terms in another order), or None.
+
+    Two formulas are the same when :func:`descend.formula.parse` reads them into the same
+    variables and the same SymPy expression, which SymPy keeps in one canonical form.
+    """
+    from descend.formula import FormulaError, parse
+
+    try:
+        wanted = parse(text)
+    except (FormulaError, ValueError, TypeError):  # not a formula: the caller says so
+        return None
+    for other in formulas:
+        theirs = parse(other)  # read once already for the page: it parses
+        if (theirs.variables, theirs.expr) == (wanted.variables, wanted.expr):
+            return f"formula:{other.strip()}"
+    return None
+
+
 def page(
     function: str = DEFAULT_FUNCTION, formulas: Sequence[str] = (), *, served: bool = False
 ) -> str:
@@ -105,7 +130,8 @@ def page(
     ----------
     function : str
         The function shown first: a function of the plane of :mod:`descend.functions` (see
-        :func:`descend.playground.javascript.plane_functions`) or one of ``formulas``.
+        :func:`descend.playground.javascript.plane_functions`) or one of ``formulas``, written
+        as there or otherwise (``x^2+y^2`` names ``x^2 + y^2``: the two parse alike).
     formulas : sequence of str
         Formulas of two variables to offer besides the built-in functions, each read by
         :func:`descend.formula.parse`.
@@ -131,6 +157,9 @@ def page(
     >>> text = page("booth", formulas=["(x - 1)^2 + 2*(y + 1)^2"])
     >>> '"key": "formula:(x - 1)^2 + 2*(y + 1)^2"' in text
     True
+    >>> formula = "(x - 1)^2 + 2*(y + 1)^2"
+    >>> f'"initial": "formula:{formula}"' in page("(x-1)**2+2*(y+1)^2", [formula])
+    True
     >>> page("nowhere")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
         ...
@@ -150,6 +179,8 @@ def page(
     initial = str(function).strip()
     if initial not in keys and f"formula:{initial}" in keys:
         initial = f"formula:{initial}"
+    if initial not in keys and initial not in plane_functions():
+        initial = _same_formula(initial, formulas) or initial
     if initial not in keys:
         try:
             initial = builtin(initial).key

@@ -12,6 +12,10 @@ the formula text of :data:`BUILTINS` (a test checks that each agrees with
 its variables renamed ``x`` and ``y``: a variable the user named ``Math`` or ``this`` cannot
 shadow anything in the code.
 
+Ackley's function alone is printed otherwise, as descend's NumPy code computes it: its value
+with ``expm1`` (the formula's ``+ 20 + e`` cancels near the minimum), and its gradient 0 at the
+origin, where SymPy's derivative is 0/0 (see :func:`_printed`).
+
 Examples
 --------
 >>> from descend.playground.javascript import compile_formula
@@ -131,7 +135,10 @@ def builtin(name: str) -> Entry:
         raise ValueError(f"Unknown function {name!r}; the playground's functions are {known}")
     fn = functions.FUNCTIONS[key]
     parsed = parse(BUILTINS[key], variables=("x", "y"))
-    value, grad = _printed(parsed)
+    if key == "ackley":
+        value, grad = _printed(parsed, value=_ackley_value(), origin_safe=True)
+    else:
+        value, grad = _printed(parsed)
     return Entry(
         key=key, label=key.replace("_", " "), formula=fn.formula, variables=("x", "y"),
         value=value, grad=grad, python=f"descend.functions.{key}",
@@ -222,8 +229,20 @@ def script_json(value) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def _printed(parsed) -> tuple[str, tuple[str, str]]:
-    """The value and the two partial derivatives of a parsed formula as JavaScript."""
+def _printed(parsed, *, value=None, origin_safe: bool = False) -> tuple[str, tuple[str, str]]:
+    """The value and the two partial derivatives of a parsed formula as JavaScript.
+
+    ``value``, a SymPy expression in real symbols ``x`` and ``y``, replaces the formula's own
+    value (see :func:`_ackley_value`).
+
+    With ``origin_safe`` (Ackley's function), each partial derivative is written as
+    ``r2 > 0 ? d : d0``, where ``r2`` is the square root's argument in it and ``d0`` is ``d``
+    without the terms that hold that root. SymPy's derivative of the cone term
+    ``exp(-b*sqrt(r2))`` is ``0/0`` at ``r2 = 0``, so the page would otherwise have a NaN
+    gradient at the origin, where :func:`descend.functions.ackley`'s gradient drops the
+    cone term (it has no limit there) and keeps the rest, which is 0 at the origin. The
+    condition is the same test ``radius > 0`` that descend's NumPy code makes.
+    """
     import sympy
     from sympy.printing.codeprinter import PrintMethodNotImplementedError
     from sympy.printing.jscode import JavascriptCodePrinter
@@ -243,6 +262,9 @@ def _printed(parsed) -> tuple[str, tuple[str, str]]:
         def _print_NegativeInfinity(self, expr):
             return "-Infinity"
 
+        def _print_expm1(self, expr):
+            return f"Math.expm1({self._print(expr.args[0])})"
+
     found = {symbol.name: symbol for symbol in parsed.expr.free_symbols}
     renamed = {
         found.get(name, sympy.Symbol(name, real=True)): sympy.Symbol(new, real=True)
@@ -250,11 +272,56 @@ def _printed(parsed) -> tuple[str, tuple[str, str]]:
     }
     printer = Printer({"strict": True})
     try:
-        value = printer.doprint(printable(parsed.expr, renamed))
-        grad = tuple(printer.doprint(printable(d, renamed)) for d in parsed.gradient)
+        if value is None:
+            value = printer.doprint(printable(parsed.expr, renamed))
+        else:
+            value = printer.doprint(printable(value, {}))
+        grad = tuple(
+            printer.doprint(_origin_safe(d, renamed) if origin_safe else printable(d, renamed))
+            for d in parsed.gradient
+        )
     except PrintMethodNotImplementedError as error:
         raise FormulaError(
             f"formula {parsed.text!r} needs a function JavaScript does not have ({error})",
             parsed.text,
         ) from None
     return value, grad
+
+
+def _origin_safe(derivative, renamed):
+    """``derivative`` in numeric form (see :func:`_printed`'s ``origin_safe``), as a SymPy
+    ``Piecewise`` that SymPy's JavaScript printer writes as a conditional expression."""
+    import sympy
+
+    from descend.formula import printable
+
+    roots = [p for p in derivative.atoms(sympy.Pow) if p.exp == sympy.Rational(1, 2)]
+    if len(roots) != 1:  # the one square root of Ackley's cone term
+        raise ValueError(f"expected one square root in {derivative}, found {len(roots)}")
+    (root,) = roots
+    rest = sympy.Add(*[t for t in sympy.Add.make_args(derivative) if not t.has(root)])
+    # Each piece is put in numeric form alone: that form is built unevaluated, which a
+    # Piecewise's (expression, condition) pairs cannot be.
+    positive = sympy.StrictGreaterThan(printable(root.base, renamed), 0)
+    return sympy.Piecewise(
+        (printable(derivative, renamed), positive),
+        (printable(rest, renamed), True),
+    )
+
+
+def _ackley_value():
+    """Ackley's value as :func:`descend.functions.ackley` computes it, with ``expm1``.
+
+    Written as the formula of :data:`BUILTINS` has it, ``… + 20 + e`` cancels near the
+    minimum: there the value is about 1e-12 and the sum's rounding errors about 4e-15, enough
+    for the line search near the origin to go another way than descend's (conjugate
+    gradients from (1, 1) stopped at iteration 2 instead of reaching gtol at 19). With
+    ``expm1`` as in NumPy, the value is exact at the origin and accurate near it.
+    """
+    import sympy
+    from sympy.codegen.cfunctions import expm1
+
+    x, y = sympy.Symbol("x", real=True), sympy.Symbol("y", real=True)
+    radius = sympy.sqrt((x**2 + y**2) / 2)
+    waves = (sympy.cos(2 * sympy.pi * x) + sympy.cos(2 * sympy.pi * y)) / 2
+    return -20 * expm1(-sympy.Rational(1, 5) * radius) - sympy.E * expm1(waves - 1)

@@ -14,7 +14,10 @@ The page loads the answer as a script, so the function arrives as code the page 
 own, and nothing in the page ever evaluates text. The formula is read by
 :func:`descend.formula.parse`, whose checks refuse anything but arithmetic and a few
 functions; SymPy's algebra on a few crafted formulas can still run for very long, so each is
-read in a worker process (:class:`FormulaWorker`) that is stopped past a time limit.
+read in a worker process (:class:`FormulaWorker`) that is stopped past a time limit. The
+worker is a fresh interpreter talking over pipes, so a script may create the server at its
+top level (no ``if __name__ == "__main__":`` needed), and Ctrl-C in a terminal stops the
+server, which then ends the worker, with nothing printed by the worker.
 
 Requests naming another host than this one are refused, so that a web page elsewhere
 cannot reach the server by pointing a name of its own at 127.0.0.1.
@@ -33,7 +36,11 @@ Examples
 
 from __future__ import annotations
 
-import multiprocessing
+import contextlib
+import json
+import queue
+import subprocess
+import sys
 import threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -48,21 +55,63 @@ TIME_LIMIT = 10.0
 MAX_QUERY = 4000
 
 
-def _work(connection) -> None:
-    """The worker process: read formulas from ``connection``, answer each with its script."""
+#: The worker's program: the parent's import path (so that it finds descend, and the same
+#: SymPy, wherever the parent found them), then :func:`_serve_formulas`.
+_WORKER = (
+    "import json, sys; sys.path[:] = json.loads(sys.argv[1]); "
+    "from descend.playground.server import _serve_formulas; _serve_formulas()"
+)
+
+
+def _serve_formulas() -> None:
+    """The worker process: read formulas from stdin, one JSON string a line, and answer each
+    on stdout with a JSON line ``["ok", script]`` or ``["error", message]``.
+
+    It ignores Ctrl-C: a terminal sends SIGINT to the whole process group, and the parent,
+    which stops on it, ends the worker by closing its stdin (or kills it). It ends quietly
+    when its stdin closes or its stdout breaks, which is how it learns that the parent has
+    gone, however the parent died.
+    """
+    import json
+    import signal
+    import sys
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    answers = sys.stdout
+    sys.stdout = sys.stderr  # whatever else prints cannot garble the answers
+
     from descend.formula import FormulaError
     from descend.playground.javascript import compile_formula, script
 
-    while True:
-        text = connection.recv()
-        if text is None:
-            return
-        try:
-            connection.send(("ok", script(compile_formula(text))))
-        except FormulaError as error:
-            connection.send(("error", str(error)))
-        except Exception as error:  # whatever else goes wrong is still this formula's fault
-            connection.send(("error", f"formula {text!r} cannot be used ({type(error).__name__})"))
+    try:
+        for line in sys.stdin:
+            text = json.loads(line)
+            try:
+                answer = ["ok", script(compile_formula(text))]
+            except FormulaError as error:
+                answer = ["error", str(error)]
+            except Exception as error:  # whatever else goes wrong is still this formula's fault
+                answer = ["error", f"formula {text!r} cannot be used ({type(error).__name__})"]
+            answers.write(json.dumps(answer) + "\n")
+            answers.flush()
+    except (BrokenPipeError, KeyboardInterrupt):
+        pass  # the parent has gone (or a Ctrl-C came before the signal was ignored)
+    finally:
+        # Python's own flush at exit would raise BrokenPipeError again: write nowhere instead.
+        with contextlib.suppress(OSError):
+            answers.close()
+
+
+def _read_answers(stream, answers: queue.Queue) -> None:
+    """Put each line of ``stream`` into ``answers``, and ``None`` at its end (the worker
+    stopped), from a thread: a queue's get can wait with a time limit where reading a pipe
+    cannot, on every system."""
+    try:
+        for line in stream:
+            answers.put(line)
+    except (OSError, ValueError):  # the pipe was closed under us, by _stop
+        pass
+    answers.put(None)
 
 
 class FormulaWorker:
@@ -71,6 +120,11 @@ class FormulaWorker:
     The process starts with the first formula (or :meth:`start`) and serves the formulas
     after it; one that runs past ``limit`` seconds is stopped with its process, and the next
     formula starts a new one. Formulas are read one at a time.
+
+    The process is a fresh Python interpreter (:mod:`subprocess`, not :mod:`multiprocessing`):
+    it imports nothing of the program that made the worker, so a script may create a
+    :class:`PlaygroundServer` at its top level, with no ``if __name__ == "__main__":`` guard,
+    and it starts the same whatever threads the program runs.
 
     Parameters
     ----------
@@ -94,7 +148,7 @@ class FormulaWorker:
         self.limit = float(limit)
         self._lock = threading.Lock()
         self._process = None
-        self._connection = None
+        self._answers = None
 
     def start(self) -> None:
         """Start the process now, so that the first formula does not wait for it."""
@@ -102,16 +156,18 @@ class FormulaWorker:
             self._start()
 
     def _start(self) -> None:
-        if self._process is not None and self._process.is_alive():
+        if self._process is not None and self._process.poll() is None:
             return
-        # spawn: a fresh interpreter, whatever threads this process runs (fork would copy
-        # them in whatever state they are)
-        context = multiprocessing.get_context("spawn")
-        ours, theirs = context.Pipe()
-        self._process = context.Process(target=_work, args=(theirs,), daemon=True)
-        self._process.start()
-        theirs.close()
-        self._connection = ours
+        self._stop()  # reap a process that died, if any
+        self._process = subprocess.Popen(
+            [sys.executable, "-c", _WORKER, json.dumps(sys.path)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, encoding="utf-8",
+        )  # fmt: skip
+        self._answers = queue.Queue()
+        reader = threading.Thread(
+            target=_read_answers, args=(self._process.stdout, self._answers), daemon=True
+        )
+        reader.start()
 
     def script(self, text: str) -> str:
         """The page's script for the formula ``text``: it adds the function, or shows why
@@ -121,19 +177,21 @@ class FormulaWorker:
         with self._lock:
             try:
                 self._start()
-                self._connection.send(text)
-                if self._connection.poll(self.limit):
-                    outcome, answer = self._connection.recv()
-                else:
-                    self._stop()
-                    outcome = "error"
-                    answer = (
-                        f"reading formula {text!r} took longer than {self.limit:g} s and was "
-                        "stopped; try a simpler one"
-                    )
-            except (EOFError, OSError):  # the process died (out of memory, killed)
+                self._process.stdin.write(json.dumps(text) + "\n")  # JSON: ASCII either way
+                self._process.stdin.flush()
+                line = self._answers.get(timeout=self.limit)
+            except queue.Empty:
                 self._stop()
-                outcome, answer = "error", f"reading formula {text!r} failed; try again"
+                line = json.dumps(["error", (
+                    f"reading formula {text!r} took longer than {self.limit:g} s and was "
+                    "stopped; try a simpler one"
+                )])  # fmt: skip
+            except OSError:  # it died before it read the formula
+                line = None
+            if line is None:  # it died (out of memory, killed)
+                self._stop()
+                line = json.dumps(["error", f"reading formula {text!r} failed; try again"])
+        outcome, answer = json.loads(line)
         if outcome == "ok":
             return answer
         return f"descendPlayground.formulaError({script_json(text)}, {script_json(answer)});"
@@ -141,18 +199,21 @@ class FormulaWorker:
     def _stop(self) -> None:
         if self._process is not None:
             self._process.kill()
-            self._process.join()
-            self._connection.close()
-        self._process = self._connection = None
+            self._process.wait()  # reaped: no zombie is left behind
+            for pipe in (self._process.stdin, self._process.stdout):
+                with contextlib.suppress(OSError):
+                    pipe.close()
+        self._process = self._answers = None
 
     def close(self) -> None:
-        """Stop the process."""
+        """Stop the process: its stdin closes, so it ends on its own, or it is killed after
+        two seconds."""
         with self._lock:
-            if self._process is not None and self._process.is_alive():
+            if self._process is not None and self._process.poll() is None:
                 try:
-                    self._connection.send(None)
-                    self._process.join(timeout=2)
-                except OSError:
+                    self._process.stdin.close()
+                    self._process.wait(timeout=2)
+                except (OSError, subprocess.TimeoutExpired):
                     pass
             self._stop()
 

@@ -11,9 +11,13 @@
  *   minimize        src/descend/driver.py's loop with descent.py's step of one point
  *
  * Numbers are JavaScript doubles, the same IEEE 754 doubles as NumPy's float64; + - * / and
- * Math.sqrt round alike. Where a library may round otherwise (exp, sin and pow; a BLAS dot
- * product that fuses its multiply-adds), the two differ in the last bit, and the paths agree
- * to about 1e-14 rather than bit for bit.
+ * Math.sqrt round alike. The two still differ in the last bit in two ways. A library may round
+ * otherwise (exp, sin and pow; a BLAS dot product that fuses its multiply-adds). And the
+ * functions the page gets (javascript.py) compute their gradients as SymPy derived them, not
+ * as descend.functions' hand-written NumPy does: the same values, in another order of
+ * operations, so Rosenbrock's gradient, for one, is bit for bit the same at only about half of
+ * the points. Most paths then agree to about 1e-14; a path that magnifies last-bit differences
+ * (L-BFGS on Rosenbrock from its usual start) parts from Python's by about 1e-10, relative.
  */
 "use strict";
 

@@ -55,6 +55,9 @@ const descendPlayground = (function () {
   };
   // Settings whose Python value is a whole number
   const WHOLE = new Set(["memory", "restart", "max_iter"]);
+  // The most iterations a race may ask for: the page computes every run at once, so a link
+  // asking for a billion would freeze the tab.
+  const MAX_STEPS = 100000;
   // What the page starts with, where the link says nothing
   const DEFAULT_RACERS = [
     { optimizer: "gd", settings: { learning_rate: 0.001 } },
@@ -114,6 +117,10 @@ const descendPlayground = (function () {
   // expected (the optimizer's name decides between Nesterov's and other momenta, and
   // between Nesterov's restart rule and conjugate gradients' restart period).
   const isNumber = (v) => typeof v === "number" && Number.isFinite(v);
+  // Math.min and Math.max of an array of any length: spread into arguments, a run's 100 000
+  // values would overflow the call stack.
+  const least = (values) => values.reduce((a, b) => Math.min(a, b), Infinity);
+  const most = (values) => values.reduce((a, b) => Math.max(a, b), -Infinity);
   const inUnit = (v) => isNumber(v) && v >= 0 && v < 1;
   const CHECKS = {
     learning_rate: [(v) => isNumber(v) && v > 0, "a positive number"],
@@ -245,13 +252,20 @@ const descendPlayground = (function () {
     }
     if (params.has("steps")) {
       const steps = Number(params.get("steps"));
-      if (Number.isInteger(steps) && steps >= 0) next.steps = steps;
-      else problems.push(`steps ${params.get("steps")} is not a whole number`);
+      if (!(Number.isInteger(steps) && steps >= 0)) {
+        problems.push(`steps ${params.get("steps")} is not a whole number`);
+      } else if (steps > MAX_STEPS) {
+        problems.push(`steps ${params.get("steps")} is more than the page runs (${MAX_STEPS})`);
+      } else {
+        next.steps = steps;
+      }
     }
     if (params.has("gtol")) {
+      // finite only: gtol=Infinity would stop every run at once, and "Copy as Python" would
+      // have to write inf, which Python does not know by that name
       const gtol = Number(params.get("gtol"));
-      if (params.get("gtol") !== "" && gtol >= 0) next.gtol = gtol;
-      else problems.push(`gtol ${params.get("gtol")} is not a number ≥ 0`);
+      if (params.get("gtol") !== "" && Number.isFinite(gtol) && gtol >= 0) next.gtol = gtol;
+      else problems.push(`gtol ${params.get("gtol")} is not a finite number ≥ 0`);
     }
     for (const text of params.getAll("r")) {
       const match = /^(\w+)\((.*)\)$/.exec(text);
@@ -599,7 +613,7 @@ const descendPlayground = (function () {
     const { ctx, width, height } = setupCanvas($("loss"));
     const meta = functions.get(state.fn).meta;
     const good = runs.filter((r) => !r.error);
-    const lowest = Math.min(...good.flatMap((r) => r.f));
+    const lowest = least(good.flatMap((r) => r.f));
     let offset = meta.minimum;
     let label = "f − f*";
     if (offset === null) {
@@ -608,8 +622,8 @@ const descendPlayground = (function () {
     }
     const gaps = good.map((r) => r.f.map((v) => v - offset));
     const positive = gaps.flat().filter((v) => v > 0 && Number.isFinite(v));
-    const top = positive.length ? Math.log10(Math.max(...positive)) : 1;
-    const floor = positive.length ? Math.log10(Math.min(...positive)) : -1;
+    const top = positive.length ? Math.log10(most(positive)) : 1;
+    const floor = positive.length ? Math.log10(least(positive)) : -1;
     const ylo = Math.floor(Math.max(floor, top - 30));
     const yhi = Math.max(Math.ceil(top), ylo + 1);
     const xhi = longest();
@@ -1089,14 +1103,14 @@ const descendPlayground = (function () {
     $("steps").value = String(state.steps);
     $("steps").addEventListener("change", () => {
       const steps = Number($("steps").value);
-      if (Number.isInteger(steps) && steps >= 1) state.steps = steps;
+      if (Number.isInteger(steps) && steps >= 1 && steps <= MAX_STEPS) state.steps = steps;
       $("steps").value = String(state.steps);
       changed(false);
     });
     $("gtol").value = pyRepr(state.gtol);
     $("gtol").addEventListener("change", () => {
       const gtol = Number($("gtol").value);
-      if ($("gtol").value.trim() !== "" && gtol >= 0) state.gtol = gtol;
+      if ($("gtol").value.trim() !== "" && Number.isFinite(gtol) && gtol >= 0) state.gtol = gtol;
       $("gtol").value = pyRepr(state.gtol);
       changed(false);
     });
