@@ -63,7 +63,7 @@ On a CPU, JAX hands every call to a thread of its own and waits for it, which co
 microseconds a call, more than a small function takes to run, and descent waits for every
 result anyway. So when descend is the first to start JAX in a process, it has JAX run each
 call in the calling thread (``jax_cpu_enable_async_dispatch`` off): a step of 100-D
-Rosenbrock costs 3.6 µs more than with a gradient by hand instead of 75 µs. A program that
+Rosenbrock costs 4.1 µs more than with a gradient by hand instead of 75 µs. A program that
 started JAX before keeps its setting, and setting the environment variable
 ``DESCEND_JAX_ASYNC_DISPATCH=1`` keeps JAX's default; ``descend bench --only 9`` measures
 both ways.
