@@ -404,6 +404,11 @@ def test_the_server_answers_the_page_and_typed_formulas(server):
     with pytest.raises(urllib.error.HTTPError) as foreign:  # a name pointed at 127.0.0.1
         fetch(server.url, host="example.com")
     assert foreign.value.code == 403
+    # another site's page loading a formula as a script: the browser says it is cross-site
+    request = urllib.request.Request(ask, headers={"Sec-Fetch-Site": "cross-site"})
+    with pytest.raises(urllib.error.HTTPError) as other_site:
+        urllib.request.urlopen(request, timeout=30)
+    assert other_site.value.code == 403
 
 
 def wait_for(browser, script, expected, what):

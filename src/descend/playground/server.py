@@ -269,6 +269,10 @@ class _Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         if parts.path in ("/", "/index.html"):
             self._answer(HTTPStatus.OK, "text/html", self.server.page)
+        elif parts.path == "/formula.js" and self.headers.get("Sec-Fetch-Site") == "cross-site":
+            # another site's page may load a script from here and make SymPy work for it;
+            # browsers say where a request comes from, and only the playground's page asks
+            self._answer(HTTPStatus.FORBIDDEN, "text/plain", b"formulas from this page only")
         elif parts.path == "/formula.js" and len(parts.query) <= MAX_QUERY:
             text = parse_qs(parts.query).get("text", [""])[0]
             script = self.server.worker.script(text)
