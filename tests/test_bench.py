@@ -73,20 +73,25 @@ def test_full_batch_notes_the_most_any_epoch_could_gain_over_numpy(quick_run):
         assert f"{loss.replace('_', ' ')}, {kind} {bound:.2f}×" in note
 
 
-def test_a_missing_peer_is_skipped_with_a_note(monkeypatch, tmp_path):
+def bench_without(monkeypatch, tmp_path, package: str, workload: str):
+    """A quick run of one workload with ``package`` missing: its output and its rows."""
     real = peers.import_peer
 
-    def without_torch(module):
-        return None if module.split(".")[0] == "torch" else real(module)
+    def without(module):
+        return None if module.split(".")[0] == package else real(module)
 
-    monkeypatch.setattr(peers, "import_peer", without_torch)
+    monkeypatch.setattr(peers, "import_peer", without)
     path = tmp_path / "out.json"
     result = runner.invoke(
-        app, ["bench", "--quick", "--only", "3", "--repeat", "1", "--json", str(path)]
+        app, ["bench", "--quick", "--only", workload, "--repeat", "1", "--json", str(path)]
     )
     assert result.exit_code == 0, result.output
-    assert 'pip install "descend[bench]"' in result.stdout
-    rows = json.loads(path.read_text(encoding="utf-8"))["rows"]
+    return result.stdout, json.loads(path.read_text(encoding="utf-8"))["rows"]
+
+
+def test_a_missing_peer_is_skipped_with_a_note(monkeypatch, tmp_path):
+    out, rows = bench_without(monkeypatch, tmp_path, "torch", "3")
+    assert 'pip install "descend[bench]"' in out
     skipped = [row for row in rows if row["status"] == "SKIPPED"]
     assert len(skipped) == 1 and "PyTorch" in skipped[0]["reference"]
     assert any(row["status"] != "SKIPPED" for row in rows)  # the NumPy row still ran
@@ -234,19 +239,8 @@ def test_time_to_accuracy_reads_n_passes_where_a_fit_has_it():
 
 
 def test_gradient_backends_without_jax_skip_its_rows_with_the_install_hint(monkeypatch, tmp_path):
-    real = peers.import_peer
-
-    def without_jax(module):
-        return None if module.split(".")[0] == "jax" else real(module)
-
-    monkeypatch.setattr(peers, "import_peer", without_jax)
-    path = tmp_path / "out.json"
-    result = runner.invoke(
-        app, ["bench", "--quick", "--only", "9", "--repeat", "1", "--json", str(path)]
-    )
-    assert result.exit_code == 0, result.output
-    assert 'pip install "descend[autodiff]"' in result.stdout
-    rows = json.loads(path.read_text(encoding="utf-8"))["rows"]
+    out, rows = bench_without(monkeypatch, tmp_path, "jax", "9")
+    assert 'pip install "descend[autodiff]"' in out
     skipped = [row for row in rows if row["status"] == "SKIPPED"]
     assert skipped and all("descend[autodiff]" in row["note"] for row in skipped)
     assert {row["descend"] for row in skipped} >= {"jax", "minimize, grad=Gradient(jax)"}
