@@ -593,10 +593,17 @@ def serve_in_a_group():
     that a test can signal the whole group as Ctrl-C does; SIGINT is reset to its default
     there, which a shell running the tests in the background may have set to ignored. Returns
     the process once its formula worker has answered (and so is running)."""
-    command = [sys.executable, "-m", "descend.cli", "playground", "--no-browser", "-f", "booth"]
+    # SIGINT is reset by the new interpreter itself before it runs the command: a preexec_fn
+    # would run Python between fork and exec, unsafe in a test process that has threads
+    reset = (
+        "import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+        "sys.argv = ['descend'] + sys.argv[1:]; "
+        "runpy.run_module('descend.cli', run_name='__main__')"
+    )
+    command = [sys.executable, "-c", reset, "playground", "--no-browser", "-f", "booth"]
     proc = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        start_new_session=True,
     )  # fmt: skip
     line = proc.stdout.readline()
     url = re.search(r"http://127\.0\.0\.1:\d+/", line).group(0)
